@@ -1,0 +1,86 @@
+/* event.c — envelope field mapping and event time (see event.h). */
+#include "event.h"
+#include "ev.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *option, *env, *def;
+} fields[F_NFIELDS] = {
+	[F_ID] = { "id-field", "EV_ID_FIELD", "event_id" },
+	[F_KEY] = { "key-field", "EV_KEY_FIELD", "aggregate_id" },
+	[F_TYPE] = { "type-field", "EV_TYPE_FIELD", "event_type" },
+	[F_TIME] = { "time-field", "EV_TIME_FIELD", "timestamp" },
+	[F_PAYLOAD] = { "payload-field", "EV_PAYLOAD_FIELD", "payload" },
+	[F_VERSION] = { "version-field", "EV_VERSION_FIELD", "version" },
+};
+
+const char *fieldmap_option(enum ev_field f)
+{
+	return fields[f].option;
+}
+
+int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *s)
+{
+	struct path p;
+	char err[256];
+	if (path_parse(&p, s, err, sizeof err) < 0) {
+		ev_warn("--%s: %s", fields[f].option, err);
+		path_free(&p);
+		return -1;
+	}
+	path_free(&fm->f[f]);
+	fm->f[f] = p;
+	return 0;
+}
+
+void fieldmap_init(struct fieldmap *fm)
+{
+	memset(fm, 0, sizeof *fm);
+	fm->unit = TU_AUTO;
+	for (int f = 0; f < F_NFIELDS; f++) {
+		const char *e = getenv(fields[f].env);
+		if (e && *e && fieldmap_set(fm, f, e) == 0)
+			continue;
+		if (e && *e)
+			ev_warn("%s: ignored, using '%s'", fields[f].env, fields[f].def);
+		char err[64];
+		path_parse(&fm->f[f], fields[f].def, err, sizeof err);
+	}
+}
+
+int time_of_token(const struct jdoc *d, uint32_t t, enum time_unit unit, int64_t *us)
+{
+	if (t == JNONE)
+		return -1;
+	const struct jtok *k = &d->tok[t];
+	if (k->type == J_NUM)
+		return time_from_epoch_text(d->text + k->start, k->len, unit, us);
+	if (k->type != J_STR)
+		return -1;
+	if (!(k->flags & JF_ESC))
+		return time_parse_event_str(d->text + k->start + 1, k->len - 2, unit, us);
+	struct buf b = {0};
+	json_unescape(d->text + k->start + 1, k->len - 2, &b);
+	int rc = time_parse_event_str(b.p ? b.p : "", b.len, unit, us);
+	buf_free(&b);
+	return rc;
+}
+
+int event_time(const struct jdoc *d, const struct fieldmap *fm, int64_t *us, char *why, size_t whylen)
+{
+	uint32_t t = path_lookup(d, 0, &fm->f[F_TIME]);
+	if (t == JNONE) {
+		snprintf(why, whylen, "missing time field '%s'", fm->f[F_TIME].text);
+		return -1;
+	}
+	if (time_of_token(d, t, fm->unit, us) == 0)
+		return 0;
+	const struct jtok *k = &d->tok[t];
+	int n = k->len > 40 ? 40 : (int)k->len;
+	snprintf(why, whylen, "unparsable time %.*s%s in '%s'", n, d->text + k->start,
+	         k->len > 40 ? "..." : "", fm->f[F_TIME].text);
+	return -1;
+}

@@ -1,0 +1,44 @@
+/*
+ * event.h — the event envelope: which fields mean id, key, type, time,
+ * payload and version (options --id-field ... and EV_*_FIELD, options win),
+ * and reading the event time with the configured unit.
+ */
+#ifndef EVENT_H
+#define EVENT_H
+
+#include <stdint.h>
+
+#include "json.h"
+#include "path.h"
+#include "timeutil.h"
+
+enum ev_field { F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION, F_NFIELDS };
+
+struct fieldmap {
+	struct path f[F_NFIELDS];
+	enum time_unit unit;
+};
+
+/* Defaults from the envelope, then EV_*_FIELD from the environment. */
+void fieldmap_init(struct fieldmap *fm);
+/* Set one field from an option value; 0 ok, -1 bad path (message printed). */
+int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *path);
+/* The option name and default of a field ("key-field", "aggregate_id"). */
+const char *fieldmap_option(enum ev_field f);
+
+static inline uint32_t event_field(const struct jdoc *d, const struct fieldmap *fm, enum ev_field f)
+{
+	return path_lookup(d, 0, &fm->f[f]);
+}
+
+/* Event time of token t (a string or number).  0 ok, -1 unparsable. */
+int time_of_token(const struct jdoc *d, uint32_t t, enum time_unit unit, int64_t *us);
+
+/*
+ * The event's time.  0 ok; -1 missing or unparsable, with a reason for a
+ * rejection written to why ("missing time field 'timestamp'",
+ * "unparsable time \"yesterday\"").
+ */
+int event_time(const struct jdoc *d, const struct fieldmap *fm, int64_t *us, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * expr.h — the evtools expression language (evtools-expr(7)).
+ *
+ * An expression is compiled once (expr_compile) and evaluated per event
+ * (expr_test).  Evaluation has no side effects, no I/O and no loops; the
+ * parse depth is bounded and regular expressions are size-limited, so an
+ * untrusted expression is safe to run.
+ *
+ * The same language serves evquery -w, evproject --where, evcep step
+ * conditions (where earlier steps are named: "l.payload.limit" reads the
+ * event bound to alias l), evdlq --where and evreplay --where.
+ */
+#ifndef EXPR_H
+#define EXPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "json.h"
+
+/* --arg NAME VALUE (a string) and --argjson NAME JSON, looked up as $NAME. */
+struct expr_args {
+	size_t n, cap;
+	char **name;
+	char **text;       /* JSON text of the value (owned) */
+	struct jdoc *doc;  /* parsed text[i] */
+};
+
+void expr_args_add_string(struct expr_args *a, const char *name, const char *value);
+/* 0 ok; -1 if json is not valid JSON (reason in err). */
+int expr_args_add_json(struct expr_args *a, const char *name, const char *json, char *err, size_t errlen);
+void expr_args_free(struct expr_args *a);
+
+struct expr_env {
+	const struct fieldmap *fm;     /* @id @key @type @time @version */
+	const struct expr_args *args;  /* $NAME; may be NULL */
+	int64_t now;                   /* now(), microseconds */
+	const char *const *aliases;    /* evcep step names; may be NULL */
+	size_t naliases;
+};
+
+struct expr_error {
+	size_t column; /* 1-based byte column in the source */
+	char msg[200];
+};
+
+struct expr;
+
+/* NULL on a syntax or type error, with err filled. */
+struct expr *expr_compile(const char *src, const struct expr_env *env, struct expr_error *err);
+void expr_free(struct expr *e);
+
+struct expr_input {
+	const struct jdoc *doc;             /* the current event (token 0 = root) */
+	uint64_t line;                      /* @line */
+	const struct jdoc *const *alias_doc; /* per alias, NULL when unbound */
+};
+
+/* 1 when the expression evaluates to true, else 0. */
+int expr_test(struct expr *e, const struct expr_input *in);
+
+/*
+ * Print a compile error the way every tool does:
+ *   PROG: WHAT: column 17: expected a value
+ *     payload.total >
+ *                     ^
+ */
+void expr_print_error(const char *what, const char *src, const struct expr_error *err);
+
+#endif

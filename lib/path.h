@@ -1,0 +1,37 @@
+/*
+ * path.h — field paths, as options and expressions write them:
+ *   a.b.c              members
+ *   items.0.sku        an array index (a digit segment on an object is a key)
+ *   payload["odd.key"] a quoted member (JSON string syntax inside)
+ *   /a/b~1c            RFC 6901 JSON Pointer (options only)
+ * A path that does not resolve is "missing" (JNONE), never an error.
+ */
+#ifndef PATH_H
+#define PATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+struct pseg {
+	char *key;    /* the member name, unescaped, NUL-terminated */
+	size_t keylen;
+	int64_t index; /* >= 0 when the segment is all digits; else -1 */
+};
+
+struct path {
+	struct pseg *seg;
+	size_t n, cap;
+	char *text; /* as the user wrote it: column names use this */
+};
+
+/* Parse an option path.  0 ok; -1 with a message in err. */
+int path_parse(struct path *p, const char *s, char *err, size_t errlen);
+void path_push(struct path *p, const char *key, size_t keylen);
+void path_free(struct path *p);
+
+/* Resolve from token root (normally 0, the event).  JNONE if missing. */
+uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * timeutil.h — event time, option times and durations, in int64
+ * microseconds since the Unix epoch (UTC).  Nothing here goes through a
+ * double: fractions and epoch numbers are read digit by digit, so
+ * 1700000000.123456 is exactly 1700000000123456 us.
+ *
+ * Accepted in events (time_parse_event):
+ *   RFC 3339 / ISO 8601 extended strings: 2026-11-27T15:45:16.123456Z,
+ *   "T" or a space between date and time, seconds optional, any number of
+ *   fraction digits (truncated to microseconds), "Z", "z", "+HH:MM",
+ *   "-HH:MM", "+HHMM", "+HH", none (naive = UTC); a date alone is its
+ *   midnight UTC.  Epoch numbers (JSON numbers, or strings of digits with
+ *   an optional sign and fraction) scaled by the time unit.
+ * Accepted in options (time_parse_option): all of the above forms of
+ *   string, plus "@EPOCH" (seconds, fraction allowed), plus a signed
+ *   offset from now: "-15m", "+1h30m".
+ * Durations (dur_parse): "90" (seconds), "90s", "250ms", "15us", "10ns"
+ *   (truncated), "15m", "2h", "7d", "1w", combined "1h30m"; fractions as in
+ *   "1.5h".  No sign.
+ * Dates are proleptic Gregorian; years 0000-9999.
+ */
+#ifndef TIMEUTIL_H
+#define TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum time_unit { TU_AUTO = 0, TU_S, TU_MS, TU_US, TU_NS };
+
+#define US_PER_S INT64_C(1000000)
+
+/* "auto"|"s"|"ms"|"us"|"ns" -> unit; -1 if unknown. */
+int time_unit_parse(const char *s);
+
+/*
+ * An epoch number given as text (JSON number syntax or all digits with an
+ * optional fraction), scaled by unit; TU_AUTO reads |value| below 1e11 as
+ * seconds, below 1e14 as milliseconds, below 1e17 as microseconds, else
+ * nanoseconds.  0 on success, -1 if unparsable or out of range.
+ */
+int time_from_epoch_text(const char *s, size_t n, enum time_unit unit, int64_t *us);
+
+/* An RFC 3339 / ISO 8601 string (not an epoch).  0 or -1. */
+int time_parse_iso(const char *s, size_t n, int64_t *us);
+
+/* A time string as found in an event: ISO forms, or an all-digit epoch
+ * string read with unit.  0 or -1. */
+int time_parse_event_str(const char *s, size_t n, enum time_unit unit, int64_t *us);
+
+/* A time given in an option: ISO forms, @EPOCH, or a signed duration
+ * relative to now ("-15m").  0 or -1. */
+int time_parse_option(const char *s, int64_t now, int64_t *us);
+
+/* A duration ("90", "250ms", "1h30m", "1.5h").  0 or -1. */
+int dur_parse(const char *s, size_t n, int64_t *us);
+
+/* RFC 3339 UTC with microseconds and Z: "2026-11-27T15:45:16.123456Z".
+ * Writes at most 32 bytes including the NUL; returns the length. */
+size_t time_format(int64_t us, char *out);
+
+/* The current time: EV_NOW or --now when set (time_set_now), else the
+ * clock. */
+int64_t time_now(void);
+void time_set_now(int64_t us);
+
+/* Civil date and hour of an instant in the zone set by time_set_tz (UTC
+ * by default): "2026-11-27" and "2026-11-27T15" (bucket labels). */
+int time_set_tz(const char *zone); /* 0 ok, -1 unknown zone */
+size_t time_format_date(int64_t us, char *out); /* 11 bytes with NUL */
+size_t time_format_hour(int64_t us, char *out); /* 14 bytes with NUL */
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (helper shared by
+ * the parsers and formatters). */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+#endif

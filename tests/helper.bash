@@ -1,0 +1,29 @@
+# Loaded by every tests/*.bats file.  The tools come from $EVBIN (set by
+# make test / make sanitize); the C drivers for lib/ from $EVUNIT.
+: "${EVBIN:=$BATS_TEST_DIRNAME/../build/bin}"
+: "${EVUNIT:=$BATS_TEST_DIRNAME/../build/unit}"
+PATH="$EVBIN:$PATH"
+export EVBIN EVUNIT PATH
+export LC_ALL=C.UTF-8 TZ=UTC
+unset EV_ID_FIELD EV_KEY_FIELD EV_TYPE_FIELD EV_TIME_FIELD EV_PAYLOAD_FIELD EV_VERSION_FIELD EV_NOW
+FIX="$BATS_TEST_DIRNAME/fixtures"
+
+# run_split CMD...: like run, but stdout in $output and stderr in $stderr.
+run_split() {
+	local errf="$BATS_TEST_TMPDIR/stderr.$$"
+	set +e
+	output=$("$@" 2>"$errf")
+	status=$?
+	set -e
+	stderr=$(cat "$errf")
+	lines=()
+	local IFS=$'\n'
+	[ -n "$output" ] && lines=($output)
+	return 0
+}
+
+# fail_with MSG: fail the test with a message showing output and stderr.
+fail_with() {
+	printf '%s\nstatus: %s\noutput: %s\nstderr: %s\n' "$1" "$status" "$output" "${stderr:-}" >&2
+	return 1
+}
