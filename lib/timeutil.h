@@ -18,6 +18,33 @@
  *   (truncated), "15m", "2h", "7d", "1w", combined "1h30m"; fractions as in
  *   "1.5h".  No sign.
  * Dates are proleptic Gregorian; years 0000-9999.
+ *
+ * Choices, in detail:
+ * - Digits below the microsecond are dropped toward the past (floor):
+ *   truncation for positive values; for negative epochs this keeps the
+ *   epoch and the ISO string of one instant equal (-0.0000005 s is -1 us,
+ *   like 1969-12-31T23:59:59.9999995Z).  Results beyond int64 us: -1.
+ * - Exponents ("1.7e9", "17E+8", "1e-3") are accepted in JSON numbers
+ *   (time_from_epoch_text) and applied exactly by moving the decimal
+ *   point; the auto unit looks at the value after the exponent.  Epoch
+ *   strings in events and "@EPOCH" take no exponent (digits only).
+ * - Seconds may be 60 (a leap second): read as the next minute's :00, so
+ *   23:59:60Z equals the next day's 00:00:00Z.  Hours 00-23 (no 24:00),
+ *   offsets up to +-23:59; "-00:00" is UTC.  The fraction separator may be
+ *   '.' or ',' (ISO 8601, as in log4j's "2026-11-27 15:45:16,123").  A
+ *   fraction needs seconds before it; an offset needs a time before it.
+ * - Options take no bare epoch number: "-90" is 90 seconds before now;
+ *   write "@-90" for the epoch.
+ * - Durations: parts in any order, summed; a unit is required on each
+ *   part unless the whole duration is one bare number (seconds); unit
+ *   names are lower case; sub-microsecond parts are summed, then dropped.
+ * - time_format writes years outside 0000-9999 in the expanded form
+ *   "+010000-..." / "-000001-..." (at most 30 characters).  The bucket
+ *   labels (time_format_date/_hour) keep their fixed width and read
+ *   "0000-00-00" / "0000-00-00T00" for such years.
+ * - time_set_tz sets the process's TZ (":ZONE") and calls tzset(); the
+ *   zone must be a TZif file under $TZDIR or /usr/share/zoneinfo.  "UTC"
+ *   is always known and uses no tz database.
  */
 #ifndef TIMEUTIL_H
 #define TIMEUTIL_H

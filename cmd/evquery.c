@@ -1,0 +1,683 @@
+/*
+ * evquery — select events: the query side of CQRS, and log forensics.
+ *
+ * Every filter is ANDed; -v inverts the whole.  Matching events are
+ * written byte for byte as read.  The cheap tests (type, key, shard) run
+ * before expressions, and none of them copies the line.
+ */
+#include "cli.h"
+#include "ev.h"
+#include "jwrite.h"
+#include "rows.h"
+#include "strset.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL, OPT_FORMAT,
+	OPT_SORTED, OPT_SHARD
+};
+
+static const struct option longopts[] = {
+	{ "where", required_argument, NULL, 'w' },
+	{ "type", required_argument, NULL, 't' },
+	{ "aggregate", required_argument, NULL, 'A' },
+	{ "invert", no_argument, NULL, 'v' },
+	{ "select", required_argument, NULL, 's' },
+	{ "count", no_argument, NULL, 'c' },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "exit-status", no_argument, NULL, 'e' },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "correlation", required_argument, NULL, OPT_CORR },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "tail", required_argument, NULL, OPT_TAIL },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "sorted", no_argument, NULL, OPT_SORTED },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char help_text[] =
+	"Select events from NDJSON streams; matching events are written as read.\n"
+	"\n"
+	"Options:\n"
+	"  -w, --where EXPR         keep events where EXPR is true (repeatable, ANDed)\n"
+	"  -t, --type T[,T...]      keep events of these types\n"
+	"  -A, --aggregate ID       keep events whose key is the string ID (repeatable)\n"
+	"      --since TIME         keep events at or after TIME\n"
+	"      --until TIME         keep events at or before TIME\n"
+	"      --correlation ID     keep events whose metadata.correlation_id is ID\n"
+	"      --trace EVENT_ID     keep that event and all it caused (metadata.causation_id)\n"
+	"      --shard I/N          keep events whose key hashes to shard I of N\n"
+	"  -v, --invert             keep the events that do not match\n"
+	"  -s, --select PATHS       print these fields (comma-separated) as flat records\n"
+	"  -c, --count              print the number of matching events\n"
+	"  -n, --limit N            stop after N matching events\n"
+	"      --tail N             print only the last N matching events\n"
+	"  -q, --quiet              print nothing; exit 0 at the first match, else 1\n"
+	"  -e, --exit-status        exit 1 when nothing matched\n"
+	"      --format FMT         ndjson (default), tsv, csv or table\n"
+	"      --sorted             input files are in time order: seek to --since,\n"
+	"                           stop after --until\n";
+
+struct query {
+	/* filters */
+	struct expr **where;
+	size_t nwhere;
+	char **types;
+	size_t ntypes;
+	char **aggs;
+	size_t naggs;
+	int have_since, have_until;
+	int64_t since, until;
+	const char *corr;
+	const char *trace;
+	int shard, nshards;
+	int invert;
+	/* output */
+	struct path *sel;
+	size_t nsel;
+	int count, quiet, exit_status, sorted, quiet_output;
+	uint64_t limit, tail;
+	int have_limit, have_tail;
+	int fmt;
+	struct rows rows;
+	/* state */
+	uint64_t matched;
+	struct strset traced;
+	struct path corr_path, cause_path, seq_path;
+	struct buf scratch;
+	char **ring;      /* --tail: the last lines (and their line numbers) */
+	size_t *ringlen;
+	uint64_t *ringno;
+	size_t ringcap;
+	int64_t prev_time;
+	int have_prev;
+	int file_done;    /* --sorted: past --until in this file */
+	const char *sel_arg, *since_arg, *until_arg;
+};
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static void split_commas(const char *s, char ***list, size_t *n)
+{
+	const char *p = s;
+	for (;;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		*list = xrealloc(*list, (*n + 1) * sizeof **list);
+		(*list)[(*n)++] = xmemdup(p, len);
+		if (!c)
+			break;
+		p = c + 1;
+	}
+}
+
+static struct evctx cx;
+static const char *where_src[256];
+static size_t nwhere_src;
+
+static int option(int c, const char *arg, void *tool)
+{
+	struct query *q = tool;
+	switch (c) {
+	case 'w':
+		if (nwhere_src == sizeof where_src / sizeof *where_src) {
+			ev_warn("too many -w options");
+			return -1;
+		}
+		where_src[nwhere_src++] = arg;
+		return 0;
+	case 't': split_commas(arg, &q->types, &q->ntypes); return 0;
+	case 'A':
+		q->aggs = xrealloc(q->aggs, (q->naggs + 1) * sizeof *q->aggs);
+		q->aggs[q->naggs++] = xstrdup(arg);
+		return 0;
+	case 'v': q->invert = 1; return 0;
+	case 's': q->sel_arg = arg; return 0;
+	case 'c': q->count = 1; return 0;
+	case 'q': q->quiet = 1; return 0;
+	case 'e': q->exit_status = 1; return 0;
+	case 'n':
+		if (parse_u64(arg, &q->limit) < 0) {
+			ev_warn("-n: expected a number, not '%s'", arg);
+			return -1;
+		}
+		q->have_limit = 1;
+		return 0;
+	case OPT_TAIL:
+		if (parse_u64(arg, &q->tail) < 0) {
+			ev_warn("--tail: expected a number, not '%s'", arg);
+			return -1;
+		}
+		q->have_tail = 1;
+		return 0;
+	case OPT_SINCE: q->since_arg = arg; q->have_since = 1; return 0;
+	case OPT_UNTIL: q->until_arg = arg; q->have_until = 1; return 0;
+	case OPT_CORR: q->corr = arg; return 0;
+	case OPT_TRACE: q->trace = arg; return 0;
+	case OPT_FORMAT:
+		q->fmt = rowfmt_parse(arg);
+		if (q->fmt < 0) {
+			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_SORTED: q->sorted = 1; return 0;
+	case OPT_SHARD: {
+		unsigned long long i, n;
+		char extra;
+		if (sscanf(arg, "%llu/%llu%c", &i, &n, &extra) != 2 || n == 0 || i >= n || n > INT32_MAX) {
+			ev_warn("--shard: expected I/N with 0 <= I < N, not '%s'", arg);
+			return -1;
+		}
+		q->shard = (int)i;
+		q->nshards = (int)n;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+/* ---- matching ------------------------------------------------------- */
+
+/* Is token t a string equal to s? */
+static int str_is(struct query *q, const struct jdoc *d, uint32_t t, const char *s, size_t n)
+{
+	if (t == JNONE || d->tok[t].type != J_STR)
+		return 0;
+	const char *p;
+	size_t pn;
+	buf_reset(&q->scratch);
+	json_str(d, t, &q->scratch, &p, &pn);
+	return pn == n && memcmp(p, s, n) == 0;
+}
+
+static int in_list(struct query *q, const struct jdoc *d, uint32_t t, char **list, size_t n)
+{
+	if (t == JNONE || d->tok[t].type != J_STR)
+		return 0;
+	const char *p;
+	size_t pn;
+	buf_reset(&q->scratch);
+	json_str(d, t, &q->scratch, &p, &pn);
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == pn && memcmp(list[i], p, pn) == 0)
+			return 1;
+	return 0;
+}
+
+/* --trace: is this event the traced one or caused by one already seen?
+ * Computed for every event, whatever the other filters say, so the
+ * closure runs through events the output leaves out. */
+static int traced(struct query *q, const struct jdoc *d)
+{
+	uint32_t id = event_field(d, &cx.fm, F_ID);
+	int hit = str_is(q, d, id, q->trace, strlen(q->trace));
+	if (!hit) {
+		uint32_t cause = path_lookup(d, 0, &q->cause_path);
+		if (cause != JNONE) {
+			buf_reset(&q->scratch);
+			json_value_key(d, cause, &q->scratch);
+			hit = strset_has(&q->traced, q->scratch.p, q->scratch.len);
+		}
+	}
+	if (hit && id != JNONE) {
+		buf_reset(&q->scratch);
+		json_value_key(d, id, &q->scratch);
+		strset_add(&q->traced, q->scratch.p, q->scratch.len);
+	}
+	return hit;
+}
+
+static int matches(struct query *q, struct ev_event *ev, int64_t t)
+{
+	const struct jdoc *d = ev->doc;
+	int hit = 1;
+	if (q->trace && !traced(q, d))
+		hit = 0;
+	if (hit && q->ntypes && !in_list(q, d, event_field(d, &cx.fm, F_TYPE), q->types, q->ntypes))
+		hit = 0;
+	if (hit && q->naggs && !in_list(q, d, event_field(d, &cx.fm, F_KEY), q->aggs, q->naggs))
+		hit = 0;
+	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr, strlen(q->corr)))
+		hit = 0;
+	if (hit && q->nshards) {
+		uint64_t h = json_shard_hash(d, event_field(d, &cx.fm, F_KEY), &q->scratch);
+		if (h % (uint64_t)q->nshards != (uint64_t)q->shard)
+			hit = 0;
+	}
+	if (hit && q->have_since && t < q->since)
+		hit = 0;
+	if (hit && q->have_until && t > q->until)
+		hit = 0;
+	if (hit && q->nwhere) {
+		struct expr_input in = { d, ev->in->lineno, NULL };
+		for (size_t i = 0; i < q->nwhere && hit; i++)
+			hit = expr_test(q->where[i], &in);
+	}
+	return hit != q->invert;
+}
+
+/* ---- output --------------------------------------------------------- */
+
+static const char *special_name(const char *s)
+{
+	static const char *const names[] = { "@id", "@key", "@type", "@time", "@payload",
+	                                     "@version", "@seq", "@line" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(s, names[i]) == 0)
+			return names[i];
+	return NULL;
+}
+
+/* The JSON text of a selected field into out (nothing for null). */
+static void select_value(struct query *q, const struct path *p, const struct jdoc *d,
+                         uint64_t lineno, struct buf *out)
+{
+	const char *s = p->text;
+	uint32_t t = JNONE;
+	if (s[0] == '@' && special_name(s)) {
+		if (!strcmp(s, "@line")) {
+			jw_uint(out, lineno);
+			return;
+		}
+		if (!strcmp(s, "@time")) {
+			int64_t us;
+			t = event_field(d, &cx.fm, F_TIME);
+			if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
+				char tb[40];
+				size_t n = time_format(us, tb);
+				jw_string(out, tb, n);
+				return;
+			}
+		} else if (!strcmp(s, "@seq")) {
+			t = path_lookup(d, 0, &q->seq_path);
+		} else {
+			static const char *const f[] = { "@id", "@key", "@type", "@time", "@payload", "@version" };
+			for (int i = 0; i < F_NFIELDS; i++)
+				if (!strcmp(s, f[i]))
+					t = event_field(d, &cx.fm, (enum ev_field)i);
+		}
+	} else {
+		t = path_lookup(d, 0, p);
+	}
+	if (t != JNONE)
+		json_write_compact(d, t, out);
+}
+
+static void time_cell(const struct jdoc *d, struct buf *out)
+{
+	uint32_t t = event_field(d, &cx.fm, F_TIME);
+	int64_t us;
+	if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
+		char tb[40];
+		size_t n = time_format(us, tb);
+		jw_string(out, tb, n);
+	} else if (t != JNONE) {
+		json_write_compact(d, t, out);
+	}
+}
+
+static void emit(struct query *q, const char *line, size_t len, const struct jdoc *d, uint64_t lineno)
+{
+	if (q->nsel == 0 && q->fmt == RF_NDJSON) {
+		wfile_line(ev_out, line, len);
+		return;
+	}
+	struct buf v = {0};
+	rows_begin(&q->rows);
+	if (q->nsel) {
+		for (size_t i = 0; i < q->nsel; i++) {
+			buf_reset(&v);
+			select_value(q, &q->sel[i], d, lineno, &v);
+			rows_cell(&q->rows, v.len ? v.p : NULL, v.len);
+		}
+	} else {
+		static const enum ev_field cols[] = { F_ID, F_KEY, F_TYPE, F_PAYLOAD };
+		buf_reset(&v);
+		time_cell(d, &v);
+		rows_cell(&q->rows, v.len ? v.p : NULL, v.len);
+		/* time, type, key, id, payload */
+		const enum ev_field order[] = { cols[2], cols[1], cols[0], cols[3] };
+		for (int i = 0; i < 4; i++) {
+			buf_reset(&v);
+			uint32_t t = event_field(d, &cx.fm, order[i]);
+			if (t != JNONE)
+				json_write_compact(d, t, &v);
+			rows_cell(&q->rows, v.len ? v.p : NULL, v.len);
+		}
+	}
+	rows_end(&q->rows);
+	buf_free(&v);
+}
+
+/* The ring grows with what it holds, up to --tail N lines. */
+static void keep_tail(struct query *q, const char *line, size_t len, uint64_t lineno)
+{
+	size_t slot = (size_t)((q->matched - 1) % q->tail);
+	if (slot >= q->ringcap) {
+		size_t cap = q->ringcap, c2 = q->ringcap, c3 = q->ringcap;
+		q->ring = xgrow(q->ring, &cap, slot + 1, sizeof *q->ring);
+		q->ringlen = xgrow(q->ringlen, &c2, slot + 1, sizeof *q->ringlen);
+		q->ringno = xgrow(q->ringno, &c3, slot + 1, sizeof *q->ringno);
+		memset(q->ring + q->ringcap, 0, (cap - q->ringcap) * sizeof *q->ring);
+		q->ringcap = cap;
+	}
+	free(q->ring[slot]);
+	q->ring[slot] = xmemdup(line, len);
+	q->ringlen[slot] = len;
+	q->ringno[slot] = lineno;
+}
+
+static void flush_tail(struct query *q)
+{
+	if (!q->tail || q->count || q->quiet)
+		return;
+	uint64_t n = q->matched < q->tail ? q->matched : q->tail;
+	struct jdoc d = {0};
+	struct jerr err;
+	for (uint64_t k = q->matched - n; k < q->matched; k++) {
+		size_t slot = (size_t)(k % q->tail);
+		json_parse(&d, q->ring[slot], q->ringlen[slot], 0, &err);
+		emit(q, q->ring[slot], q->ringlen[slot], &d, q->ringno[slot]);
+	}
+	json_doc_free(&d);
+}
+
+static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
+{
+	struct query *q = arg;
+	int64_t t = 0;
+	if (q->have_since || q->have_until) {
+		char why[200];
+		if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
+			c->events--;
+			ev_reject(c, ev, "%s", why);
+			return;
+		}
+		if (q->sorted) {
+			if (q->have_prev && t < q->prev_time) {
+				char a[40], b[40];
+				time_format(t, a);
+				time_format(q->prev_time, b);
+				ev_line_warn(c, ev, "out of time order: %s after %s", a, b);
+			}
+			q->prev_time = t;
+			q->have_prev = 1;
+			if (q->have_until && t > q->until) {
+				q->file_done = 1;
+				c->stop = 1;
+				return;
+			}
+		}
+	}
+	if (!matches(q, ev, t))
+		return;
+	q->matched++;
+	if (q->quiet) {
+		c->stop = 1;
+		return;
+	}
+	if (q->have_tail)
+		keep_tail(q, ev->line, ev->len, ev->in->lineno);
+	else if (!q->count && !q->quiet_output)
+		emit(q, ev->line, ev->len, ev->doc, ev->in->lineno);
+	if (q->have_limit && q->matched >= q->limit)
+		c->stop = 1;
+}
+
+/* ---- --sorted: binary search for --since ---------------------------- */
+
+/* Read the line starting at or after pos (the first whole line).  Returns
+ * its start offset, sets *next past its newline; *len = -1 at EOF. */
+static uint64_t line_from(int fd, uint64_t pos, uint64_t size, struct buf *line, uint64_t *next, int *eof)
+{
+	char chunk[4096];
+	uint64_t at = pos;
+	buf_reset(line);
+	*eof = 0;
+	if (pos > 0) {
+		/* skip to after the next newline, unless pos follows one */
+		at = pos - 1;
+		for (;;) {
+			ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)at);
+			if (n <= 0) {
+				*eof = 1;
+				return size;
+			}
+			char *nl = memchr(chunk, '\n', (size_t)n);
+			if (nl) {
+				at += (uint64_t)(nl - chunk) + 1;
+				break;
+			}
+			at += (uint64_t)n;
+		}
+	}
+	uint64_t start = at;
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)at);
+		if (n <= 0) {
+			if (start >= size)
+				*eof = 1;
+			*next = at;
+			return start;
+		}
+		char *nl = memchr(chunk, '\n', (size_t)n);
+		size_t k = nl ? (size_t)(nl - chunk) : (size_t)n;
+		buf_add(line, chunk, k);
+		at += k;
+		if (nl) {
+			*next = at + 1;
+			return start;
+		}
+	}
+}
+
+/* The first valid line at or after pos with its time; returns its start,
+ * or size when there is none. */
+static uint64_t valid_from(int fd, uint64_t pos, uint64_t size, int64_t *t, uint64_t *next)
+{
+	struct buf line = {0};
+	struct jdoc d = {0};
+	struct jerr err;
+	char why[200];
+	uint64_t s = pos;
+	int eof;
+	for (;;) {
+		s = line_from(fd, pos, size, &line, next, &eof);
+		if (eof)
+			break;
+		const char *p = line.p ? line.p : "";
+		size_t n = line.len;
+		if (s == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (json_parse(&d, p, n, 0, &err) == 0 && event_time(&d, &cx.fm, t, why, sizeof why) == 0)
+			break;
+		pos = *next; /* skip the unusable line; it is reported when read */
+		if (pos >= size) {
+			s = size;
+			break;
+		}
+	}
+	buf_free(&line);
+	json_doc_free(&d);
+	return eof ? size : s;
+}
+
+static uint64_t seek_since(struct input *in, int64_t since)
+{
+	uint64_t size = (uint64_t)in->size, lo = 0, hi = size;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2, next;
+		int64_t t;
+		uint64_t s = valid_from(in->fd, mid, size, &t, &next);
+		if (s >= hi) {
+			/* nothing valid in [mid, hi): look at the first line of [lo, mid) */
+			s = valid_from(in->fd, lo, size, &t, &next);
+			if (s >= hi || t >= since)
+				return lo;
+			lo = next;
+			continue;
+		}
+		if (t < since)
+			lo = next;
+		else
+			hi = mid > lo ? mid : lo;
+		if (hi <= lo || (t >= since && s == lo))
+			break;
+	}
+	/* lo is a line start (or the first line after mid) */
+	if (lo > 0) {
+		struct buf line = {0};
+		uint64_t next;
+		int eof;
+		lo = line_from(in->fd, lo, size, &line, &next, &eof);
+		buf_free(&line);
+	}
+	return lo;
+}
+
+static void run_sorted(struct query *q, int nfiles, char **files)
+{
+	cx.by_offset = 1;
+	if (nfiles == 0) {
+		ev_warn("--sorted needs regular files, not standard input");
+		exit(EV_USAGE);
+	}
+	for (int i = 0; i < nfiles; i++) {
+		struct input in;
+		if (input_open(&in, files[i]) < 0) {
+			ev_warn_errno("%s", files[i]);
+			ev_raise(&cx, EV_USAGE);
+			continue;
+		}
+		if (!in.is_reg) {
+			ev_warn("%s: --sorted needs a regular file", files[i]);
+			ev_raise(&cx, EV_USAGE);
+			input_close(&in);
+			continue;
+		}
+		if (q->have_since) {
+			uint64_t off = seek_since(&in, q->since);
+			if (off > 0 && input_seek(&in, off) < 0)
+				ev_die_errno(EV_IO, "%s: seek", files[i]);
+		}
+		q->have_prev = 0;
+		q->file_done = 0;
+		ev_run_input(&cx, &in, on_event, q);
+		input_close(&in);
+		if (q->file_done)
+			cx.stop = 0;
+		if (cx.stop)
+			break;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct query q;
+	static const struct ev_tool tool = {
+		"evquery",
+		"[-cehqv] [-w expr] [-t types] [-A id] [-s paths] [-n N] [--since time] [--until time] "
+		"[--format fmt] [file ...]",
+		help_text, "w:t:A:vs:cn:qe", longopts, option
+	};
+	int ind = ev_parse_args(&cx, &tool, &q, argc, argv);
+
+	/* times relative to now are resolved once --now is known */
+	if (q.have_since && time_parse_option(q.since_arg, cx.now, &q.since) < 0) {
+		ev_warn("--since: bad time '%s'", q.since_arg);
+		ev_usage(&tool);
+	}
+	if (q.have_until && time_parse_option(q.until_arg, cx.now, &q.until) < 0) {
+		ev_warn("--until: bad time '%s'", q.until_arg);
+		ev_usage(&tool);
+	}
+	for (size_t i = 0; i < nwhere_src; i++) {
+		q.where = xrealloc(q.where, (q.nwhere + 1) * sizeof *q.where);
+		q.where[q.nwhere++] = ev_compile_expr(&cx, "-w", where_src[i], NULL, 0);
+	}
+	char err[256];
+	path_parse(&q.corr_path, "metadata.correlation_id", err, sizeof err);
+	path_parse(&q.cause_path, "metadata.causation_id", err, sizeof err);
+	path_parse(&q.seq_path, "seq", err, sizeof err);
+	if (q.sel_arg) {
+		char **names = NULL;
+		size_t n = 0;
+		split_commas(q.sel_arg, &names, &n);
+		q.sel = xcalloc(n, sizeof *q.sel);
+		for (size_t i = 0; i < n; i++) {
+			if (names[i][0] == '@' && special_name(names[i])) {
+				q.sel[i].text = xstrdup(names[i]);
+			} else if (path_parse(&q.sel[i], names[i], err, sizeof err) < 0) {
+				ev_warn("-s: %s", err);
+				ev_usage(&tool);
+			}
+		}
+		q.nsel = n;
+		rows_init(&q.rows, (enum rowfmt)q.fmt, n, (const char *const *)names);
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	} else if (q.fmt != RF_NDJSON) {
+		const char *names[5] = { cx.fm.f[F_TIME].text, cx.fm.f[F_TYPE].text, cx.fm.f[F_KEY].text,
+		                         cx.fm.f[F_ID].text, cx.fm.f[F_PAYLOAD].text };
+		rows_init(&q.rows, (enum rowfmt)q.fmt, 5, names);
+	}
+	if (q.have_tail) {
+		if (q.tail == 0) {
+			/* --tail 0 prints nothing, as tail -n 0 */
+			q.have_tail = 0;
+			if (!q.count)
+				q.quiet_output = 1;
+		}
+	}
+	if (q.have_limit && q.limit == 0) {
+		/* -n 0: read nothing, print nothing (as head -n 0) */
+	} else if (q.sorted) {
+		run_sorted(&q, argc - ind, argv + ind);
+	} else {
+		ev_run(&cx, argc - ind, argv + ind, on_event, &q);
+	}
+
+	if (q.count) {
+		uint64_t n = q.matched;
+		if (q.have_tail && n > q.tail)
+			n = q.tail;
+		char nb[32];
+		int k = snprintf(nb, sizeof nb, "%" PRIu64, n);
+		wfile_line(ev_out, nb, (size_t)k);
+	} else if (q.have_tail) {
+		flush_tail(&q);
+	}
+	if (q.nsel || q.fmt != RF_NDJSON)
+		if (!q.count && !q.quiet)
+			rows_finish(&q.rows);
+	if ((q.exit_status || q.quiet) && q.matched == 0)
+		ev_raise(&cx, EV_NOMATCH);
+	return ev_finish(&cx);
+}

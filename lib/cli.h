@@ -1,0 +1,103 @@
+/*
+ * cli.h — what every tool shares around its main loop: the common options
+ * (help, version, --errors, --strict, field mapping, --time-unit, --tz,
+ * --now, --arg/--argjson, --progress), the file loop that reads, parses
+ * and rejects lines, and the exit status.
+ *
+ * A tool is its options plus a callback (as in mblaze): it declares a
+ * struct ev_tool, calls ev_parse_args(), then ev_run() with a function
+ * that gets each valid event, and returns ev_finish().
+ *
+ * Short option letters are the family's: -h help, -V version; a tool's
+ * own letters never reuse one of them.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "expr.h"
+#include "input.h"
+#include "json.h"
+#include "wfile.h"
+
+struct evctx {
+	/* common options */
+	struct fieldmap fm;
+	struct expr_args args;
+	const char *errors_path;
+	int strict;
+	int progress;
+	int64_t now;
+	int by_offset; /* messages name byte offsets instead of line numbers */
+
+	/* run state */
+	int status;            /* largest exit code so far */
+	uint64_t events;       /* valid events handed to the tool */
+	uint64_t rejected;
+	struct wfile *errors;  /* --errors sink, opened at start */
+	int stop;              /* set by the tool: stop reading all input */
+	struct jdoc doc;       /* the current event's tape */
+
+	/* progress */
+	uint64_t total_bytes, done_bytes;
+	double t0, last_tick;
+};
+
+/* One event, as handed to the tool's callback. */
+struct ev_event {
+	const char *line;  /* the raw line, without its ending */
+	size_t len;
+	struct jdoc *doc;  /* parsed; token 0 is the object */
+	struct input *in;  /* in->label, in->lineno, in->offset */
+};
+
+struct ev_tool {
+	const char *name;
+	const char *synopsis;   /* "[-cqv] [-w expr] ... [file ...]" */
+	const char *help;       /* the tool's options, one per line */
+	const char *shortopts;  /* getopt letters of the tool (no h, V) */
+	const struct option *longopts; /* the tool's; ids >= 1100 or letters */
+	/* Handle one tool option; 0 ok, -1 usage error (message printed). */
+	int (*option)(int c, const char *arg, void *tool);
+};
+
+enum { OPT_COMMON_BASE = 1000, OPT_TOOL_BASE = 1100 };
+
+/* Parse argv; exits on -h, -V and usage errors.  Returns the index of
+ * the first operand. */
+int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int argc, char **argv);
+_Noreturn void ev_usage(const struct ev_tool *t);
+void ev_raise(struct evctx *cx, int status);
+
+typedef void (*ev_event_fn)(struct evctx *cx, struct ev_event *ev, void *arg);
+
+/*
+ * Read the files (none = stdin) in order; every valid event goes to fn,
+ * every invalid line is rejected.  An unopenable file is reported and
+ * skipped (status 2).  Stops early when fn sets cx->stop.
+ */
+void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg);
+/* Read one opened input through the same loop (for tools that open and
+ * position files themselves). */
+void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg);
+
+/* Reject the line of ev: "PROG: FILE:LINE: reason" on stderr, a record
+ * to --errors, status 3; --strict exits at once. */
+void ev_reject(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A warning about an input line (not a rejection). */
+void ev_line_warn(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Flush stdout and the sinks; returns the exit status. */
+int ev_finish(struct evctx *cx);
+
+/* An expression compiled with the context's field map, args and now;
+ * exits 2 with the error shown when it does not compile. */
+struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src,
+                             const char *const *aliases, size_t naliases);
+
+#endif

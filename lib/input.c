@@ -1,0 +1,158 @@
+/* input.c — line reader (see input.h). */
+#include "input.h"
+#include "ev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_SIZE (256 * 1024)
+
+int input_open(struct input *in, const char *path)
+{
+	memset(in, 0, sizeof *in);
+	if (!path || strcmp(path, "-") == 0) {
+		in->fd = 0;
+		in->name = "-";
+		in->label = "<stdin>";
+	} else {
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (in->fd < 0)
+			return -1;
+		in->name = in->label = path;
+	}
+	struct stat st;
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		in->is_reg = 1;
+		in->size = st.st_size;
+	} else if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (in->fd > 0)
+			close(in->fd);
+		errno = EISDIR;
+		return -1;
+	}
+	in->rcap = READ_SIZE;
+	in->rbuf = xmalloc(in->rcap);
+	return 0;
+}
+
+int input_seek(struct input *in, uint64_t off)
+{
+	if (lseek(in->fd, (off_t)off, SEEK_SET) < 0)
+		return -1;
+	in->rpos = in->rend = 0;
+	in->eof = 0;
+	in->started = 1; /* no BOM check in the middle of a file */
+	in->consumed = off;
+	buf_reset(&in->line);
+	return 0;
+}
+
+static int fill(struct input *in)
+{
+	for (;;) {
+		ssize_t n = read(in->fd, in->rbuf, in->rcap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		in->rpos = 0;
+		in->rend = (size_t)n;
+		if (n == 0)
+			in->eof = 1;
+		return 0;
+	}
+}
+
+static int is_blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* One raw line (without "\n"): 1, or 0 at EOF, -1 on error. */
+static int next_raw(struct input *in, const char **line, size_t *len)
+{
+	buf_reset(&in->line);
+	int assembling = 0;
+	in->unterminated = 0;
+	for (;;) {
+		if (in->rpos == in->rend) {
+			if (in->eof || fill(in) < 0) {
+				if (!in->eof)
+					return -1;
+			}
+			if (in->eof) {
+				if (!assembling)
+					return 0;
+				in->unterminated = 1;
+				*line = in->line.p;
+				*len = in->line.len;
+				return 1;
+			}
+		}
+		char *s = in->rbuf + in->rpos;
+		size_t avail = in->rend - in->rpos;
+		char *nl = memchr(s, '\n', avail);
+		if (nl) {
+			size_t n = (size_t)(nl - s);
+			in->rpos += n + 1;
+			in->consumed += n + 1;
+			if (!assembling) {
+				*line = s;
+				*len = n;
+			} else {
+				buf_add(&in->line, s, n);
+				*line = in->line.p;
+				*len = in->line.len;
+			}
+			return 1;
+		}
+		buf_add(&in->line, s, avail);
+		in->consumed += avail;
+		in->rpos = in->rend;
+		assembling = 1;
+	}
+}
+
+int input_next(struct input *in, const char **line, size_t *len)
+{
+	for (;;) {
+		uint64_t start = in->consumed;
+		int rc = next_raw(in, line, len);
+		if (rc <= 0)
+			return rc;
+		in->lineno++;
+		in->offset = start;
+		const char *p = *line;
+		size_t n = *len;
+		if (!in->started) {
+			in->started = 1;
+			if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+				p += 3;
+				n -= 3;
+			}
+		}
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (is_blank(p, n))
+			continue;
+		*line = p;
+		*len = n;
+		return 1;
+	}
+}
+
+void input_close(struct input *in)
+{
+	if (in->fd > 0)
+		close(in->fd);
+	free(in->rbuf);
+	buf_free(&in->line);
+	in->rbuf = NULL;
+}

@@ -1,0 +1,46 @@
+/*
+ * input.h — reading NDJSON lines of any length from a file or stdin.
+ *
+ * A line is returned without its ending ("\n" or "\r\n").  A UTF-8 BOM at
+ * the start of a file is dropped; a last line without a final newline is
+ * still a line (in->unterminated tells, for writers that treat it as torn).
+ * Blank lines (only spaces, tabs or CR) are skipped but counted, so line
+ * numbers match what an editor shows.  Memory: one read buffer plus the
+ * longest line that crossed a buffer boundary.
+ */
+#ifndef INPUT_H
+#define INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct input {
+	int fd;
+	const char *name;   /* as given; "-" for stdin */
+	const char *label;  /* for messages: the name, or "<stdin>" */
+	char *rbuf;
+	size_t rcap, rpos, rend;
+	struct buf line;    /* a line assembled across reads */
+	uint64_t lineno;    /* of the line just returned, 1-based */
+	uint64_t offset;    /* byte offset of that line's start in the file */
+	uint64_t consumed;  /* bytes consumed so far (offset of the next line) */
+	int eof, started;
+	int unterminated;   /* the line just returned had no newline */
+	int is_reg;         /* a regular file (seekable, size known) */
+	off_t size;         /* its size, when is_reg */
+};
+
+/* Open path ("-" or NULL = stdin).  0 ok; -1 with errno set. */
+int input_open(struct input *in, const char *path);
+/* Start reading at byte offset off of a regular file (line numbers then
+ * count from there and are not meaningful).  0 ok, -1 with errno. */
+int input_seek(struct input *in, uint64_t off);
+/* Next non-blank line: 1 with *line and *len set (valid until the next call),
+ * 0 at end of file, -1 on a read error (errno set). */
+int input_next(struct input *in, const char **line, size_t *len);
+void input_close(struct input *in);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * strset.h — a set of byte strings (open addressing, FNV-1a 64), for ids
+ * seen (evquery --trace, evwrite idempotency).  Members are copied into
+ * the set; memory is what the members need plus the table.
+ *
+ * Also the value keys the family agrees on: json_value_key() turns a JSON
+ * value into bytes such that two values have the same key exactly when
+ * they are the same JSON value ("42" and 42 differ).
+ */
+#ifndef STRSET_H
+#define STRSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "json.h"
+
+static inline uint64_t fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * UINT64_C(1099511628211);
+	return h;
+}
+
+struct strset {
+	struct sentry { uint64_t h; char *p; size_t n; } *tab;
+	size_t cap, count;
+};
+
+/* 1 if added, 0 if it was there. */
+int strset_add(struct strset *s, const void *p, size_t n);
+int strset_has(const struct strset *s, const void *p, size_t n);
+void strset_free(struct strset *s);
+
+/* Append the key bytes of value t (JNONE counts as null): a string as 's'
+ * and its unescaped bytes, anything else as 'j' and its compact JSON. */
+void json_value_key(const struct jdoc *d, uint32_t t, struct buf *out);
+
+/* The --shard hash: FNV-1a 64 of a string's unescaped UTF-8 bytes, or of
+ * any other value's compact JSON text (null, and missing, as "null"). */
+uint64_t json_shard_hash(const struct jdoc *d, uint32_t t, struct buf *scratch);
+
+#endif
