@@ -10,15 +10,15 @@ FIX="$BATS_TEST_DIRNAME/fixtures"
 
 # run_split CMD...: like run, but stdout in $output and stderr in $stderr.
 run_split() {
-	local errf="$BATS_TEST_TMPDIR/stderr.$$"
-	set +e
-	output=$("$@" 2>"$errf")
-	status=$?
-	set -e
+	local outf="$BATS_TEST_TMPDIR/stdout.$$" errf="$BATS_TEST_TMPDIR/stderr.$$"
+	status=0
+	"$@" >"$outf" 2>"$errf" || status=$?
+	output=$(cat "$outf")
 	stderr=$(cat "$errf")
 	lines=()
-	local IFS=$'\n'
-	[ -n "$output" ] && lines=($output)
+	if [ -n "$output" ]; then
+		mapfile -t lines <"$outf"
+	fi
 	return 0
 }
 

@@ -1,0 +1,361 @@
+#!/usr/bin/env bats
+# evquery: selection, output forms, and the shared input conventions
+# (rejections, byte preservation) exercised through it.
+
+load helper
+
+EV="$BATS_TEST_DIRNAME/fixtures/evquery/events.ndjson"
+FQ="$BATS_TEST_DIRNAME/fixtures/evquery"
+
+# ids of the events in $output, one per line, comma-joined
+ids() { printf '%s\n' "$output" | sed -n 's/^{"event_id":"\([^"]*\)".*/\1/p' | paste -sd, -; }
+
+@test "evquery with no filter passes every event through byte for byte" {
+	run evquery "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$EV")" ]
+}
+
+@test "evquery reads standard input when given no file or -" {
+	run sh -c "evquery < '$EV' | cmp - '$EV' && evquery - < '$EV' | cmp - '$EV'"
+	[ "$status" -eq 0 ]
+}
+
+@test "evquery -t keeps the listed types" {
+	run evquery -t OrderPaid,OrderShipped "$EV"
+	[ "$status" -eq 0 ]
+	[ "$(ids)" = "e2,e4" ]
+}
+
+@test "evquery --type with one type and -v inverts it" {
+	run evquery -v --type OrderPlaced "$EV"
+	[ "$(ids)" = "e2,e4,e6,e7" ]
+}
+
+@test "evquery -A matches string keys only; several -A are ORed" {
+	run evquery -A order-2 -A order-3 "$EV"
+	[ "$(ids)" = "e3,e5,e6" ]
+	run evquery -A 42 "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "evquery -w filters by expression, repeated -w are ANDed" {
+	run evquery -w 'payload.total > 100' "$EV"
+	[ "$(ids)" = "e1,e5" ]
+	run evquery -w 'payload.total > 100' -w 'payload.customer_id == "c1"' -w '@key != "order-1"' "$EV"
+	[ "$(ids)" = "e5" ]
+}
+
+@test "evquery -w combines with -t and -A (all ANDed)" {
+	run evquery -t OrderPlaced -A order-1 -w 'payload.total > 100' "$EV"
+	[ "$(ids)" = "e1" ]
+}
+
+@test "evquery -w with --arg and --argjson" {
+	run evquery --arg c c1 --argjson min 500 -w 'payload.customer_id == $c && payload.total > $min' "$EV"
+	[ "$(ids)" = "e5" ]
+}
+
+@test "evquery -w matches a numeric key with @key" {
+	run evquery -w '@key == 42' -s event_id "$EV"
+	[ "$output" = '{"event_id":"e8"}' ]
+}
+
+@test "evquery a bad expression is a usage error with the column" {
+	run_split evquery -w 'payload.total >' "$EV"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "${stderr%%$'\n'*}" == "evquery: -w: column 16: "* ]] || fail_with "stderr"
+}
+
+@test "evquery --since and --until are inclusive" {
+	run evquery --since 2026-11-01T10:05:00Z --until 2026-11-02T09:30Z "$EV"
+	[ "$(ids)" = "e2,e3,e4,e5" ]
+}
+
+@test "evquery --until one microsecond before an event excludes it" {
+	run evquery --until 2026-11-01T10:04:59.999999Z "$EV"
+	[ "$(ids)" = "e1" ]
+	run evquery --since 2026-11-02T10:00:00.000001Z "$EV"
+	[ "$(ids)" = "e8" ]
+}
+
+@test "evquery --since reads epoch-second times with --time-unit" {
+	run evquery --since 2026-11-03 --time-unit s -s event_id "$EV"
+	[ "$output" = '{"event_id":"e8"}' ]
+}
+
+@test "evquery --since with a date alone starts at its midnight UTC" {
+	run evquery --since 2026-11-02 -c "$EV"
+	[ "$output" = "4" ]
+}
+
+@test "evquery relative --since uses --now" {
+	run evquery --now 2026-11-02T10:30:00Z --since -1h -s event_id "$EV"
+	[ "$output" = $'{"event_id":"e5"}\n{"event_id":"e6"}\n{"event_id":"e7"}\n{"event_id":"e8"}' ] || fail_with "got"
+	EV_NOW=2026-11-02T10:30:00Z run evquery --since -1h -c "$EV"
+	[ "$output" = "4" ]
+	run evquery --now 2026-11-02T10:30:00Z --since -1h1s --until -30m -c "$EV"
+	[ "$output" = "3" ]
+}
+
+@test "evquery --since rejects events without a usable time" {
+	printf '%s\n' '{"event_id":"a","timestamp":"2026-11-05T00:00:00Z"}' \
+		'{"event_id":"b"}' '{"event_id":"c","timestamp":"yesterday"}' > "$BATS_TEST_TMPDIR/t.ndjson"
+	run_split evquery --since 2026-11-01 "$BATS_TEST_TMPDIR/t.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"event_id":"a","timestamp":"2026-11-05T00:00:00Z"}' ]
+	[ "$stderr" = "evquery: $BATS_TEST_TMPDIR/t.ndjson:2: missing time field 'timestamp'
+evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timestamp'" ] || fail_with "stderr"
+}
+
+@test "evquery --correlation keeps one correlation id" {
+	run evquery --correlation k2 "$EV"
+	[ "$(ids)" = "e3,e6" ]
+}
+
+@test "evquery --trace follows causation transitively" {
+	run evquery --trace e2 "$EV"
+	[ "$(ids)" = "e2,e4,e7" ]
+	run evquery --trace e3 "$EV"
+	[ "$(ids)" = "e3,e6" ]
+}
+
+@test "evquery --trace runs through events other filters drop" {
+	run evquery --trace e1 -t Email "$EV"
+	[ "$(ids)" = "e7" ]
+}
+
+@test "evquery --trace of an unknown id matches nothing, -e says so" {
+	run evquery --trace nope -e "$EV"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+}
+
+@test "evquery --shard partitions the stream by key" {
+	run sh -c "for i in 0 1 2; do evquery --shard \$i/3 '$EV'; done | sort"
+	[ "$output" = "$(sort "$EV")" ]
+	# every key lands in exactly one shard
+	for i in 0 1 2; do
+		evquery --shard $i/3 -s @key "$EV" | sort -u > "$BATS_TEST_TMPDIR/k$i"
+	done
+	run sh -c "cat '$BATS_TEST_TMPDIR'/k* | sort | uniq -d"
+	[ "$output" = "" ]
+}
+
+@test "evquery --shard hashes keys with FNV-1a 64 (strings by content, others by JSON text)" {
+	# FNV-1a 64: "a" = 0xaf63dc4c8601ec8c (mod 7 = 5), "foobar" = 0x85944171f73967e8
+	# (mod 7 = 6), "42" = 0x07ee7e07b4b19223 (mod 7 = 5), "null" = 0x5b9bc4ba528108e4
+	# (mod 7 = 1), "" = 0xcbf29ce484222325 (mod 7 = 2)
+	printf '%s\n' '{"k":"a"}' '{"k":"foobar"}' '{"k":42}' '{"k":"42"}' '{}' '{"k":null}' '{"k":""}' > "$BATS_TEST_TMPDIR/k.ndjson"
+	for i in 0 1 2 3 4 5 6; do
+		printf '%s:' $i
+		evquery --key-field k --shard $i/7 -s @line "$BATS_TEST_TMPDIR/k.ndjson" | sed 's/{"@line":\([0-9]*\)}/\1/' | paste -sd, -
+	done > "$BATS_TEST_TMPDIR/out"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "$output" = '0:
+1:5,6
+2:7
+3:
+4:
+5:1,3,4
+6:2' ] || fail_with "got"
+}
+
+@test "evquery --shard rejects malformed I/N" {
+	for bad in x 3/3 1/0 -1/2 1/2x; do
+		run evquery --shard "$bad" "$EV"
+		[ "$status" -eq 2 ] || fail_with "$bad accepted"
+	done
+	run evquery --shard 0/1 -c "$EV"
+	[ "$output" = "8" ]
+}
+
+@test "evquery -s selects flat records keyed by the path text" {
+	run evquery -t OrderPlaced -s 'event_id,payload.total,payload.missing,@type,@time,@line' "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event_id":"e1","payload.total":120.5,"payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-01T10:00:00.000000Z","@line":1}
+{"event_id":"e3","payload.total":35,"payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-01T11:00:00.000000Z","@line":3}
+{"event_id":"e5","payload.total":999.99,"payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-02T09:30:00.000000Z","@line":5}
+{"event_id":"e8","payload.total":"n/a","payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-03T09:00:00.000000Z","@line":8}' ] || fail_with "got"
+}
+
+@test "evquery -s with a JSON pointer, an index and a quoted member" {
+	printf '%s\n' '{"a":{"b.c":[10,{"d":"x"}]},"m/n":1}' > "$BATS_TEST_TMPDIR/p.ndjson"
+	run evquery -s '/m~1n,a["b.c"].1.d,a["b.c"].0,/a/b.c/0' "$BATS_TEST_TMPDIR/p.ndjson"
+	[ "$output" = '{"/m~1n":1,"a[\"b.c\"].1.d":"x","a[\"b.c\"].0":10,"/a/b.c/0":10}' ] || fail_with "got"
+}
+
+@test "evquery -s keeps number text and compacts objects" {
+	run evquery -s 'f,e,d,a,z' "$FQ/preserve.ndjson"
+	[ "${lines[0]}" = '{"f":null,"e":null,"d":null,"a":[1,2],"z":1}' ]
+	[ "${lines[2]}" = '{"f":1.0,"e":1e3,"d":0.1,"a":null,"z":null}' ]
+}
+
+@test "evquery -c prints a bare count" {
+	run evquery -c -t OrderPlaced "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = "4" ]
+	run evquery -c -t Nope "$EV"
+	[ "$output" = "0" ]
+}
+
+@test "evquery -n stops after N matches" {
+	run evquery -n 2 -t OrderPlaced "$EV"
+	[ "$(ids)" = "e1,e3" ]
+	run evquery -n 2 -c "$EV"
+	[ "$output" = "2" ]
+	run evquery -n 0 "$EV"
+	[ "$output" = "" ]
+	run evquery -n x "$EV"
+	[ "$status" -eq 2 ]
+}
+
+@test "evquery -n does not read past the last match" {
+	{ cat "$EV"; echo 'not json'; } > "$BATS_TEST_TMPDIR/t.ndjson"
+	run_split evquery -n 1 "$BATS_TEST_TMPDIR/t.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+}
+
+@test "evquery --tail keeps the last N matches" {
+	run evquery --tail 2 -t OrderPlaced "$EV"
+	[ "$(ids)" = "e5,e8" ]
+	run evquery --tail 3 -s event_id -t OrderPlaced "$EV"
+	[ "$output" = $'{"event_id":"e3"}\n{"event_id":"e5"}\n{"event_id":"e8"}' ]
+	run evquery --tail 100 -c "$EV"
+	[ "$output" = "8" ]
+	run evquery --tail 0 "$EV"
+	[ "$output" = "" ]
+}
+
+@test "evquery -s @line under --tail names the original line" {
+	run evquery --tail 1 -s @line,event_id -t OrderShipped "$EV"
+	[ "$output" = '{"@line":4,"event_id":"e4"}' ]
+}
+
+@test "evquery -q prints nothing and exits 0 on a match, 1 otherwise" {
+	run evquery -q -t OrderPaid "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	run evquery -q -t Nope "$EV"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+}
+
+@test "evquery -e exits 1 when nothing matched, 0 otherwise" {
+	run evquery -e -t Nope "$EV"
+	[ "$status" -eq 1 ]
+	run evquery -e -t Email "$EV"
+	[ "$status" -eq 0 ]
+	run evquery -t Nope "$EV"
+	[ "$status" -eq 0 ]
+}
+
+@test "evquery --format tsv shows time, type, key, id and payload" {
+	run evquery --format tsv -A order-2 "$EV"
+	[ "$output" = $'timestamp\tevent_type\taggregate_id\tevent_id\tpayload\n2026-11-01T11:00:00.000000Z\tOrderPlaced\torder-2\te3\t{"customer_id":"c2","total":35}\n2026-11-02T10:00:00.000000Z\tOrderCancelled\torder-2\te6\t{"reason":"fraud"}' ] || fail_with "got"
+}
+
+@test "evquery --format csv quotes per RFC 4180 and writes null empty" {
+	printf '%s\n' '{"a":"x,y","b":"say \"hi\"","c":null,"d":[1,2],"e":" pad"}' > "$BATS_TEST_TMPDIR/c.ndjson"
+	run evquery --format csv -s a,b,c,d,e,f "$BATS_TEST_TMPDIR/c.ndjson"
+	[ "$output" = 'a,b,c,d,e,f
+"x,y","say ""hi""",,"[1,2]"," pad",' ] || fail_with "got"
+}
+
+@test "evquery --format tsv escapes tabs, newlines and backslashes" {
+	printf '%s\n' '{"a":"t\tn\nb\\"}' > "$BATS_TEST_TMPDIR/c.ndjson"
+	run evquery --format tsv -s a "$BATS_TEST_TMPDIR/c.ndjson"
+	[ "$output" = 'a
+t\tn\nb\\' ] || fail_with "got"
+}
+
+@test "evquery --format table aligns columns" {
+	run evquery --format table -s event_id,@type,payload.total -t OrderPlaced "$EV"
+	[ "$output" = 'event_id  @type        payload.total
+e1        OrderPlaced  120.5
+e3        OrderPlaced  35
+e5        OrderPlaced  999.99
+e8        OrderPlaced  n/a' ] || fail_with "got"
+}
+
+@test "evquery --format with no match still prints the header" {
+	run evquery --format csv -s a,b -t Nope "$EV"
+	[ "$output" = "a,b" ]
+	run evquery --format yaml "$EV"
+	[ "$status" -eq 2 ]
+}
+
+@test "evquery --sorted seeks to --since and stops after --until" {
+	run evquery --sorted --since 2026-11-01T11:00Z --until 2026-11-02T09:30Z "$EV"
+	[ "$(ids)" = "e3,e4,e5" ]
+}
+
+@test "evquery --sorted gives the same result as a full scan on a large file" {
+	awk 'BEGIN { for (i = 0; i < 5000; i++) printf "{\"event_id\":\"x%d\",\"timestamp\":%d}\n", i, 1790000000 + i * 7 }' > "$BATS_TEST_TMPDIR/big.ndjson"
+	for since in @1790000000 @1790000006 @1790000007 @1790012345 @1790034993 @1790034994 @1790099999 @1700000000; do
+		a=$(evquery --sorted --since $since "$BATS_TEST_TMPDIR/big.ndjson" | md5sum)
+		b=$(evquery --since $since "$BATS_TEST_TMPDIR/big.ndjson" | md5sum)
+		[ "$a" = "$b" ] || fail_with "since $since differs"
+	done
+}
+
+@test "evquery --sorted names byte offsets and reports events out of order" {
+	printf '%s\n' '{"event_id":"a","timestamp":"2026-11-01T00:00:00Z"}' \
+		'{"event_id":"b","timestamp":"2026-11-03T00:00:00Z"}' \
+		'{"event_id":"c","timestamp":"2026-11-02T00:00:00Z"}' 'bad' > "$BATS_TEST_TMPDIR/s.ndjson"
+	run_split evquery --sorted --until 2026-11-05 "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evquery: $BATS_TEST_TMPDIR/s.ndjson:byte 104: warning: out of time order: 2026-11-02T00:00:00.000000Z after 2026-11-03T00:00:00.000000Z
+evquery: $BATS_TEST_TMPDIR/s.ndjson:byte 156: invalid JSON: unexpected 'b', expected a value at column 1" ] || fail_with "stderr"
+}
+
+@test "evquery --sorted refuses standard input" {
+	run_split evquery --sorted --since 2026-11-01 < "$EV"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evquery: --sorted needs regular files, not standard input" ]
+}
+
+@test "evquery field mapping options and EV_* variables" {
+	printf '%s\n' '{"MESSAGE":"boom","SYSLOG_IDENTIFIER":"sshd","__REALTIME_TIMESTAMP":"1793696400000000","_HOSTNAME":"h1"}' \
+		'{"MESSAGE":"ok","SYSLOG_IDENTIFIER":"cron","__REALTIME_TIMESTAMP":"1793696460000000","_HOSTNAME":"h2"}' > "$BATS_TEST_TMPDIR/j.ndjson"
+	run evquery --type-field SYSLOG_IDENTIFIER --time-field __REALTIME_TIMESTAMP -t sshd -s @type,@time,MESSAGE "$BATS_TEST_TMPDIR/j.ndjson"
+	[ "$output" = '{"@type":"sshd","@time":"2026-11-03T09:00:00.000000Z","MESSAGE":"boom"}' ] || fail_with "got"
+	EV_KEY_FIELD=_HOSTNAME run evquery -A h2 -s MESSAGE "$BATS_TEST_TMPDIR/j.ndjson"
+	[ "$output" = '{"MESSAGE":"ok"}' ]
+	EV_KEY_FIELD=_HOSTNAME run evquery --key-field SYSLOG_IDENTIFIER -A cron -s MESSAGE "$BATS_TEST_TMPDIR/j.ndjson"
+	[ "$output" = '{"MESSAGE":"ok"}' ]
+}
+
+@test "evquery unknown option and missing argument are usage errors" {
+	run_split evquery --bogus "$EV"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *"usage: evquery"* ]]
+	run evquery -w
+	[ "$status" -eq 2 ]
+	run evquery --time-unit years "$EV"
+	[ "$status" -eq 2 ]
+	run evquery --since tomorrowish "$EV"
+	[ "$status" -eq 2 ]
+}
+
+@test "evquery --help and --version" {
+	run evquery --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: evquery "* ]]
+	for o in --where --type --aggregate --since --until --correlation --trace --shard --invert --select --count --limit --tail --quiet --exit-status --format --sorted --errors --strict --time-unit --tz --now --arg --argjson --progress; do
+		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
+		grep -q -- "${o#--}" "$BATS_TEST_DIRNAME/../man/evquery.1" "$BATS_TEST_DIRNAME/../man/evtools.7" || fail_with "man lacks $o"
+	done
+	run evquery -V
+	[ "$output" = "evquery (evtools) 0.1.0" ]
+}
+
+@test "evquery --progress writes a final progress line to stderr only" {
+	run_split evquery --progress -c "$EV"
+	[ "$output" = "8" ]
+	[[ "$stderr" == *"8 events"* ]] || fail_with "stderr"
+}

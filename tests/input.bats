@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# The input conventions every tool shares (evtools(7)), exercised through
+# evquery: what is rejected and with which words, what survives byte for
+# byte, and the invariant lines in = lines out + lines rejected.
+
+load helper
+
+FQ="$BATS_TEST_DIRNAME/fixtures/evquery"
+
+# corpus: one good line, then each bad line followed by a good one
+make_corpus() {
+	local f="$BATS_TEST_TMPDIR/bad.ndjson"
+	{
+		printf '%s\n' '{"n":1}'
+		printf '%s\n' 'not json'
+		printf '%s\n' '[1,2]'
+		printf '%s\n' '42'
+		printf '%s\n' '{"a":1'
+		printf '{"a":"\xff"}\n'
+		printf '{"a":"x\0y"}\n'
+		printf '%s\n' '{"a":"\ud800"}'
+		printf '%s\n' '{"a":"\udc00x"}'
+		printf '%s\n' '{"a":1,"a":2}'
+		printf '%s\n' '{"a":{"b":1,"\u0062":2}}'
+		printf '%s\n' '{"a":1}x'
+		printf '%s\n' '{"a":01}'
+		printf '%s\n' '{"a":"tab	in string"}'
+		printf '%s\n' '{"n":2}'
+	} > "$f"
+	echo "$f"
+}
+
+@test "each kind of bad line is rejected with its reason, good lines still come out" {
+	f=$(make_corpus)
+	run_split evquery "$f"
+	[ "$status" -eq 3 ]
+	[ "$output" = $'{"n":1}\n{"n":2}' ]
+	[ "$stderr" = "evquery: $f:2: invalid JSON: unexpected 'n', expected a value at column 1
+evquery: $f:3: not an object (array)
+evquery: $f:4: not an object (number)
+evquery: $f:5: invalid JSON: unexpected end of line, expected ',' or '}' at column 7
+evquery: $f:6: invalid UTF-8 at column 7
+evquery: $f:7: raw NUL byte at column 8
+evquery: $f:8: lone surrogate escape \\uD800 at column 7
+evquery: $f:9: lone surrogate escape \\uDC00 at column 7
+evquery: $f:10: duplicate key \"a\" at column 8
+evquery: $f:11: duplicate key \"b\" at column 13
+evquery: $f:12: invalid JSON: trailing characters after the value at column 8
+evquery: $f:13: invalid JSON: unexpected '1', expected ',' or '}' at column 7
+evquery: $f:14: invalid JSON: unescaped control character 0x09 in string at column 10" ] || fail_with "stderr"
+}
+
+@test "--errors holds exactly the rejected lines, raw_base64 for invalid UTF-8" {
+	f=$(make_corpus)
+	run evquery --errors "$BATS_TEST_TMPDIR/err.ndjson" "$f"
+	[ "$status" -eq 3 ]
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/err.ndjson")" -eq 13 ]
+	run sed -n '1p;5p;6p' "$BATS_TEST_TMPDIR/err.ndjson"
+	[ "${lines[0]}" = "{\"file\":\"$f\",\"line\":2,\"error\":\"invalid JSON: unexpected 'n', expected a value at column 1\",\"raw\":\"not json\"}" ] || fail_with "0"
+	[ "${lines[1]}" = "{\"file\":\"$f\",\"line\":6,\"error\":\"invalid UTF-8 at column 7\",\"raw_base64\":\"eyJhIjoi/yJ9\"}" ] || fail_with "1"
+	[ "${lines[2]}" = "{\"file\":\"$f\",\"line\":7,\"error\":\"raw NUL byte at column 8\",\"raw\":\"{\\\"a\\\":\\\"x\\u0000y\\\"}\"}" ] || fail_with "2"
+	# the records are valid JSON and give back the original bytes
+	jq -r 'select(.raw) | .raw' "$BATS_TEST_TMPDIR/err.ndjson" | head -3 > "$BATS_TEST_TMPDIR/back"
+	[ "$(cat "$BATS_TEST_TMPDIR/back")" = $'not json\n[1,2]\n42' ]
+	jq -r 'select(.raw_base64) | .raw_base64' "$BATS_TEST_TMPDIR/err.ndjson" | base64 -d | od -An -c | tr -s ' ' > "$BATS_TEST_TMPDIR/b64"
+	grep -q '377' "$BATS_TEST_TMPDIR/b64"
+}
+
+@test "--errors appends, and an unwritable --errors file is a usage error" {
+	f=$(make_corpus)
+	evquery --errors "$BATS_TEST_TMPDIR/e" "$f" >/dev/null 2>&1 || true
+	evquery --errors "$BATS_TEST_TMPDIR/e" "$f" >/dev/null 2>&1 || true
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/e")" -eq 26 ]
+	run_split evquery --errors /nonexistent/dir/e "$f"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evquery: --errors /nonexistent/dir/e: No such file or directory" ]
+}
+
+@test "counts: lines in = lines out + lines rejected" {
+	f=$(make_corpus)
+	out=$(evquery --errors "$BATS_TEST_TMPDIR/e2" "$f" 2>/dev/null | wc -l)
+	rej=$(wc -l < "$BATS_TEST_TMPDIR/e2")
+	[ $((out + rej)) -eq "$(wc -l < "$f")" ]
+}
+
+@test "--strict stops at the first rejected line with status 3" {
+	f=$(make_corpus)
+	run_split evquery --strict "$f"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"n":1}' ]
+	[ "$stderr" = "evquery: $f:2: invalid JSON: unexpected 'n', expected a value at column 1" ]
+}
+
+@test "standard input is named <stdin> in messages" {
+	run_split sh -c "printf '{}\nnope\n' | evquery"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evquery: <stdin>:2: invalid JSON: unexpected 'n', expected a value at column 1" ]
+}
+
+@test "byte preservation: spacing, key order, escapes, number forms survive" {
+	run evquery -t X "$FQ/preserve.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$FQ/preserve.ndjson")" ]
+	run sh -c "evquery -t X '$FQ/preserve.ndjson' | cmp - '$FQ/preserve.ndjson'"
+	[ "$status" -eq 0 ]
+}
+
+@test "integers beyond 2^53 and beyond 64 bits pass filters unchanged" {
+	run evquery -w 'big == 9007199254740993' -s big,max,min "$FQ/preserve.ndjson"
+	[ "$output" = '{"big":9007199254740993,"max":9223372036854775807,"min":-9223372036854775808}' ]
+	run evquery -w 'has(huge)' "$FQ/preserve.ndjson"
+	[ "$output" = '{"event_type":"X","huge":123456789012345678901234567890,"neg":-99999999999999999999999}' ]
+	run evquery -w 'huge > 1e29' -s huge,neg "$FQ/preserve.ndjson"
+	[ "$output" = '{"huge":123456789012345678901234567890,"neg":-99999999999999999999999}' ]
+}
+
+@test "CRLF endings and a missing final newline are accepted" {
+	run evquery "$FQ/crlf.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'{"event_type":"X","crlf":true}\n{"event_type":"X","last":"no newline"}' ]
+	run sh -c "evquery '$FQ/crlf.ndjson' | od -c | grep -c '\\\\r'"
+	[ "$output" = "0" ]
+}
+
+@test "a UTF-8 BOM at the start is dropped" {
+	run evquery -s bom,n "$FQ/bom.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'{"bom":true,"n":null}\n{"bom":null,"n":2}' ]
+}
+
+@test "blank lines are skipped but counted in line numbers" {
+	printf '{"a":1}\n\n   \n\t\r\nbad\n' > "$BATS_TEST_TMPDIR/b.ndjson"
+	run_split evquery "$BATS_TEST_TMPDIR/b.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"a":1}' ]
+	[ "$stderr" = "evquery: $BATS_TEST_TMPDIR/b.ndjson:5: invalid JSON: unexpected 'b', expected a value at column 1" ]
+}
+
+@test "an empty file gives no output and status 0" {
+	run_split evquery "$FQ/empty.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+}
+
+@test "a 20 MB line is read whole, valid or not" {
+	f="$BATS_TEST_TMPDIR/huge.ndjson"
+	{ printf '{"event_type":"Big","s":"'; head -c 20000000 /dev/zero | tr '\0' 'a'; printf '"}\n'
+	  printf '{"s":"'; head -c 20000000 /dev/zero | tr '\0' 'b'; printf '\n'
+	  printf '{"event_type":"After"}\n'; } > "$f"
+	run_split evquery -s @type "$f"
+	[ "$status" -eq 3 ]
+	[ "$output" = $'{"@type":"Big"}\n{"@type":"After"}' ]
+	[ "$stderr" = "evquery: $f:2: invalid JSON: unterminated string at column 6" ]
+	run sh -c "evquery -t Big '$f' | wc -c"
+	[ "$output" = "20000028" ]
+}
+
+@test "deep nesting is rejected past 1000 levels, accepted below" {
+	f="$BATS_TEST_TMPDIR/deep.ndjson"
+	{ printf '{"a":'; for i in $(seq 998); do printf '['; done; for i in $(seq 998); do printf ']'; done; printf '}\n'
+	  printf '{"a":'; for i in $(seq 1000); do printf '['; done; for i in $(seq 1000); do printf ']'; done; printf '}\n'; } > "$f"
+	run_split evquery -c "$f"
+	[ "$status" -eq 3 ]
+	[ "$output" = "1" ]
+	[ "$stderr" = "evquery: $f:2: nesting deeper than 1000 levels at column 1005" ] || fail_with "stderr"
+}
+
+@test "a missing file among others is reported, the others are read, status 2" {
+	run_split evquery "$FQ/bom.ndjson" /nonexistent.ndjson "$FQ/crlf.ndjson"
+	[ "$status" -eq 2 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 4 ]
+	[ "$stderr" = "evquery: /nonexistent.ndjson: No such file or directory" ]
+}
+
+@test "a directory operand is reported like an unreadable file" {
+	run_split evquery "$FQ"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evquery: $FQ: Is a directory" ]
+}
+
+@test "rejected lines and a missing file: the larger status wins" {
+	f=$(make_corpus)
+	run evquery "$f" /nonexistent.ndjson
+	[ "$status" -eq 3 ]
+}
+
+@test "a full disk on standard output is exit 5 with a message" {
+	run_split sh -c "evquery '$FQ/preserve.ndjson' > /dev/full"
+	[ "$status" -eq 5 ]
+	[ "$stderr" = "evquery: write error on standard output: No space left on device" ]
+}
+
+@test "a closed pipe ends evquery quietly" {
+	awk 'BEGIN { for (i = 0; i < 200000; i++) print "{\"i\":" i "}" }' > "$BATS_TEST_TMPDIR/many.ndjson"
+	run_split sh -c "evquery '$BATS_TEST_TMPDIR/many.ndjson' | head -n 1"
+	[ "$output" = '{"i":0}' ]
+	[ "$stderr" = "" ]
+}
+
+@test "\\u0000 inside a string is valid and kept" {
+	run evquery -w 'len(nul) == 3' -s nul "$FQ/preserve.ndjson"
+	[ "$output" = '{"nul":"a\u0000b"}' ]
+}
