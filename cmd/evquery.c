@@ -308,8 +308,8 @@ static void select_value(struct query *q, const struct path *p, const struct jdo
 				char tb[40];
 				size_t n = time_format(us, tb);
 				jw_string(out, tb, n);
-				return;
 			}
+			return; /* missing or unparsable: null */
 		} else if (!strcmp(s, "@seq")) {
 			t = path_lookup(d, 0, &q->seq_path);
 		} else {
@@ -650,10 +650,9 @@ int main(int argc, char **argv)
 	}
 	if (q.have_tail) {
 		if (q.tail == 0) {
-			/* --tail 0 prints nothing, as tail -n 0 */
+			/* --tail 0 prints nothing, as tail -n 0, and counts 0 */
 			q.have_tail = 0;
-			if (!q.count)
-				q.quiet_output = 1;
+			q.quiet_output = 1;
 		}
 	}
 	if (q.have_limit && q.limit == 0) {
@@ -668,6 +667,8 @@ int main(int argc, char **argv)
 		uint64_t n = q.matched;
 		if (q.have_tail && n > q.tail)
 			n = q.tail;
+		if (q.quiet_output)
+			n = 0;
 		char nb[32];
 		int k = snprintf(nb, sizeof nb, "%" PRIu64, n);
 		wfile_line(ev_out, nb, (size_t)k);

@@ -181,6 +181,12 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 {"event_id":"e8","payload.total":"n/a","payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-03T09:00:00.000000Z","@line":8}' ] || fail_with "got"
 }
 
+@test "evquery -s @time is null when the time is missing or unparsable" {
+	printf '%s\n' '{"timestamp":"yesterday"}' '{}' > "$BATS_TEST_TMPDIR/t.ndjson"
+	run evquery -s @time,@id "$BATS_TEST_TMPDIR/t.ndjson"
+	[ "$output" = $'{"@time":null,"@id":null}\n{"@time":null,"@id":null}' ]
+}
+
 @test "evquery -s with a JSON pointer, an index and a quoted member" {
 	printf '%s\n' '{"a":{"b.c":[10,{"d":"x"}]},"m/n":1}' > "$BATS_TEST_TMPDIR/p.ndjson"
 	run evquery -s '/m~1n,a["b.c"].1.d,a["b.c"].0,/a/b.c/0' "$BATS_TEST_TMPDIR/p.ndjson"
@@ -228,6 +234,8 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 	[ "$output" = "8" ]
 	run evquery --tail 0 "$EV"
 	[ "$output" = "" ]
+	run evquery --tail 0 -c "$EV"
+	[ "$output" = "0" ]
 }
 
 @test "evquery -s @line under --tail names the original line" {
