@@ -181,12 +181,14 @@ static int dn_to_int(const struct decnum *d, int64_t shift, int64_t *out)
 {
 	int64_t p = (int64_t)d->ni + d->exp + shift; /* digits left of the point */
 	size_t n = d->ni + d->nf;
-	int64_t acc = 0;
-	int rest = 0; /* a nonzero digit right of the point */
+	/* the magnitude may reach 2^63 when negative (INT64_MIN) */
+	uint64_t lim = d->neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	uint64_t acc = 0;
+	unsigned rest = 0; /* a nonzero digit right of the point */
 	for (size_t k = 0; k < n; k++) {
-		int dig = dn_digit(d, k);
+		unsigned dig = (unsigned)dn_digit(d, k);
 		if ((int64_t)k < p) {
-			if (acc > (INT64_MAX - dig) / 10)
+			if (acc > (lim - dig) / 10)
 				return -1;
 			acc = acc * 10 + dig;
 		} else if (dig != 0) {
@@ -195,11 +197,18 @@ static int dn_to_int(const struct decnum *d, int64_t shift, int64_t *out)
 		}
 	}
 	for (int64_t k = (int64_t)n; acc != 0 && k < p; k++) {
-		if (acc > INT64_MAX / 10)
+		if (acc > lim / 10)
 			return -1;
 		acc *= 10;
 	}
-	*out = d->neg ? -acc - rest : acc;
+	if (!d->neg)
+		*out = (int64_t)acc;
+	else if (acc + rest > lim)
+		return -1;
+	else if (acc + rest == lim)
+		*out = INT64_MIN;
+	else
+		*out = -(int64_t)(acc + rest);
 	return 0;
 }
 
@@ -424,14 +433,18 @@ int dur_parse(const char *s, size_t n, int64_t *us)
 		struct decnum w = d;
 		int64_t whole, part, fns = 0;
 		w.nf = 0; /* the whole part; the fraction follows */
-		if (dn_to_int(&w, 0, &whole) != 0)
-			return -1;
 		if (u >= 1000) {
-			if (mul_ok(whole, u / 1000, &part) != 0)
+			if (dn_to_int(&w, 0, &whole) != 0 || mul_ok(whole, u / 1000, &part) != 0)
 				return -1;
 		} else {
-			part = whole / 1000;
-			rem_ns += whole % 1000;
+			/* nanoseconds: the point moves left by three; the last
+			 * three integer digits are the remainder */
+			int64_t last3 = 0;
+			if (dn_to_int(&w, -3, &part) != 0)
+				return -1;
+			for (size_t k = w.ni > 3 ? w.ni - 3 : 0; k < w.ni; k++)
+				last3 = last3 * 10 + (w.ip[k] - '0');
+			rem_ns += last3;
 		}
 		for (size_t k = d.nf; k-- > 0;)
 			fns = (u * (d.fp[k] - '0') + fns) / 10;

@@ -134,7 +134,7 @@ static int walk(int64_t lo, int64_t hi)
 static int run(const char *cmd, char *arg)
 {
 	int64_t us, v;
-	int unit, rc = -1;
+	int unit = 0, rc = -1;
 	char buf[32];
 
 	if (strcmp(cmd, "iso") == 0 || strcmp(cmd, "event") == 0 || strcmp(cmd, "num") == 0) {
