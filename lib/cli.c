@@ -334,7 +334,7 @@ void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
 {
 	const char *line;
 	size_t len;
-	int rc;
+	int rc = 0;
 	struct ev_event ev = { NULL, 0, &cx->doc, in };
 	struct jerr err;
 	unsigned tick = 0;
