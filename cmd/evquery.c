@@ -95,9 +95,7 @@ struct query {
 	struct strset traced;
 	struct path corr_path, cause_path, seq_path;
 	struct buf scratch;
-	char **ring;      /* --tail: the last lines (and their line numbers) */
-	size_t *ringlen;
-	uint64_t *ringno;
+	struct kept { char *line; size_t len; uint64_t lineno; } *ring; /* --tail */
 	size_t ringcap;
 	int64_t prev_time;
 	int have_prev;
@@ -376,17 +374,15 @@ static void keep_tail(struct query *q, const char *line, size_t len, uint64_t li
 {
 	size_t slot = (size_t)((q->matched - 1) % q->tail);
 	if (slot >= q->ringcap) {
-		size_t cap = q->ringcap, c2 = q->ringcap, c3 = q->ringcap;
-		q->ring = xgrow(q->ring, &cap, slot + 1, sizeof *q->ring);
-		q->ringlen = xgrow(q->ringlen, &c2, slot + 1, sizeof *q->ringlen);
-		q->ringno = xgrow(q->ringno, &c3, slot + 1, sizeof *q->ringno);
-		memset(q->ring + q->ringcap, 0, (cap - q->ringcap) * sizeof *q->ring);
-		q->ringcap = cap;
+		size_t old = q->ringcap;
+		q->ring = xgrow(q->ring, &q->ringcap, slot + 1, sizeof *q->ring);
+		memset(q->ring + old, 0, (q->ringcap - old) * sizeof *q->ring);
 	}
-	free(q->ring[slot]);
-	q->ring[slot] = xmemdup(line, len);
-	q->ringlen[slot] = len;
-	q->ringno[slot] = lineno;
+	struct kept *k = &q->ring[slot];
+	free(k->line);
+	k->line = xmemdup(line, len);
+	k->len = len;
+	k->lineno = lineno;
 }
 
 static void flush_tail(struct query *q)
@@ -397,9 +393,9 @@ static void flush_tail(struct query *q)
 	struct jdoc d = {0};
 	struct jerr err;
 	for (uint64_t k = q->matched - n; k < q->matched; k++) {
-		size_t slot = (size_t)(k % q->tail);
-		json_parse(&d, q->ring[slot], q->ringlen[slot], 0, &err);
-		emit(q, q->ring[slot], q->ringlen[slot], &d, q->ringno[slot]);
+		struct kept *e = &q->ring[k % q->tail];
+		json_parse(&d, e->line, e->len, 0, &err);
+		emit(q, e->line, e->len, &d, e->lineno);
 	}
 	json_doc_free(&d);
 }

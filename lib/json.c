@@ -77,27 +77,26 @@ struct scan {
 	struct jerr *err;
 };
 
-static int fail(struct scan *s, size_t at, const char *fmt, const char *arg)
+static int fail(struct scan *s, size_t at, const char *what)
 {
 	s->err->offset = at;
-	char what[100];
-	snprintf(what, sizeof what, fmt, arg ? arg : "");
-	what[sizeof what - 1] = '\0';
-	snprintf(s->err->msg, sizeof s->err->msg, "invalid JSON: %s at column %zu", what, at + 1);
+	snprintf(s->err->msg, sizeof s->err->msg, "invalid JSON: %.100s at column %zu", what, at + 1);
 	return -1;
 }
 
 static int fail_char(struct scan *s, const char *expected)
 {
-	if (s->i >= s->n)
-		return fail(s, s->i, "unexpected end of line, expected %s", expected);
-	char buf[90];
+	char buf[100];
+	if (s->i >= s->n) {
+		snprintf(buf, sizeof buf, "unexpected end of line, expected %s", expected);
+		return fail(s, s->i, buf);
+	}
 	unsigned c = s->p[s->i];
 	if (c >= 0x21 && c < 0x7f)
 		snprintf(buf, sizeof buf, "unexpected '%c', expected %s", c, expected);
 	else
 		snprintf(buf, sizeof buf, "unexpected byte 0x%02x, expected %s", c, expected);
-	return fail(s, s->i, "%s", buf);
+	return fail(s, s->i, buf);
 }
 
 static inline void skip_ws(struct scan *s)
@@ -175,18 +174,18 @@ static int scan_string(struct scan *s)
 		while (i < n && !str_special[p[i]])
 			i++;
 		if (i >= n)
-			return fail(s, start, "unterminated string", NULL);
+			return fail(s, start, "unterminated string");
 		unsigned c = p[i];
 		if (c == '"')
 			break;
 		if (c != '\\') {
-			char b[8];
-			snprintf(b, sizeof b, "0x%02x", c);
-			return fail(s, i, "unescaped control character %s in string", b);
+			char b[60];
+			snprintf(b, sizeof b, "unescaped control character 0x%02x in string", c);
+			return fail(s, i, b);
 		}
 		s->d->tok[t].flags |= JF_ESC;
 		if (i + 1 >= n)
-			return fail(s, start, "unterminated string", NULL);
+			return fail(s, start, "unterminated string");
 		c = p[i + 1];
 		switch (c) {
 		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
@@ -195,7 +194,7 @@ static int scan_string(struct scan *s)
 		case 'u': {
 			unsigned u, u2;
 			if (hex4(s, i + 2, &u) < 0)
-				return fail(s, i, "bad \\u escape", NULL);
+				return fail(s, i, "bad \\u escape");
 			if (u >= 0xD800 && u <= 0xDBFF) {
 				if (i + 12 <= n && p[i + 6] == '\\' && p[i + 7] == 'u' &&
 				    hex4(s, i + 8, &u2) == 0 && u2 >= 0xDC00 && u2 <= 0xDFFF) {
@@ -217,7 +216,7 @@ static int scan_string(struct scan *s)
 			break;
 		}
 		default:
-			return fail(s, i, "bad escape in string", NULL);
+			return fail(s, i, "bad escape in string");
 		}
 	}
 	i++; /* closing quote */
@@ -484,7 +483,7 @@ int json_parse(struct jdoc *d, const char *text, size_t len, int flags, struct j
 		return -1;
 	skip_ws(&s);
 	if (s.i < s.n)
-		return fail(&s, s.i, "trailing characters after the value", NULL);
+		return fail(&s, s.i, "trailing characters after the value");
 	if (!(flags & JSON_ANY) && d->tok[0].type != J_OBJ) {
 		snprintf(err->msg, sizeof err->msg, "not an object (%s)", json_type_name(d->tok[0].type));
 		return -1;
