@@ -58,11 +58,18 @@ struct expr_input {
 };
 
 /* 1 when the expression evaluates to true, else 0. */
+/* (Evaluation uses scratch memory kept in e: one thread at a time.) */
 int expr_test(struct expr *e, const struct expr_input *in);
+
+/* Evaluate and append the value as compact JSON: numbers and values
+ * from the event as written, times as RFC 3339 strings, durations as
+ * strings such as "1h30m" (str() of the value).  For tests, and for
+ * tools that show a computed value. */
+void expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out);
 
 /*
  * Print a compile error the way every tool does:
- *   PROG: WHAT: column 17: expected a value
+ *   PROG: WHAT: column 16: unexpected end of expression
  *     payload.total >
  *                     ^
  */

@@ -1,0 +1,2350 @@
+/*
+ * expr.c — the evtools expression language (evtools-expr(7), expr.h).
+ *
+ * expr_compile() lexes and parses the source once into a tree whose
+ * leaves are ready to use: paths split into segments, strings unescaped,
+ * numbers converted, array literals and $NAME values parsed into small
+ * documents of their own, regular expressions compiled, and the time and
+ * duration readings of constant strings done.  expr_test() walks the
+ * tree once per event.
+ *
+ * Why values point into the event instead of copying it: a filter such
+ * as `event_type == "OrderPlaced"` runs on millions of lines the scanner
+ * has already validated, so a string without escapes is compared where
+ * it lies and a number is converted from its text only when reached.
+ * Whatever evaluation has to build (an unescaped string, lower(), str())
+ * goes to a per-expression arena that is rewound, not freed, before each
+ * event: a warm evaluation does not call malloc (regexec may, in libc).
+ *
+ * Why both a nesting limit and a node height limit: parser and evaluator
+ * recurse, so each stays within a small fixed stack however hostile the
+ * source.  && and || chains are flat lists, so long chains cost nothing.
+ */
+#include "expr.h"
+#include "ev.h"
+#include "jwrite.h"
+#include "timeutil.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+#define EXPR_MAX_DEPTH 256  /* nesting levels and tree height */
+#define RE_MAX_LEN 1024     /* bytes of a pattern */
+#define RE_MAX_BOUND 255    /* largest n or m in {n,m} */
+#define RE_MAX_SIZE 10000   /* pattern size with every {n,m} expanded */
+
+/* ---- arena ---------------------------------------------------------- */
+
+struct ablock {
+	struct ablock *next;
+	size_t cap, used;
+	char mem[];
+};
+
+struct arena {
+	struct ablock *head, *cur;
+};
+
+/* n bytes, valid until the next arena_rewind (never moved). */
+static char *arena_alloc(struct arena *a, size_t n)
+{
+	struct ablock *b = a->cur;
+	if (!b || b->cap - b->used < n) {
+		while (b && b->next) {
+			b = b->next;
+			b->used = 0;
+			if (b->cap >= n)
+				goto take;
+		}
+		size_t cap = b ? b->cap * 2 : 4096;
+		if (cap < n)
+			cap = n;
+		struct ablock *nb = xmalloc(sizeof *nb + cap);
+		nb->next = NULL;
+		nb->cap = cap;
+		nb->used = 0;
+		if (b)
+			b->next = nb;
+		else
+			a->head = nb;
+		b = nb;
+	}
+take:
+	a->cur = b;
+	char *p = b->mem + b->used;
+	b->used += n;
+	return p;
+}
+
+static void arena_rewind(struct arena *a)
+{
+	a->cur = a->head;
+	if (a->head)
+		a->head->used = 0;
+}
+
+static void arena_free(struct arena *a)
+{
+	struct ablock *b = a->head;
+	while (b) {
+		struct ablock *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = a->cur = NULL;
+}
+
+/*
+ * A struct buf over cap bytes of arena memory, for the json.c and
+ * jwrite.c writers.  Callers only use it where the output is known to
+ * fit (unescaping and compacting never lengthen a value), so the buffer
+ * never grows and the arena memory is never handed to realloc.
+ */
+static struct buf fixed_buf(char *mem, size_t cap)
+{
+	struct buf b = { mem, 0, cap };
+	return b;
+}
+
+/* ---- values --------------------------------------------------------- */
+
+enum vtype { VT_NULL, VT_BOOL, VT_INT, VT_DBL, VT_STR, VT_ARR, VT_OBJ, VT_TIME, VT_DUR };
+
+static const char *const vtype_name[] = {
+	"null", "boolean", "number", "number", "string", "array", "object", "time", "duration"
+};
+
+/* What a constant string or number reads as, worked out at compile time. */
+struct kconv {
+	unsigned char time_ok, dur_ok;
+	int64_t time, dur;
+};
+
+struct val {
+	unsigned char t;       /* enum vtype */
+	union {
+		int64_t i;     /* VT_BOOL (0/1), VT_INT, VT_TIME, VT_DUR (us) */
+		double d;      /* VT_DBL */
+	};
+	const char *p;         /* VT_STR: the bytes; VT_INT/VT_DBL: text as written or NULL */
+	size_t n;
+	const struct jdoc *doc; /* VT_ARR, VT_OBJ */
+	uint32_t tok;
+	const struct kconv *kc; /* constants only */
+};
+
+static const struct val vnull = { .t = VT_NULL };
+
+static inline struct val vbool(int b)
+{
+	struct val v = { .t = VT_BOOL };
+	v.i = b != 0;
+	return v;
+}
+
+static inline struct val vint(int64_t i)
+{
+	struct val v = { .t = VT_INT };
+	v.i = i;
+	return v;
+}
+
+static inline struct val vdbl(double d)
+{
+	struct val v = { .t = VT_DBL };
+	v.d = d;
+	return v;
+}
+
+static inline struct val vtyped(int t, int64_t us)
+{
+	struct val v = { .t = (unsigned char)t };
+	v.i = us;
+	return v;
+}
+
+static inline struct val vstr(const char *p, size_t n)
+{
+	struct val v = { .t = VT_STR };
+	v.p = p;
+	v.n = n;
+	return v;
+}
+
+static inline int is_true(const struct val *v)
+{
+	return v->t == VT_BOOL && v->i;
+}
+
+static inline int is_num(const struct val *v)
+{
+	return v->t == VT_INT || v->t == VT_DBL;
+}
+
+/* Value of token t of d; escaped strings are decoded into a. */
+static struct val tokval(struct arena *a, const struct jdoc *d, uint32_t t)
+{
+	if (t == JNONE)
+		return vnull;
+	const struct jtok *k = &d->tok[t];
+	struct val v = { .t = VT_NULL };
+	switch (k->type) {
+	case J_TRUE:
+	case J_FALSE:
+		return vbool(k->type == J_TRUE);
+	case J_NUM:
+		v.p = d->text + k->start;
+		v.n = k->len;
+		v.t = json_num(v.p, v.n, &v.i, &v.d) ? VT_INT : VT_DBL;
+		return v;
+	case J_STR:
+		v.t = VT_STR;
+		if (!(k->flags & JF_ESC)) {
+			v.p = d->text + k->start + 1;
+			v.n = k->len - 2;
+		} else {
+			char *mem = arena_alloc(a, k->len);
+			struct buf b = fixed_buf(mem, k->len);
+			json_unescape(d->text + k->start + 1, k->len - 2, &b);
+			v.p = mem;
+			v.n = b.len;
+		}
+		return v;
+	case J_ARR:
+	case J_OBJ:
+		v.t = k->type == J_ARR ? VT_ARR : VT_OBJ;
+		v.doc = d;
+		v.tok = t;
+		return v;
+	}
+	return v;
+}
+
+/* ---- the tree ------------------------------------------------------- */
+
+enum op {
+	N_CONST, N_PATH, N_ALIAS, N_TIME, N_LINE,
+	N_OR, N_AND, N_NOT, N_NEG,
+	N_EQ, N_NE, N_LT, N_LE, N_GT, N_GE, N_IN, N_MATCH,
+	N_COAL, N_ADD, N_SUB, N_MUL, N_DIV, N_MOD,
+	N_HAS, N_LEN, N_LOWER, N_UPPER, N_CONTAINS, N_STARTS, N_ENDS,
+	N_ABS, N_NUM, N_STR, N_TYPE,
+	/* compiled into constants */
+	N_NOWFN, N_DURFN
+};
+
+struct node {
+	int op;
+	size_t col;             /* 0-based byte offset, for messages */
+	unsigned height;        /* operator levels below and including this */
+	struct node *a, *b;     /* operands, function arguments */
+	struct node **kids;     /* N_OR, N_AND */
+	size_t nkids;
+	int alias;              /* N_ALIAS, N_HAS: alias index, -1 = the event */
+	struct path path;       /* N_PATH, N_ALIAS, N_TIME, N_HAS */
+	struct val k;           /* N_CONST */
+	struct kconv kc;
+	char *kstr;             /* owned bytes behind k */
+	struct jdoc kdoc;       /* owned document behind k (arrays, $NAME) */
+	char *ktext;            /* its text */
+	struct val *elems;      /* N_CONST array: its elements */
+	size_t nelems;
+	regex_t re;             /* N_MATCH */
+	int has_re;
+};
+
+struct expr {
+	struct node *root;
+	struct node **nodes;    /* every node, for expr_free */
+	size_t nnodes, capnodes;
+	struct arena scratch;   /* rewound per evaluation */
+	struct arena perm;      /* compile-time strings */
+	int64_t now;
+	enum time_unit unit;
+	size_t naliases;
+};
+
+/* ---- --arg and --argjson -------------------------------------------- */
+
+static size_t args_slot(struct expr_args *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		if (strcmp(a->name[i], name) == 0) {
+			free(a->text[i]);
+			json_doc_free(&a->doc[i]);
+			return i;
+		}
+	}
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 4;
+		a->name = xrealloc(a->name, cap * sizeof *a->name);
+		a->text = xrealloc(a->text, cap * sizeof *a->text);
+		a->doc = xrealloc(a->doc, cap * sizeof *a->doc);
+		a->cap = cap;
+	}
+	a->name[a->n] = xstrdup(name);
+	return a->n++;
+}
+
+static void args_set(struct expr_args *a, size_t i, char *text)
+{
+	struct jerr je;
+	memset(&a->doc[i], 0, sizeof a->doc[i]);
+	a->text[i] = text;
+	json_parse(&a->doc[i], text, strlen(text), JSON_ANY, &je);
+}
+
+void expr_args_add_string(struct expr_args *a, const char *name, const char *value)
+{
+	struct buf js = {0}, fixed = {0};
+	size_t n = strlen(value);
+	/* an argument that is not UTF-8 gets U+FFFD for each bad byte */
+	while (!utf8_valid(value, n)) {
+		size_t bad = utf8_check(value, n);
+		buf_add(&fixed, value, bad);
+		buf_adds(&fixed, "\xEF\xBF\xBD");
+		value += bad + 1;
+		n -= bad + 1;
+	}
+	if (fixed.len) {
+		buf_add(&fixed, value, n);
+		value = fixed.p;
+		n = fixed.len;
+	}
+	jw_string(&js, value, n);
+	buf_free(&fixed);
+	args_set(a, args_slot(a, name), js.p);
+}
+
+int expr_args_add_json(struct expr_args *a, const char *name, const char *json, char *err, size_t errlen)
+{
+	struct jdoc d = {0};
+	struct jerr je;
+	int rc = json_parse(&d, json, strlen(json), JSON_ANY, &je);
+	json_doc_free(&d);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", je.msg);
+		return -1;
+	}
+	args_set(a, args_slot(a, name), xstrdup(json));
+	return 0;
+}
+
+void expr_args_free(struct expr_args *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->name[i]);
+		free(a->text[i]);
+		json_doc_free(&a->doc[i]);
+	}
+	free(a->name);
+	free(a->text);
+	free(a->doc);
+	memset(a, 0, sizeof *a);
+}
+
+/* ---- lexer ---------------------------------------------------------- */
+
+enum tk {
+	T_END, T_NUM, T_STR, T_PATH, T_FIELD, T_VAR, T_FUNC,
+	T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA,
+	T_OR, T_AND, T_NOT, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MATCH, T_IMATCH, T_IN,
+	T_COAL, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PCT, T_TRUE, T_FALSE, T_NULL
+};
+
+struct token {
+	int type;
+	size_t pos, len;          /* span in the source */
+	size_t name_pos, name_len; /* T_FIELD, T_VAR, T_FUNC: the name */
+	int dot;                  /* T_PATH: written with a leading '.' */
+};
+
+struct parser {
+	const char *src;
+	size_t len, i;
+	struct token tok;
+	struct path tpath;        /* segments of the current path-like token */
+	struct buf tstr;          /* bytes of the current string token */
+	struct expr *e;
+	const struct expr_env *env;
+	const struct fieldmap *fm;
+	struct expr_error *err;
+	int failed;
+	int depth;
+};
+
+static void *fail(struct parser *ps, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void *fail(struct parser *ps, size_t pos, const char *fmt, ...)
+{
+	if (!ps->failed) {
+		va_list ap;
+		ps->failed = 1;
+		ps->err->column = pos + 1;
+		va_start(ap, fmt);
+		vsnprintf(ps->err->msg, sizeof ps->err->msg, fmt, ap);
+		va_end(ap);
+	}
+	return NULL;
+}
+
+static inline int is_ident0(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static inline int is_identc(int c)
+{
+	return is_ident0(c) || (c >= '0' && c <= '9');
+}
+
+static inline int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void put_utf8(struct buf *out, unsigned cp)
+{
+	char b[4];
+	size_t n;
+	if (cp < 0x80) {
+		b[0] = (char)cp; n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xC0 | cp >> 6); b[1] = (char)(0x80 | (cp & 0x3F)); n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xE0 | cp >> 12); b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+	} else {
+		b[0] = (char)(0xF0 | cp >> 18); b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+	}
+	buf_add(out, b, n);
+}
+
+static int hex4(const char *s, size_t n, size_t at, unsigned *out)
+{
+	unsigned v = 0;
+	if (at + 4 > n)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		unsigned c = (unsigned char)s[at + k];
+		unsigned h;
+		if (c >= '0' && c <= '9')
+			h = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			h = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v << 4 | h;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A string literal at *k ("..." or '...', JSON escapes, \' in single
+ * quotes), decoded into out. */
+static int lex_string(struct parser *ps, size_t *k, struct buf *out)
+{
+	const char *s = ps->src;
+	size_t n = ps->len, i = *k, open = i;
+	char q = s[i++];
+	buf_reserve(out, 0);
+	for (;;) {
+		size_t run = i;
+		while (run < n && s[run] != q && s[run] != '\\')
+			run++;
+		buf_add(out, s + i, run - i);
+		i = run;
+		if (i >= n || (i + 1 >= n && s[i] == '\\')) {
+			fail(ps, open, "unterminated string");
+			return -1;
+		}
+		if (s[i] == q) {
+			i++;
+			break;
+		}
+		char x = s[i + 1];
+		switch (x) {
+		case '"': case '\\': case '/': buf_addc(out, x); i += 2; break;
+		case 'b': buf_addc(out, '\b'); i += 2; break;
+		case 'f': buf_addc(out, '\f'); i += 2; break;
+		case 'n': buf_addc(out, '\n'); i += 2; break;
+		case 'r': buf_addc(out, '\r'); i += 2; break;
+		case 't': buf_addc(out, '\t'); i += 2; break;
+		case '\'':
+			if (q != '\'')
+				goto bad;
+			buf_addc(out, '\'');
+			i += 2;
+			break;
+		case 'u': {
+			unsigned u, lo;
+			size_t adv = 6;
+			if (hex4(s, n, i + 2, &u) < 0) {
+				fail(ps, i, "bad \\u escape in string");
+				return -1;
+			}
+			if (u >= 0xD800 && u <= 0xDBFF && i + 12 <= n && s[i + 6] == '\\' &&
+			    s[i + 7] == 'u' && hex4(s, n, i + 8, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+				adv = 12;
+			} else if (u >= 0xD800 && u <= 0xDFFF) {
+				fail(ps, i, "lone surrogate escape \\u%04X in string", u);
+				return -1;
+			}
+			put_utf8(out, u);
+			i += adv;
+			break;
+		}
+		default:
+		bad:
+			if (x > 0x20 && x < 0x7f)
+				fail(ps, i, "bad escape '\\%c' in string", x);
+			else
+				fail(ps, i, "bad escape in string");
+			return -1;
+		}
+	}
+	*k = i;
+	return 0;
+}
+
+/* Path segments after a name: .name .0 ["quoted"] [0] */
+static int lex_segments(struct parser *ps, size_t *pk)
+{
+	const char *s = ps->src;
+	size_t n = ps->len, k = *pk;
+	for (;;) {
+		if (k < n && s[k] == '.') {
+			if (k + 1 < n && s[k + 1] == '[') {
+				k++;
+				continue;
+			}
+			size_t st = k + 1, e = st;
+			while (e < n && is_identc((unsigned char)s[e]))
+				e++;
+			if (e == st) {
+				fail(ps, st, "expected a name after '.'");
+				return -1;
+			}
+			path_push(&ps->tpath, s + st, e - st);
+			k = e;
+		} else if (k < n && s[k] == '[') {
+			k++;
+			while (k < n && is_space((unsigned char)s[k]))
+				k++;
+			if (k < n && (s[k] == '"' || s[k] == '\'')) {
+				struct buf key = {0};
+				if (lex_string(ps, &k, &key) < 0) {
+					buf_free(&key);
+					return -1;
+				}
+				path_push(&ps->tpath, key.p ? key.p : "", key.len);
+				ps->tpath.seg[ps->tpath.n - 1].index = -1; /* ["0"] is a key */
+				buf_free(&key);
+			} else if (k < n && is_digit((unsigned char)s[k])) {
+				size_t st = k;
+				while (k < n && is_digit((unsigned char)s[k]))
+					k++;
+				path_push(&ps->tpath, s + st, k - st);
+			} else {
+				fail(ps, k, "expected a quoted name or an index after '['");
+				return -1;
+			}
+			while (k < n && is_space((unsigned char)s[k]))
+				k++;
+			if (k >= n || s[k] != ']') {
+				fail(ps, k, "expected ']'");
+				return -1;
+			}
+			k++;
+		} else {
+			break;
+		}
+	}
+	*pk = k;
+	return 0;
+}
+
+static int lex_number(struct parser *ps, size_t *pk)
+{
+	const char *s = ps->src;
+	size_t n = ps->len, st = *pk, k = st;
+	while (k < n && is_digit((unsigned char)s[k]))
+		k++;
+	if (s[st] == '0' && k - st > 1)
+		goto bad;
+	if (k < n && s[k] == '.') {
+		k++;
+		if (k >= n || !is_digit((unsigned char)s[k]))
+			goto bad;
+		while (k < n && is_digit((unsigned char)s[k]))
+			k++;
+	}
+	if (k < n && (s[k] == 'e' || s[k] == 'E')) {
+		k++;
+		if (k < n && (s[k] == '+' || s[k] == '-'))
+			k++;
+		if (k >= n || !is_digit((unsigned char)s[k]))
+			goto bad;
+		while (k < n && is_digit((unsigned char)s[k]))
+			k++;
+	}
+	if (k < n && (is_identc((unsigned char)s[k]) || s[k] == '.'))
+		goto bad;
+	*pk = k;
+	return 0;
+bad:
+	while (k < n && (is_identc((unsigned char)s[k]) || s[k] == '.'))
+		k++;
+	fail(ps, st, "bad number '%.*s'", (int)(k - st > 40 ? 40 : k - st), s + st);
+	return -1;
+}
+
+static const struct {
+	const char *word;
+	int type;
+} keywords[] = {
+	{ "and", T_AND }, { "false", T_FALSE }, { "in", T_IN }, { "not", T_NOT },
+	{ "null", T_NULL }, { "or", T_OR }, { "true", T_TRUE },
+};
+
+/* Names, paths, @fields, $variables, keywords, function names. */
+static int lex_word(struct parser *ps, size_t i)
+{
+	const char *s = ps->src;
+	size_t n = ps->len, k;
+	struct token *t = &ps->tok;
+	char c = s[i];
+	if (c == '@' || c == '$') {
+		k = i + 1;
+		if (k >= n || !is_ident0((unsigned char)s[k])) {
+			fail(ps, i, c == '@' ? "expected a field name after '@'" : "expected a name after '$'");
+			return -1;
+		}
+		while (k < n && is_identc((unsigned char)s[k]))
+			k++;
+		t->type = c == '@' ? T_FIELD : T_VAR;
+		t->name_pos = i + 1;
+		t->name_len = k - i - 1;
+	} else if (c == '.') {
+		t->type = T_PATH;
+		t->dot = 1;
+		k = i;
+		if (!(k + 1 < n && (is_identc((unsigned char)s[k + 1]) || s[k + 1] == '[')))
+			k++; /* "." alone: the whole event */
+	} else {
+		k = i;
+		while (k < n && is_identc((unsigned char)s[k]))
+			k++;
+		for (size_t j = 0; j < sizeof keywords / sizeof *keywords; j++) {
+			if (strlen(keywords[j].word) == k - i && memcmp(keywords[j].word, s + i, k - i) == 0) {
+				t->type = keywords[j].type;
+				t->len = k - i;
+				ps->i = k;
+				return 0;
+			}
+		}
+		size_t j = k;
+		while (j < n && is_space((unsigned char)s[j]))
+			j++;
+		if (k < n && s[k] != '.' && s[k] != '[' && j < n && s[j] == '(') {
+			t->type = T_FUNC;
+			t->name_pos = i;
+			t->name_len = k - i;
+			t->len = k - i;
+			ps->i = k;
+			return 0;
+		}
+		t->type = T_PATH;
+		path_push(&ps->tpath, s + i, k - i);
+	}
+	if (lex_segments(ps, &k) < 0)
+		return -1;
+	t->len = k - i;
+	ps->i = k;
+	return 0;
+}
+
+/* The next token into ps->tok.  0, or -1 with the error set. */
+static int lex(struct parser *ps)
+{
+	const char *s = ps->src;
+	size_t n = ps->len, i = ps->i;
+	struct token *t = &ps->tok;
+	path_free(&ps->tpath);
+	buf_reset(&ps->tstr);
+	while (i < n && is_space((unsigned char)s[i]))
+		i++;
+	memset(t, 0, sizeof *t);
+	t->pos = i;
+	if (i >= n) {
+		t->type = T_END;
+		ps->i = i;
+		return 0;
+	}
+	unsigned char c = (unsigned char)s[i];
+	char c1 = i + 1 < n ? s[i + 1] : '\0';
+	int type = -1;
+	size_t len = 1;
+	switch (c) {
+	case '(': type = T_LPAREN; break;
+	case ')': type = T_RPAREN; break;
+	case '[': type = T_LBRACK; break;
+	case ']': type = T_RBRACK; break;
+	case ',': type = T_COMMA; break;
+	case '+': type = T_PLUS; break;
+	case '-': type = T_MINUS; break;
+	case '*': type = T_STAR; break;
+	case '/': type = T_SLASH; break;
+	case '%': type = T_PCT; break;
+	case '|':
+		if (c1 != '|')
+			return fail(ps, i, "unexpected '|' (use '||' or 'or')"), -1;
+		type = T_OR; len = 2;
+		break;
+	case '&':
+		if (c1 != '&')
+			return fail(ps, i, "unexpected '&' (use '&&' or 'and')"), -1;
+		type = T_AND; len = 2;
+		break;
+	case '?':
+		if (c1 != '?')
+			return fail(ps, i, "unexpected '?' (use '?" "?')"), -1;
+		type = T_COAL; len = 2;
+		break;
+	case '=':
+		if (c1 == '=') {
+			type = T_EQ; len = 2;
+		} else if (c1 == '~' && i + 2 < n && s[i + 2] == '*') {
+			type = T_IMATCH; len = 3;
+		} else if (c1 == '~') {
+			type = T_MATCH; len = 2;
+		} else {
+			return fail(ps, i, "unexpected '=' (use '==' to compare)"), -1;
+		}
+		break;
+	case '!':
+		if (c1 == '=') {
+			type = T_NE; len = 2;
+		} else {
+			type = T_NOT;
+		}
+		break;
+	case '<':
+		type = c1 == '=' ? T_LE : T_LT;
+		len = c1 == '=' ? 2 : 1;
+		break;
+	case '>':
+		type = c1 == '=' ? T_GE : T_GT;
+		len = c1 == '=' ? 2 : 1;
+		break;
+	}
+	if (type >= 0) {
+		t->type = type;
+		t->len = len;
+		ps->i = i + len;
+		return 0;
+	}
+	size_t k = i;
+	if (c == '"' || c == '\'') {
+		if (lex_string(ps, &k, &ps->tstr) < 0)
+			return -1;
+		t->type = T_STR;
+	} else if (is_digit(c)) {
+		if (lex_number(ps, &k) < 0)
+			return -1;
+		t->type = T_NUM;
+	} else if (c == '.' || c == '@' || c == '$' || is_ident0(c)) {
+		return lex_word(ps, i);
+	} else if (c >= 0x21 && c < 0x7f) {
+		return fail(ps, i, "unexpected character '%c'", c), -1;
+	} else if (c < 0x80) {
+		return fail(ps, i, "unexpected byte 0x%02x", c), -1;
+	} else {
+		size_t e = i + 1;
+		while (e < n && ((unsigned char)s[e] & 0xC0) == 0x80)
+			e++;
+		return fail(ps, i, "unexpected character '%.*s'", (int)(e - i), s + i), -1;
+	}
+	t->len = k - i;
+	ps->i = k;
+	return 0;
+}
+
+/* The current token as messages quote it. */
+static const char *tokname(const struct parser *ps, char *out, size_t cap)
+{
+	const char *p = ps->src + ps->tok.pos;
+	size_t n = ps->tok.len;
+	int cut = 0;
+	if (n > 24) {
+		n = 24;
+		while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+		cut = 1;
+	}
+	snprintf(out, cap, "'%.*s%s'", (int)n, p, cut ? "..." : "");
+	return out;
+}
+
+/* ---- regular expression limits -------------------------------------- */
+
+struct rechk {
+	const char *p;
+	size_t n, i;
+	const char *why;
+};
+
+static void re_bracket(struct rechk *r)
+{
+	r->i++; /* '[' */
+	if (r->i < r->n && r->p[r->i] == '^')
+		r->i++;
+	if (r->i < r->n && r->p[r->i] == ']')
+		r->i++;
+	while (r->i < r->n) {
+		char c = r->p[r->i];
+		if (c == ']') {
+			r->i++;
+			return;
+		}
+		if (c == '[' && r->i + 1 < r->n &&
+		    (r->p[r->i + 1] == ':' || r->p[r->i + 1] == '=' || r->p[r->i + 1] == '.')) {
+			char end = r->p[r->i + 1];
+			size_t j = r->i + 2;
+			while (j + 1 < r->n && !(r->p[j] == end && r->p[j + 1] == ']'))
+				j++;
+			r->i = j + 2;
+			continue;
+		}
+		r->i++;
+	}
+}
+
+/* A bound {n}, {n,}, {,m}, {n,m} at r->i: 1 with *mult the factor it
+ * puts on the size, 0 if this '{' is not a bound (regcomp judges it). */
+static int re_bound(struct rechk *r, size_t *mult)
+{
+	size_t j = r->i + 1, lo = 0, hi = 0;
+	int have_lo = 0, have_hi = 0, comma = 0;
+	while (j < r->n && is_digit((unsigned char)r->p[j])) {
+		if (lo < 100000)
+			lo = lo * 10 + (size_t)(r->p[j] - '0');
+		have_lo = 1;
+		j++;
+	}
+	if (j < r->n && r->p[j] == ',') {
+		comma = 1;
+		j++;
+		while (j < r->n && is_digit((unsigned char)r->p[j])) {
+			if (hi < 100000)
+				hi = hi * 10 + (size_t)(r->p[j] - '0');
+			have_hi = 1;
+			j++;
+		}
+	}
+	if (j >= r->n || r->p[j] != '}' || (!have_lo && !have_hi))
+		return 0;
+	if (lo > RE_MAX_BOUND || hi > RE_MAX_BOUND) {
+		r->why = "repetition count above 255";
+		return 1;
+	}
+	if (!comma)
+		*mult = lo;
+	else if (have_hi)
+		*mult = EV_MAX(lo, hi);
+	else
+		*mult = lo + 1;
+	if (*mult == 0)
+		*mult = 1;
+	r->i = j + 1;
+	return 1;
+}
+
+/* The size of an alternation, up to a ')' at depth > 0 or the end:
+ * atoms count one, a bound multiplies what it applies to. */
+static size_t re_alt(struct rechk *r, int depth)
+{
+	size_t total = 0, atom = 0;
+	while (r->i < r->n && !r->why) {
+		char c = r->p[r->i];
+		if (c == ')' && depth > 0)
+			break;
+		if (c == '|') {
+			r->i++;
+			atom = 0;
+			continue;
+		}
+		if (c == '*' || c == '+' || c == '?') {
+			r->i++;
+			continue;
+		}
+		if (c == '{') {
+			size_t mult;
+			if (re_bound(r, &mult)) {
+				if (r->why)
+					break;
+				total = total - atom + atom * mult;
+				atom *= mult;
+				if (total > RE_MAX_SIZE)
+					break;
+				continue;
+			}
+		}
+		if (c == '(') {
+			r->i++;
+			atom = re_alt(r, depth + 1);
+			if (r->i < r->n && r->p[r->i] == ')')
+				r->i++;
+			if (atom == 0)
+				atom = 1;
+		} else if (c == '[') {
+			re_bracket(r);
+			atom = 1;
+		} else if (c == '\\') {
+			char d = r->i + 1 < r->n ? r->p[r->i + 1] : '\0';
+			if (d >= '1' && d <= '9') {
+				r->why = "back-references are not supported";
+				break;
+			}
+			r->i += r->i + 1 < r->n ? 2 : 1;
+			atom = 1;
+		} else {
+			r->i++;
+			atom = 1;
+		}
+		total += atom;
+		if (total > RE_MAX_SIZE)
+			break;
+	}
+	if (total > RE_MAX_SIZE && !r->why)
+		r->why = "regular expression too large once its repetitions are expanded";
+	return total;
+}
+
+/* ---- parser --------------------------------------------------------- */
+
+static struct node *parse_expr(struct parser *ps);
+
+static struct node *mknode(struct parser *ps, int op, size_t col)
+{
+	struct expr *e = ps->e;
+	struct node *nd = xcalloc(1, sizeof *nd);
+	nd->op = op;
+	nd->col = col;
+	nd->alias = -1;
+	e->nodes = xgrow(e->nodes, &e->capnodes, e->nnodes + 1, sizeof *e->nodes);
+	e->nodes[e->nnodes++] = nd;
+	return nd;
+}
+
+static struct node *mkop(struct parser *ps, int op, size_t col, struct node *a, struct node *b)
+{
+	struct node *nd = mknode(ps, op, col);
+	nd->a = a;
+	nd->b = b;
+	unsigned h = a ? a->height : 0;
+	if (b && b->height > h)
+		h = b->height;
+	nd->height = h + 1;
+	if (nd->height > EXPR_MAX_DEPTH)
+		return fail(ps, col, "expression nested too deeply");
+	return nd;
+}
+
+/* Copy the segments of src from index from on to dst. */
+static void path_append(struct path *dst, const struct path *src, size_t from)
+{
+	for (size_t i = from; i < src->n; i++) {
+		path_push(dst, src->seg[i].key, src->seg[i].keylen);
+		dst->seg[dst->n - 1].index = src->seg[i].index;
+	}
+}
+
+static void path_take(struct path *dst, struct path *src)
+{
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+}
+
+/* Signed duration text: "-15m" is minus fifteen minutes. */
+static int sdur_parse(const char *p, size_t n, int64_t *us)
+{
+	int neg = n > 0 && p[0] == '-';
+	if (neg) {
+		p++;
+		n--;
+	}
+	if (n == 0 || p[0] == '-' || p[0] == '+')
+		return -1;
+	if (dur_parse(p, n, us) < 0)
+		return -1;
+	if (neg)
+		*us = -*us;
+	return 0;
+}
+
+/* Work out what a constant string or number reads as, once. */
+static void set_kconv(struct parser *ps, struct node *nd)
+{
+	struct val *v = &nd->k;
+	struct kconv *kc = &nd->kc;
+	if (v->t == VT_STR) {
+		if (!memchr(v->p, '\0', v->n)) {
+			char *z = xmemdup(v->p, v->n);
+			kc->time_ok = time_parse_option(z, ps->e->now, &kc->time) == 0;
+			free(z);
+		}
+		kc->dur_ok = sdur_parse(v->p, v->n, &kc->dur) == 0;
+	} else if (is_num(v)) {
+		kc->time_ok = time_from_epoch_text(v->p, v->n, ps->e->unit, &kc->time) == 0;
+		kc->dur_ok = sdur_parse(v->p, v->n, &kc->dur) == 0;
+	} else {
+		return;
+	}
+	v->kc = kc;
+}
+
+/* A constant node for the number token, negated when neg. */
+static struct node *number_const(struct parser *ps, size_t col, int neg)
+{
+	struct node *nd = mknode(ps, N_CONST, col);
+	const char *p = ps->src + ps->tok.pos;
+	size_t n = ps->tok.len;
+	nd->kstr = xmalloc(n + 2);
+	nd->kstr[0] = '-';
+	memcpy(nd->kstr + 1, p, n);
+	nd->kstr[n + 1] = '\0';
+	nd->k.p = neg ? nd->kstr : nd->kstr + 1;
+	nd->k.n = neg ? n + 1 : n;
+	nd->k.t = json_num(nd->k.p, nd->k.n, &nd->k.i, &nd->k.d) ? VT_INT : VT_DBL;
+	set_kconv(ps, nd);
+	return nd;
+}
+
+/* A constant node holding token t of its own document nd->kdoc. */
+static void const_from_doc(struct parser *ps, struct node *nd, uint32_t t)
+{
+	nd->k = tokval(&ps->e->perm, &nd->kdoc, t);
+	if (nd->k.t == VT_ARR) {
+		nd->nelems = json_count(&nd->kdoc, t);
+		nd->elems = xcalloc(nd->nelems ? nd->nelems : 1, sizeof *nd->elems);
+		size_t k = 0;
+		for (uint32_t i = t + 1; i < nd->kdoc.tok[t].next; i = nd->kdoc.tok[i].next)
+			nd->elems[k++] = tokval(&ps->e->perm, &nd->kdoc, i);
+	}
+	set_kconv(ps, nd);
+}
+
+static int find_arg(const struct parser *ps, const char *name, size_t n)
+{
+	const struct expr_args *a = ps->env ? ps->env->args : NULL;
+	if (!a)
+		return -1;
+	for (size_t i = a->n; i-- > 0;)
+		if (strlen(a->name[i]) == n && memcmp(a->name[i], name, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Parse the JSON text of argument i into nd->kdoc; the token the
+ * current $NAME token's path leads to (JNONE if missing), or -1 on error. */
+static int64_t var_doc(struct parser *ps, struct node *nd)
+{
+	const struct token *t = &ps->tok;
+	int i = find_arg(ps, ps->src + t->name_pos, t->name_len);
+	if (i < 0) {
+		fail(ps, t->pos, "$%.*s is not defined (use --arg or --argjson)",
+		     (int)t->name_len, ps->src + t->name_pos);
+		return -1;
+	}
+	struct jerr je;
+	nd->ktext = xstrdup(ps->env->args->text[i]);
+	if (json_parse(&nd->kdoc, nd->ktext, strlen(nd->ktext), JSON_ANY, &je) < 0) {
+		fail(ps, t->pos, "$%.*s: %s", (int)t->name_len, ps->src + t->name_pos, je.msg);
+		return -1;
+	}
+	return path_lookup(&nd->kdoc, 0, &ps->tpath);
+}
+
+static struct node *parse_var(struct parser *ps)
+{
+	struct node *nd = mknode(ps, N_CONST, ps->tok.pos);
+	int64_t t = var_doc(ps, nd);
+	if (t < 0)
+		return NULL;
+	const_from_doc(ps, nd, (uint32_t)t);
+	return lex(ps) < 0 ? NULL : nd;
+}
+
+/* An array literal's elements as JSON text, for json_parse. */
+static int array_json(struct parser *ps, struct buf *out)
+{
+	char what[64];
+	if (++ps->depth > EXPR_MAX_DEPTH) {
+		fail(ps, ps->tok.pos, "expression nested too deeply");
+		return -1;
+	}
+	if (lex(ps) < 0) /* past '[' */
+		return -1;
+	buf_addc(out, '[');
+	if (ps->tok.type == T_RBRACK)
+		goto close;
+	for (;;) {
+		const struct token *t = &ps->tok;
+		int nested = t->type == T_LBRACK;
+		switch (t->type) {
+		case T_MINUS:
+			if (lex(ps) < 0)
+				return -1;
+			if (t->type != T_NUM) {
+				fail(ps, t->pos, "array elements must be constants");
+				return -1;
+			}
+			buf_addc(out, '-');
+			/* fall through */
+		case T_NUM:
+		case T_TRUE:
+		case T_FALSE:
+		case T_NULL:
+			buf_add(out, ps->src + t->pos, t->len);
+			break;
+		case T_STR:
+			jw_string(out, ps->tstr.p ? ps->tstr.p : "", ps->tstr.len);
+			break;
+		case T_LBRACK:
+			if (array_json(ps, out) < 0) /* moves past its ']' */
+				return -1;
+			break;
+		case T_VAR: {
+			struct node *tmp = mknode(ps, N_CONST, t->pos);
+			int64_t tok = var_doc(ps, tmp);
+			if (tok < 0)
+				return -1;
+			if (tok == JNONE)
+				buf_adds(out, "null");
+			else
+				json_write_compact(&tmp->kdoc, (uint32_t)tok, out);
+			break;
+		}
+		case T_END:
+			fail(ps, t->pos, "unexpected end of expression");
+			return -1;
+		case T_PATH: case T_FIELD: case T_FUNC: case T_LPAREN: case T_NOT:
+			fail(ps, t->pos, "array elements must be constants");
+			return -1;
+		default:
+			fail(ps, t->pos, "expected a value, found %s", tokname(ps, what, sizeof what));
+			return -1;
+		}
+		if (!nested && lex(ps) < 0)
+			return -1;
+		if (ps->tok.type == T_COMMA) {
+			buf_addc(out, ',');
+			if (lex(ps) < 0)
+				return -1;
+			continue;
+		}
+		if (ps->tok.type == T_RBRACK)
+			break;
+		if (ps->tok.type == T_END)
+			fail(ps, ps->tok.pos, "expected ']'");
+		else
+			fail(ps, ps->tok.pos, "expected ',' or ']', found %s", tokname(ps, what, sizeof what));
+		return -1;
+	}
+close:
+	buf_addc(out, ']');
+	ps->depth--;
+	return lex(ps); /* past ']' */
+}
+
+static struct node *parse_array(struct parser *ps)
+{
+	struct node *nd = mknode(ps, N_CONST, ps->tok.pos);
+	struct buf js = {0};
+	if (array_json(ps, &js) < 0) {
+		buf_free(&js);
+		return NULL;
+	}
+	struct jerr je;
+	nd->ktext = js.p;
+	if (json_parse(&nd->kdoc, nd->ktext, js.len, JSON_ANY, &je) < 0)
+		return fail(ps, nd->col, "bad array: %s", je.msg);
+	const_from_doc(ps, nd, 0);
+	return nd;
+}
+
+static struct node *parse_path(struct parser *ps)
+{
+	const struct token *t = &ps->tok;
+	struct node *nd = mknode(ps, N_PATH, t->pos);
+	const struct expr_env *env = ps->env;
+	if (!t->dot && env && env->aliases) {
+		const struct pseg *s0 = &ps->tpath.seg[0];
+		for (size_t i = 0; i < env->naliases; i++) {
+			if (strlen(env->aliases[i]) == s0->keylen &&
+			    memcmp(env->aliases[i], s0->key, s0->keylen) == 0) {
+				nd->op = N_ALIAS;
+				nd->alias = (int)i;
+				path_append(&nd->path, &ps->tpath, 1);
+				return lex(ps) < 0 ? NULL : nd;
+			}
+		}
+	}
+	path_take(&nd->path, &ps->tpath);
+	return lex(ps) < 0 ? NULL : nd;
+}
+
+static struct node *parse_field(struct parser *ps)
+{
+	static const struct {
+		const char *name;
+		int field; /* enum ev_field, or -1 */
+		int op;
+	} fields[] = {
+		{ "id", F_ID, N_PATH }, { "key", F_KEY, N_PATH }, { "type", F_TYPE, N_PATH },
+		{ "time", F_TIME, N_TIME }, { "payload", F_PAYLOAD, N_PATH },
+		{ "version", F_VERSION, N_PATH }, { "seq", -1, N_PATH }, { "line", -1, N_LINE },
+	};
+	const struct token *t = &ps->tok;
+	const char *name = ps->src + t->name_pos;
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		if (strlen(fields[i].name) != t->name_len || memcmp(fields[i].name, name, t->name_len) != 0)
+			continue;
+		if (fields[i].op != N_PATH && ps->tpath.n > 0)
+			return fail(ps, t->pos + 1 + t->name_len, "@%s has no members", fields[i].name);
+		struct node *nd = mknode(ps, fields[i].op, t->pos);
+		if (fields[i].field >= 0)
+			path_append(&nd->path, &ps->fm->f[fields[i].field], 0);
+		else if (fields[i].op == N_PATH)
+			path_push(&nd->path, "seq", 3);
+		path_append(&nd->path, &ps->tpath, 0);
+		return lex(ps) < 0 ? NULL : nd;
+	}
+	return fail(ps, t->pos, "unknown field '@%.*s' (known: @id @key @type @time @payload @version @seq @line)",
+	            (int)t->name_len, name);
+}
+
+static const struct {
+	const char *name;
+	int op, nargs;
+} functions[] = {
+	{ "abs", N_ABS, 1 }, { "contains", N_CONTAINS, 2 }, { "dur", N_DURFN, 1 },
+	{ "endswith", N_ENDS, 2 }, { "has", N_HAS, 1 }, { "len", N_LEN, 1 },
+	{ "lower", N_LOWER, 1 }, { "now", N_NOWFN, 0 }, { "num", N_NUM, 1 },
+	{ "startswith", N_STARTS, 2 }, { "str", N_STR, 1 }, { "type", N_TYPE, 1 },
+	{ "upper", N_UPPER, 1 },
+};
+
+/* The node of a call whose arguments are parsed; acol: where each
+ * argument starts, for messages. */
+static struct node *finish_call(struct parser *ps, const char *name, int op, size_t col,
+                                struct node **arg, const size_t *acol)
+{
+	struct node *nd;
+	switch (op) {
+	case N_NOWFN:
+		nd = mknode(ps, N_CONST, col);
+		nd->k = vtyped(VT_TIME, ps->e->now);
+		return nd;
+	case N_DURFN: {
+		int64_t us;
+		if (arg[0]->op != N_CONST || arg[0]->k.t != VT_STR)
+			return fail(ps, acol[0], "dur() takes a string such as \"15m\"");
+		if (sdur_parse(arg[0]->k.p, arg[0]->k.n, &us) < 0)
+			return fail(ps, acol[0], "bad duration \"%.*s\"",
+			            (int)(arg[0]->k.n > 40 ? 40 : arg[0]->k.n), arg[0]->k.p);
+		nd = mknode(ps, N_CONST, col);
+		nd->k = vtyped(VT_DUR, us);
+		return nd;
+	}
+	case N_HAS:
+		if (arg[0]->op != N_PATH && arg[0]->op != N_ALIAS && arg[0]->op != N_TIME)
+			return fail(ps, acol[0], "%s() takes a path", name);
+		nd = mknode(ps, N_HAS, col);
+		nd->alias = arg[0]->alias;
+		path_take(&nd->path, &arg[0]->path);
+		nd->height = 1;
+		return nd;
+	}
+	return mkop(ps, op, col, arg[0], arg[1]);
+}
+
+static struct node *parse_call(struct parser *ps)
+{
+	const struct token t = ps->tok;
+	const char *name = ps->src + t.name_pos;
+	int fi = -1;
+	for (size_t i = 0; i < sizeof functions / sizeof *functions; i++)
+		if (strlen(functions[i].name) == t.name_len && memcmp(functions[i].name, name, t.name_len) == 0)
+			fi = (int)i;
+	if (fi < 0)
+		return fail(ps, t.pos, "unknown function '%.*s'", (int)t.name_len, name);
+	if (++ps->depth > EXPR_MAX_DEPTH)
+		return fail(ps, t.pos, "expression nested too deeply");
+	if (lex(ps) < 0 || lex(ps) < 0) /* the name, '(' */
+		return NULL;
+	struct node *arg[2] = { NULL, NULL };
+	size_t acol[2] = { 0, 0 };
+	int nargs = 0;
+	char what[64];
+	if (ps->tok.type != T_RPAREN) {
+		for (;;) {
+			size_t at = ps->tok.pos;
+			struct node *a = parse_expr(ps);
+			if (!a)
+				return NULL;
+			if (nargs < 2) {
+				arg[nargs] = a;
+				acol[nargs] = at;
+			}
+			nargs++;
+			if (ps->tok.type == T_COMMA) {
+				if (lex(ps) < 0)
+					return NULL;
+				continue;
+			}
+			if (ps->tok.type == T_RPAREN)
+				break;
+			if (ps->tok.type == T_END)
+				return fail(ps, ps->tok.pos, "expected ')'");
+			return fail(ps, ps->tok.pos, "expected ',' or ')', found %s", tokname(ps, what, sizeof what));
+		}
+	}
+	if (nargs != functions[fi].nargs)
+		return fail(ps, t.pos, "%s() takes %d argument%s, not %d", functions[fi].name,
+		            functions[fi].nargs, functions[fi].nargs == 1 ? "" : "s", nargs);
+	if (lex(ps) < 0) /* ')' */
+		return NULL;
+	ps->depth--;
+	return finish_call(ps, functions[fi].name, functions[fi].op, t.pos, arg, acol);
+}
+
+static struct node *parse_primary(struct parser *ps)
+{
+	const struct token *t = &ps->tok;
+	struct node *nd;
+	char what[64];
+	switch (t->type) {
+	case T_NUM:
+		nd = number_const(ps, t->pos, 0);
+		return lex(ps) < 0 ? NULL : nd;
+	case T_STR:
+		nd = mknode(ps, N_CONST, t->pos);
+		nd->kstr = xmemdup(ps->tstr.p ? ps->tstr.p : "", ps->tstr.len);
+		nd->k = vstr(nd->kstr, ps->tstr.len);
+		set_kconv(ps, nd);
+		return lex(ps) < 0 ? NULL : nd;
+	case T_TRUE:
+	case T_FALSE:
+	case T_NULL:
+		nd = mknode(ps, N_CONST, t->pos);
+		nd->k = t->type == T_NULL ? vnull : vbool(t->type == T_TRUE);
+		return lex(ps) < 0 ? NULL : nd;
+	case T_LBRACK:
+		return parse_array(ps);
+	case T_LPAREN: {
+		if (++ps->depth > EXPR_MAX_DEPTH)
+			return fail(ps, t->pos, "expression nested too deeply");
+		if (lex(ps) < 0)
+			return NULL;
+		nd = parse_expr(ps);
+		if (!nd)
+			return NULL;
+		if (ps->tok.type != T_RPAREN) {
+			if (ps->tok.type == T_END)
+				return fail(ps, ps->tok.pos, "expected ')'");
+			return fail(ps, ps->tok.pos, "expected ')', found %s", tokname(ps, what, sizeof what));
+		}
+		ps->depth--;
+		return lex(ps) < 0 ? NULL : nd;
+	}
+	case T_PATH:
+		return parse_path(ps);
+	case T_FIELD:
+		return parse_field(ps);
+	case T_VAR:
+		return parse_var(ps);
+	case T_FUNC:
+		return parse_call(ps);
+	case T_END:
+		return fail(ps, t->pos, "unexpected end of expression");
+	}
+	return fail(ps, t->pos, "expected a value, found %s", tokname(ps, what, sizeof what));
+}
+
+static struct node *parse_unary(struct parser *ps)
+{
+	int tt = ps->tok.type;
+	if (tt != T_NOT && tt != T_MINUS)
+		return parse_primary(ps);
+	size_t col = ps->tok.pos;
+	if (++ps->depth > EXPR_MAX_DEPTH)
+		return fail(ps, col, "expression nested too deeply");
+	if (lex(ps) < 0)
+		return NULL;
+	struct node *nd;
+	if (tt == T_MINUS && ps->tok.type == T_NUM) {
+		/* a negative literal, so -9223372036854775808 stays exact */
+		nd = number_const(ps, col, 1);
+		if (lex(ps) < 0)
+			return NULL;
+	} else {
+		struct node *a = parse_unary(ps);
+		if (!a)
+			return NULL;
+		nd = mkop(ps, tt == T_NOT ? N_NOT : N_NEG, col, a, NULL);
+	}
+	ps->depth--;
+	return nd;
+}
+
+static struct node *parse_mul(struct parser *ps)
+{
+	struct node *a = parse_unary(ps);
+	while (a) {
+		int tt = ps->tok.type;
+		int op = tt == T_STAR ? N_MUL : tt == T_SLASH ? N_DIV : tt == T_PCT ? N_MOD : -1;
+		if (op < 0)
+			break;
+		size_t col = ps->tok.pos;
+		if (lex(ps) < 0)
+			return NULL;
+		struct node *b = parse_unary(ps);
+		a = b ? mkop(ps, op, col, a, b) : NULL;
+	}
+	return a;
+}
+
+static struct node *parse_add(struct parser *ps)
+{
+	struct node *a = parse_mul(ps);
+	while (a) {
+		int tt = ps->tok.type;
+		int op = tt == T_PLUS ? N_ADD : tt == T_MINUS ? N_SUB : -1;
+		if (op < 0)
+			break;
+		size_t col = ps->tok.pos;
+		if (lex(ps) < 0)
+			return NULL;
+		struct node *b = parse_mul(ps);
+		a = b ? mkop(ps, op, col, a, b) : NULL;
+	}
+	return a;
+}
+
+static struct node *parse_coal(struct parser *ps)
+{
+	struct node *a = parse_add(ps);
+	while (a && ps->tok.type == T_COAL) {
+		size_t col = ps->tok.pos;
+		if (lex(ps) < 0)
+			return NULL;
+		struct node *b = parse_add(ps);
+		a = b ? mkop(ps, N_COAL, col, a, b) : NULL;
+	}
+	return a;
+}
+
+static int cmp_op(int tt)
+{
+	switch (tt) {
+	case T_EQ: return N_EQ;
+	case T_NE: return N_NE;
+	case T_LT: return N_LT;
+	case T_LE: return N_LE;
+	case T_GT: return N_GT;
+	case T_GE: return N_GE;
+	case T_IN: return N_IN;
+	case T_MATCH: case T_IMATCH: return N_MATCH;
+	}
+	return -1;
+}
+
+/* The pattern after =~ or =~*: a string literal or $NAME, compiled now. */
+static struct node *parse_match(struct parser *ps, struct node *a, size_t col, int icase)
+{
+	const struct token *t = &ps->tok;
+	size_t pcol = t->pos;
+	const char *pat;
+	size_t plen;
+	struct node *var = NULL;
+	if (t->type == T_STR) {
+		pat = ps->tstr.p ? ps->tstr.p : "";
+		plen = ps->tstr.len;
+	} else if (t->type == T_VAR) {
+		size_t nlen = t->name_len;
+		const char *name = ps->src + t->name_pos;
+		var = parse_var(ps);
+		if (!var)
+			return NULL;
+		if (var->k.t != VT_STR)
+			return fail(ps, pcol, "$%.*s is not a string", (int)nlen, name);
+		pat = var->k.p;
+		plen = var->k.n;
+	} else {
+		return fail(ps, pcol, "expected a string or $NAME after '%s'", icase ? "=~*" : "=~");
+	}
+	if (memchr(pat, '\0', plen))
+		return fail(ps, pcol, "a regular expression cannot contain a NUL character");
+	if (plen > RE_MAX_LEN)
+		return fail(ps, pcol, "regular expression longer than %d bytes", RE_MAX_LEN);
+	struct rechk r = { pat, plen, 0, NULL };
+	re_alt(&r, 0);
+	if (r.why)
+		return fail(ps, pcol, "%s", r.why);
+	struct node *nd = mkop(ps, N_MATCH, col, a, NULL);
+	if (!nd)
+		return NULL;
+	char *z = xmemdup(pat, plen);
+	int rc = regcomp(&nd->re, z, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
+	free(z);
+	if (rc != 0) {
+		char msg[120];
+		regerror(rc, &nd->re, msg, sizeof msg);
+		return fail(ps, pcol, "bad regular expression: %s", msg);
+	}
+	nd->has_re = 1;
+	if (!var && lex(ps) < 0)
+		return NULL;
+	return nd;
+}
+
+static struct node *parse_cmp(struct parser *ps)
+{
+	struct node *a = parse_coal(ps);
+	if (!a)
+		return NULL;
+	int tt = ps->tok.type;
+	int op = cmp_op(tt);
+	if (op < 0)
+		return a;
+	size_t col = ps->tok.pos;
+	if (lex(ps) < 0)
+		return NULL;
+	struct node *nd;
+	if (op == N_MATCH) {
+		nd = parse_match(ps, a, col, tt == T_IMATCH);
+	} else {
+		struct node *b = parse_coal(ps);
+		nd = b ? mkop(ps, op, col, a, b) : NULL;
+	}
+	if (nd && cmp_op(ps->tok.type) >= 0)
+		return fail(ps, ps->tok.pos, "comparison operators do not chain");
+	return nd;
+}
+
+/* a || b || c (or &&) as one node with a list of operands. */
+static struct node *parse_logic(struct parser *ps, int tt, int op, struct node *(*sub)(struct parser *))
+{
+	struct node *a = sub(ps);
+	if (!a || ps->tok.type != tt)
+		return a;
+	struct node *nd = mknode(ps, op, ps->tok.pos);
+	size_t cap = 0;
+	unsigned h = 0;
+	for (;;) {
+		nd->kids = xgrow(nd->kids, &cap, nd->nkids + 1, sizeof *nd->kids);
+		nd->kids[nd->nkids++] = a;
+		if (a->height > h)
+			h = a->height;
+		if (ps->tok.type != tt)
+			break;
+		if (lex(ps) < 0)
+			return NULL;
+		a = sub(ps);
+		if (!a)
+			return NULL;
+	}
+	nd->height = h + 1;
+	if (nd->height > EXPR_MAX_DEPTH)
+		return fail(ps, nd->col, "expression nested too deeply");
+	return nd;
+}
+
+static struct node *parse_and(struct parser *ps)
+{
+	return parse_logic(ps, T_AND, N_AND, parse_cmp);
+}
+
+static struct node *parse_expr(struct parser *ps)
+{
+	return parse_logic(ps, T_OR, N_OR, parse_and);
+}
+
+/* ---- evaluation ----------------------------------------------------- */
+
+static struct val eval(struct expr *e, const struct node *n, const struct expr_input *in);
+
+/* Compare an int64 with a double exactly: -1, 0, 1. */
+static int cmp_int_dbl(int64_t i, double d)
+{
+	if (d >= 9223372036854775808.0)
+		return -1;
+	if (d < -9223372036854775808.0)
+		return 1;
+	int64_t t = (int64_t)d; /* truncated, exact in range */
+	if (i != t)
+		return i < t ? -1 : 1;
+	double frac = d - (double)t; /* exact: |d| < 2^53 or frac == 0 */
+	return frac > 0 ? -1 : frac < 0 ? 1 : 0;
+}
+
+/* Numbers a and b: 0 with *r = -1/0/1, or -1 when unordered (NaN). */
+static int num_cmp(const struct val *a, const struct val *b, int *r)
+{
+	if (a->t == VT_INT && b->t == VT_INT) {
+		*r = (a->i > b->i) - (a->i < b->i);
+		return 0;
+	}
+	if (a->t == VT_DBL && isnan(a->d))
+		return -1;
+	if (b->t == VT_DBL && isnan(b->d))
+		return -1;
+	if (a->t == VT_INT)
+		*r = cmp_int_dbl(a->i, b->d);
+	else if (b->t == VT_INT)
+		*r = -cmp_int_dbl(b->i, a->d);
+	else
+		*r = (a->d > b->d) - (a->d < b->d);
+	return 0;
+}
+
+/* A number's text: as written, or formatted. */
+static void num_text(struct expr *e, const struct val *v, const char **p, size_t *n)
+{
+	if (v->p) {
+		*p = v->p;
+		*n = v->n;
+		return;
+	}
+	char *mem = arena_alloc(&e->scratch, 48);
+	struct buf b = fixed_buf(mem, 48);
+	if (v->t == VT_INT)
+		jw_int(&b, v->i);
+	else
+		jw_double(&b, v->d);
+	*p = mem;
+	*n = b.len;
+}
+
+/* A value read as a time: a time, a string as in options, a number as
+ * an epoch.  0 or -1. */
+static int to_time(struct expr *e, const struct val *v, int64_t *us)
+{
+	if (v->t == VT_TIME) {
+		*us = v->i;
+		return 0;
+	}
+	if (v->kc) {
+		*us = v->kc->time;
+		return v->kc->time_ok ? 0 : -1;
+	}
+	if (v->t == VT_STR) {
+		if (memchr(v->p, '\0', v->n))
+			return -1;
+		char *z = arena_alloc(&e->scratch, v->n + 1);
+		memcpy(z, v->p, v->n);
+		z[v->n] = '\0';
+		return time_parse_option(z, e->now, us);
+	}
+	if (is_num(v)) {
+		const char *p;
+		size_t n;
+		num_text(e, v, &p, &n);
+		return time_from_epoch_text(p, n, e->unit, us);
+	}
+	return -1;
+}
+
+/* A value read as a duration: a duration, a string such as "15m" or
+ * "-1h", a number as seconds.  0 or -1. */
+static int to_dur(struct expr *e, const struct val *v, int64_t *us)
+{
+	if (v->t == VT_DUR) {
+		*us = v->i;
+		return 0;
+	}
+	if (v->kc) {
+		*us = v->kc->dur;
+		return v->kc->dur_ok ? 0 : -1;
+	}
+	if (v->t == VT_STR)
+		return sdur_parse(v->p, v->n, us);
+	if (is_num(v)) {
+		const char *p;
+		size_t n;
+		num_text(e, v, &p, &n);
+		return sdur_parse(p, n, us);
+	}
+	return -1;
+}
+
+/* Times and durations against each other or against strings and
+ * numbers: 0 with *r, or -1 when not comparable. */
+static int temporal_cmp(struct expr *e, const struct val *a, const struct val *b, int *r)
+{
+	int64_t x, y;
+	int ok;
+	if (a->t == VT_TIME || b->t == VT_TIME) {
+		if ((a->t != VT_TIME && a->t != VT_STR && !is_num(a)) ||
+		    (b->t != VT_TIME && b->t != VT_STR && !is_num(b)))
+			return -1;
+		ok = to_time(e, a, &x) == 0 && to_time(e, b, &y) == 0;
+	} else {
+		if ((a->t != VT_DUR && a->t != VT_STR && !is_num(a)) ||
+		    (b->t != VT_DUR && b->t != VT_STR && !is_num(b)))
+			return -1;
+		ok = to_dur(e, a, &x) == 0 && to_dur(e, b, &y) == 0;
+	}
+	if (!ok)
+		return -1;
+	*r = (x > y) - (x < y);
+	return 0;
+}
+
+static int val_eq(struct expr *e, const struct val *a, const struct val *b)
+{
+	int r;
+	if (a->t == b->t) {
+		switch (a->t) {
+		case VT_NULL:
+			return 1;
+		case VT_BOOL: case VT_INT: case VT_TIME: case VT_DUR:
+			return a->i == b->i;
+		case VT_DBL:
+			return a->d == b->d;
+		case VT_STR:
+			return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+		case VT_ARR: case VT_OBJ:
+			return json_equal(a->doc, a->tok, b->doc, b->tok);
+		}
+		return 0;
+	}
+	if (is_num(a) && is_num(b))
+		return num_cmp(a, b, &r) == 0 && r == 0;
+	if (a->t == VT_TIME || b->t == VT_TIME || a->t == VT_DUR || b->t == VT_DUR)
+		return temporal_cmp(e, a, b, &r) == 0 && r == 0;
+	return 0;
+}
+
+/* Ordering: 0 with *r, or -1 when the two do not compare. */
+static int val_cmp(struct expr *e, const struct val *a, const struct val *b, int *r)
+{
+	if (is_num(a) && is_num(b))
+		return num_cmp(a, b, r);
+	if (a->t == VT_STR && b->t == VT_STR) {
+		int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
+		*r = c ? (c < 0 ? -1 : 1) : (a->n > b->n) - (a->n < b->n);
+		return 0;
+	}
+	if (a->t == VT_TIME || b->t == VT_TIME || a->t == VT_DUR || b->t == VT_DUR)
+		return temporal_cmp(e, a, b, r);
+	return -1;
+}
+
+static double to_dbl(const struct val *v)
+{
+	return v->t == VT_INT ? (double)v->i : v->d;
+}
+
+static struct val temporal_arith(int op, const struct val *a, const struct val *b)
+{
+	int64_t r;
+	int at = a->t, bt = b->t;
+	if (op == N_ADD) {
+		if (at == VT_TIME && bt == VT_DUR && !__builtin_add_overflow(a->i, b->i, &r))
+			return vtyped(VT_TIME, r);
+		if (at == VT_DUR && bt == VT_TIME && !__builtin_add_overflow(a->i, b->i, &r))
+			return vtyped(VT_TIME, r);
+		if (at == VT_DUR && bt == VT_DUR && !__builtin_add_overflow(a->i, b->i, &r))
+			return vtyped(VT_DUR, r);
+	} else if (op == N_SUB) {
+		if (at == VT_TIME && bt == VT_DUR && !__builtin_sub_overflow(a->i, b->i, &r))
+			return vtyped(VT_TIME, r);
+		if (at == VT_TIME && bt == VT_TIME && !__builtin_sub_overflow(a->i, b->i, &r))
+			return vtyped(VT_DUR, r);
+		if (at == VT_DUR && bt == VT_DUR && !__builtin_sub_overflow(a->i, b->i, &r))
+			return vtyped(VT_DUR, r);
+	}
+	return vnull;
+}
+
+static struct val arith(int op, const struct val *a, const struct val *b)
+{
+	if (a->t == VT_TIME || a->t == VT_DUR || b->t == VT_TIME || b->t == VT_DUR)
+		return temporal_arith(op, a, b);
+	if (!is_num(a) || !is_num(b))
+		return vnull;
+	if (a->t == VT_INT && b->t == VT_INT) {
+		int64_t x = a->i, y = b->i, r;
+		switch (op) {
+		case N_ADD:
+			if (!__builtin_add_overflow(x, y, &r))
+				return vint(r);
+			break;
+		case N_SUB:
+			if (!__builtin_sub_overflow(x, y, &r))
+				return vint(r);
+			break;
+		case N_MUL:
+			if (!__builtin_mul_overflow(x, y, &r))
+				return vint(r);
+			break;
+		case N_DIV:
+			if (y == 0)
+				return vnull;
+			if (!(x == INT64_MIN && y == -1) && x % y == 0)
+				return vint(x / y); /* exact quotient */
+			break;
+		case N_MOD:
+			if (y == 0)
+				return vnull;
+			return vint(y == -1 ? 0 : x % y);
+		}
+	}
+	double x = to_dbl(a), y = to_dbl(b), r;
+	switch (op) {
+	case N_ADD: r = x + y; break;
+	case N_SUB: r = x - y; break;
+	case N_MUL: r = x * y; break;
+	case N_DIV:
+		if (y == 0)
+			return vnull;
+		r = x / y;
+		break;
+	default:
+		if (y == 0)
+			return vnull;
+		r = fmod(x, y);
+		break;
+	}
+	return isnan(r) ? vnull : vdbl(r);
+}
+
+static struct val negate(const struct val *a)
+{
+	switch (a->t) {
+	case VT_INT:
+		return a->i == INT64_MIN ? vdbl(9223372036854775808.0) : vint(-a->i);
+	case VT_DBL:
+		return vdbl(-a->d);
+	case VT_DUR:
+		return a->i == INT64_MIN ? vnull : vtyped(VT_DUR, -a->i);
+	}
+	return vnull;
+}
+
+static int val_in(struct expr *e, const struct val *x, const struct node *arr, const struct expr_input *in)
+{
+	if (arr->op == N_CONST) {
+		if (arr->k.t != VT_ARR)
+			return 0;
+		for (size_t i = 0; i < arr->nelems; i++)
+			if (val_eq(e, x, &arr->elems[i]))
+				return 1;
+		return 0;
+	}
+	struct val a = eval(e, arr, in);
+	if (a.t != VT_ARR)
+		return 0;
+	for (uint32_t i = a.tok + 1; i < a.doc->tok[a.tok].next; i = a.doc->tok[i].next) {
+		struct val el = tokval(&e->scratch, a.doc, i);
+		if (val_eq(e, x, &el))
+			return 1;
+	}
+	return 0;
+}
+
+static int re_test(struct expr *e, const regex_t *re, const struct val *v)
+{
+#ifdef REG_STARTEND
+	(void)e;
+	regmatch_t m[1];
+	m[0].rm_so = 0;
+	m[0].rm_eo = (regoff_t)v->n;
+	return regexec(re, v->p, 1, m, REG_STARTEND) == 0;
+#else
+	/* without REG_STARTEND the string ends at its first NUL */
+	char *z = arena_alloc(&e->scratch, v->n + 1);
+	memcpy(z, v->p, v->n);
+	z[v->n] = '\0';
+	return regexec(re, z, 0, NULL, 0) == 0;
+#endif
+}
+
+/* One code point at p (valid UTF-8 assumed; a stray byte is itself). */
+static size_t utf8_next(const unsigned char *p, size_t n, unsigned *cp)
+{
+	unsigned c = p[0];
+	size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	if (c < 0x80 || c < 0xC2 || c > 0xF4 || len > n) {
+		*cp = c < 0x80 ? c : 0xFFFFFFFFu;
+		return 1;
+	}
+	unsigned v = c & (0x7F >> len);
+	for (size_t k = 1; k < len; k++) {
+		if ((p[k] & 0xC0) != 0x80) {
+			*cp = 0xFFFFFFFFu;
+			return 1;
+		}
+		v = v << 6 | (p[k] & 0x3F);
+	}
+	*cp = v;
+	return len;
+}
+
+static struct val casemap(struct expr *e, const struct val *v, int upper)
+{
+	/* ASCII maps to ASCII; any other character is two bytes or more
+	 * and maps to at most four, so twice the length is enough */
+	char *out = arena_alloc(&e->scratch, v->n * 2 + 1);
+	struct buf b = fixed_buf(out, v->n * 2 + 1);
+	const unsigned char *p = (const unsigned char *)v->p;
+	size_t i = 0;
+	while (i < v->n) {
+		unsigned c = p[i];
+		if (c < 0x80) {
+			if (upper && c >= 'a' && c <= 'z')
+				c -= 32;
+			else if (!upper && c >= 'A' && c <= 'Z')
+				c += 32;
+			out[b.len++] = (char)c;
+			i++;
+			continue;
+		}
+		unsigned cp;
+		size_t len = utf8_next(p + i, v->n - i, &cp);
+		unsigned m = cp;
+		if (cp != 0xFFFFFFFFu)
+			m = (unsigned)(upper ? towupper((wint_t)cp) : towlower((wint_t)cp));
+		if (cp == 0xFFFFFFFFu || m == 0 || m > 0x10FFFF || (m >= 0xD800 && m <= 0xDFFF))
+			buf_add(&b, p + i, len); /* keep it: stay valid UTF-8 */
+		else
+			put_utf8(&b, m);
+		i += len;
+	}
+	return vstr(out, b.len);
+}
+
+static size_t utf8_count(const char *p, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)p[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/* Duration text in the form dur() reads: "1h30m", "250ms", "-5s", "0s". */
+static size_t dur_format(int64_t us, char *out)
+{
+	static const struct {
+		uint64_t us;
+		const char *unit;
+	} units[] = {
+		{ UINT64_C(86400000000), "d" }, { UINT64_C(3600000000), "h" }, { UINT64_C(60000000), "m" },
+		{ UINT64_C(1000000), "s" }, { UINT64_C(1000), "ms" }, { 1, "us" },
+	};
+	char *o = out;
+	uint64_t u = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+	if (u == 0)
+		return (size_t)sprintf(out, "0s");
+	if (us < 0)
+		*o++ = '-';
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+		if (u >= units[i].us) {
+			o += sprintf(o, "%llu%s", (unsigned long long)(u / units[i].us), units[i].unit);
+			u %= units[i].us;
+		}
+	}
+	return (size_t)(o - out);
+}
+
+static struct val to_str(struct expr *e, const struct val *v)
+{
+	char *mem;
+	size_t n;
+	switch (v->t) {
+	case VT_STR:
+		return *v;
+	case VT_BOOL:
+		return v->i ? vstr("true", 4) : vstr("false", 5);
+	case VT_INT:
+	case VT_DBL: {
+		if (v->t == VT_DBL && !v->p && !isfinite(v->d))
+			return vnull;
+		const char *p;
+		num_text(e, v, &p, &n);
+		return vstr(p, n);
+	}
+	case VT_TIME:
+		mem = arena_alloc(&e->scratch, 40);
+		n = time_format(v->i, mem);
+		return vstr(mem, n);
+	case VT_DUR:
+		mem = arena_alloc(&e->scratch, 64);
+		n = dur_format(v->i, mem);
+		return vstr(mem, n);
+	case VT_ARR:
+	case VT_OBJ: {
+		size_t cap = v->doc->tok[v->tok].len + 1;
+		mem = arena_alloc(&e->scratch, cap);
+		struct buf b = fixed_buf(mem, cap);
+		json_write_compact(v->doc, v->tok, &b);
+		return vstr(mem, b.len);
+	}
+	}
+	return vnull;
+}
+
+/* A string holding exactly a JSON number. */
+static int is_json_number(const char *p, size_t n)
+{
+	size_t i = 0;
+	if (i < n && p[i] == '-')
+		i++;
+	if (i < n && p[i] == '0')
+		i++;
+	else if (i < n && p[i] >= '1' && p[i] <= '9')
+		while (i < n && is_digit((unsigned char)p[i]))
+			i++;
+	else
+		return 0;
+	if (i < n && p[i] == '.') {
+		if (++i >= n || !is_digit((unsigned char)p[i]))
+			return 0;
+		while (i < n && is_digit((unsigned char)p[i]))
+			i++;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		if (i >= n || !is_digit((unsigned char)p[i]))
+			return 0;
+		while (i < n && is_digit((unsigned char)p[i]))
+			i++;
+	}
+	return i == n;
+}
+
+static struct val to_num(const struct val *v)
+{
+	if (is_num(v))
+		return *v;
+	if (v->t != VT_STR || !is_json_number(v->p, v->n))
+		return vnull;
+	struct val r = { .t = VT_INT };
+	r.p = v->p;
+	r.n = v->n;
+	r.t = json_num(v->p, v->n, &r.i, &r.d) ? VT_INT : VT_DBL;
+	return r;
+}
+
+/* 1 if needle[0..m) occurs in hay[0..n) (memmem is not POSIX). */
+static int find_bytes(const char *hay, size_t n, const char *needle, size_t m)
+{
+	if (m == 0)
+		return 1;
+	const char *p = hay, *end = hay + n;
+	while ((size_t)(end - p) >= m) {
+		p = memchr(p, needle[0], (size_t)(end - p) - m + 1);
+		if (!p)
+			return 0;
+		if (memcmp(p, needle, m) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+static const struct jdoc *alias_doc(const struct expr_input *in, int alias)
+{
+	return in->alias_doc ? in->alias_doc[alias] : NULL;
+}
+
+static int has_path(const struct node *n, const struct expr_input *in)
+{
+	const struct jdoc *d = n->alias >= 0 ? alias_doc(in, n->alias) : in->doc;
+	return d && path_lookup(d, 0, &n->path) != JNONE;
+}
+
+static struct val eval(struct expr *e, const struct node *n, const struct expr_input *in)
+{
+	struct val a, b;
+	int r;
+	switch (n->op) {
+	case N_CONST:
+		return n->k;
+	case N_PATH:
+		return tokval(&e->scratch, in->doc, path_lookup(in->doc, 0, &n->path));
+	case N_ALIAS: {
+		const struct jdoc *d = alias_doc(in, n->alias);
+		return d ? tokval(&e->scratch, d, path_lookup(d, 0, &n->path)) : vnull;
+	}
+	case N_TIME: {
+		int64_t us;
+		uint32_t t = path_lookup(in->doc, 0, &n->path);
+		if (t == JNONE || time_of_token(in->doc, t, e->unit, &us) < 0)
+			return vnull;
+		return vtyped(VT_TIME, us);
+	}
+	case N_LINE:
+		return in->line > (uint64_t)INT64_MAX ? vdbl((double)in->line) : vint((int64_t)in->line);
+	case N_OR:
+		for (size_t i = 0; i < n->nkids; i++) {
+			a = eval(e, n->kids[i], in);
+			if (is_true(&a))
+				return vbool(1);
+		}
+		return vbool(0);
+	case N_AND:
+		for (size_t i = 0; i < n->nkids; i++) {
+			a = eval(e, n->kids[i], in);
+			if (!is_true(&a))
+				return vbool(0);
+		}
+		return vbool(1);
+	case N_NOT:
+		a = eval(e, n->a, in);
+		return vbool(!is_true(&a));
+	case N_NEG:
+		a = eval(e, n->a, in);
+		return negate(&a);
+	case N_EQ:
+	case N_NE:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		return vbool(val_eq(e, &a, &b) == (n->op == N_EQ));
+	case N_LT:
+	case N_LE:
+	case N_GT:
+	case N_GE:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		if (val_cmp(e, &a, &b, &r) < 0)
+			return vbool(0);
+		switch (n->op) {
+		case N_LT: return vbool(r < 0);
+		case N_LE: return vbool(r <= 0);
+		case N_GT: return vbool(r > 0);
+		default: return vbool(r >= 0);
+		}
+	case N_IN:
+		a = eval(e, n->a, in);
+		return vbool(val_in(e, &a, n->b, in));
+	case N_MATCH:
+		a = eval(e, n->a, in);
+		return vbool(a.t == VT_STR && re_test(e, &n->re, &a));
+	case N_COAL:
+		a = eval(e, n->a, in);
+		return a.t != VT_NULL ? a : eval(e, n->b, in);
+	case N_ADD:
+	case N_SUB:
+	case N_MUL:
+	case N_DIV:
+	case N_MOD:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		return arith(n->op, &a, &b);
+	case N_HAS:
+		return vbool(has_path(n, in));
+	case N_LEN:
+		a = eval(e, n->a, in);
+		if (a.t == VT_STR)
+			return vint((int64_t)utf8_count(a.p, a.n));
+		if (a.t == VT_ARR || a.t == VT_OBJ)
+			return vint((int64_t)json_count(a.doc, a.tok));
+		return vnull;
+	case N_LOWER:
+	case N_UPPER:
+		a = eval(e, n->a, in);
+		return a.t == VT_STR ? casemap(e, &a, n->op == N_UPPER) : vnull;
+	case N_CONTAINS:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		if (a.t == VT_STR)
+			return vbool(b.t == VT_STR && find_bytes(a.p, a.n, b.p, b.n));
+		if (a.t == VT_ARR) {
+			for (uint32_t i = a.tok + 1; i < a.doc->tok[a.tok].next; i = a.doc->tok[i].next) {
+				struct val el = tokval(&e->scratch, a.doc, i);
+				if (val_eq(e, &el, &b))
+					return vbool(1);
+			}
+		}
+		return vbool(0);
+	case N_STARTS:
+	case N_ENDS:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		if (a.t != VT_STR || b.t != VT_STR || b.n > a.n)
+			return vbool(0);
+		return vbool(memcmp(n->op == N_STARTS ? a.p : a.p + a.n - b.n, b.p, b.n) == 0);
+	case N_ABS:
+		a = eval(e, n->a, in);
+		if ((a.t == VT_INT || a.t == VT_DUR) && a.i < 0)
+			return negate(&a);
+		if (a.t == VT_DBL && signbit(a.d))
+			return vdbl(-a.d);
+		return is_num(&a) || a.t == VT_DUR ? a : vnull;
+	case N_NUM:
+		a = eval(e, n->a, in);
+		return to_num(&a);
+	case N_STR:
+		a = eval(e, n->a, in);
+		return to_str(e, &a);
+	case N_TYPE: {
+		a = eval(e, n->a, in);
+		const char *s = vtype_name[a.t];
+		return vstr(s, strlen(s));
+	}
+	}
+	return vnull;
+}
+
+/* ---- public --------------------------------------------------------- */
+
+struct expr *expr_compile(const char *src, const struct expr_env *env, struct expr_error *err)
+{
+	struct expr *e = xcalloc(1, sizeof *e);
+	struct fieldmap deffm;
+	const struct fieldmap *fm = env ? env->fm : NULL;
+	if (!fm) {
+		fieldmap_init(&deffm);
+		fm = &deffm;
+	}
+	e->now = env ? env->now : time_now();
+	e->unit = fm->unit;
+	e->naliases = env && env->aliases ? env->naliases : 0;
+	err->column = 0;
+	err->msg[0] = '\0';
+
+	struct parser ps = {0};
+	ps.src = src;
+	ps.len = strlen(src);
+	ps.e = e;
+	ps.env = env;
+	ps.fm = fm;
+	ps.err = err;
+	size_t bad = utf8_check(src, ps.len);
+	if (bad != ps.len) {
+		fail(&ps, bad, "invalid UTF-8");
+	} else if (lex(&ps) == 0) {
+		e->root = parse_expr(&ps);
+		char what[64];
+		if (e->root && ps.tok.type != T_END)
+			fail(&ps, ps.tok.pos, "unexpected %s", tokname(&ps, what, sizeof what));
+	}
+	path_free(&ps.tpath);
+	buf_free(&ps.tstr);
+	if (fm == &deffm)
+		for (int f = 0; f < F_NFIELDS; f++)
+			path_free(&deffm.f[f]);
+	if (ps.failed) {
+		expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void expr_free(struct expr *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nnodes; i++) {
+		struct node *nd = e->nodes[i];
+		path_free(&nd->path);
+		json_doc_free(&nd->kdoc);
+		free(nd->ktext);
+		free(nd->kstr);
+		free(nd->elems);
+		free(nd->kids);
+		if (nd->has_re)
+			regfree(&nd->re);
+		free(nd);
+	}
+	free(e->nodes);
+	arena_free(&e->scratch);
+	arena_free(&e->perm);
+	free(e);
+}
+
+int expr_test(struct expr *e, const struct expr_input *in)
+{
+	arena_rewind(&e->scratch);
+	struct val v = eval(e, e->root, in);
+	return is_true(&v);
+}
+
+void expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out)
+{
+	arena_rewind(&e->scratch);
+	struct val v = eval(e, e->root, in);
+	switch (v.t) {
+	case VT_NULL:
+		buf_adds(out, "null");
+		break;
+	case VT_BOOL:
+		buf_adds(out, v.i ? "true" : "false");
+		break;
+	case VT_INT:
+	case VT_DBL:
+		if (v.p)
+			buf_add(out, v.p, v.n);
+		else if (v.t == VT_INT)
+			jw_int(out, v.i);
+		else
+			jw_double(out, v.d);
+		break;
+	case VT_ARR:
+	case VT_OBJ:
+		json_write_compact(v.doc, v.tok, out);
+		break;
+	default:
+		v = to_str(e, &v);
+		jw_string(out, v.p, v.n);
+		break;
+	}
+}
+
+void expr_print_error(const char *what, const char *src, const struct expr_error *err)
+{
+	/* show the source line that holds the column, and a caret under it
+	 * that counts characters, not bytes, and keeps tabs */
+	size_t len = strlen(src);
+	size_t at = err->column ? err->column - 1 : 0;
+	if (at > len)
+		at = len;
+	size_t ls = at, le = at;
+	while (ls > 0 && src[ls - 1] != '\n')
+		ls--;
+	while (le < len && src[le] != '\n')
+		le++;
+	struct buf pad = {0};
+	for (size_t i = ls; i < at; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c == '\t')
+			buf_addc(&pad, '\t');
+		else if ((c & 0xC0) != 0x80)
+			buf_addc(&pad, ' ');
+	}
+	if (what && *what)
+		fprintf(stderr, "%s: %s: column %zu: %s\n", ev_progname, what, err->column, err->msg);
+	else
+		fprintf(stderr, "%s: column %zu: %s\n", ev_progname, err->column, err->msg);
+	fprintf(stderr, "  %.*s\n  %s^\n", (int)(le - ls), src + ls, pad.p ? pad.p : "");
+	buf_free(&pad);
+}
