@@ -56,7 +56,7 @@ check: deps
 	@$(MAKE) --no-print-directory test lint
 
 test: all
-	EVBIN=$(CURDIR)/$(B)/bin EVUNIT=$(CURDIR)/$(B)/unit bats tests
+	EVBIN=$(CURDIR)/$(B)/bin EVUNIT=$(CURDIR)/$(B)/unit sh tests/run
 
 lint:
 	@for m in $(MAN1) $(MAN7); do \
@@ -69,7 +69,7 @@ SANFLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 sanitize: deps
 	@$(MAKE) --no-print-directory B=build-san CFLAGS='$(SANFLAGS)' LDFLAGS='-fsanitize=address,undefined' all
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	EVBIN=$(CURDIR)/build-san/bin EVUNIT=$(CURDIR)/build-san/unit bats tests
+	EVBIN=$(CURDIR)/build-san/bin EVUNIT=$(CURDIR)/build-san/unit sh tests/run
 
 bench: deps
 	@$(MAKE) --no-print-directory all
