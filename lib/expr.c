@@ -414,24 +414,6 @@ static inline int is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static void put_utf8(struct buf *out, unsigned cp)
-{
-	char b[4];
-	size_t n;
-	if (cp < 0x80) {
-		b[0] = (char)cp; n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xC0 | cp >> 6); b[1] = (char)(0x80 | (cp & 0x3F)); n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xE0 | cp >> 12); b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
-	} else {
-		b[0] = (char)(0xF0 | cp >> 18); b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
-	}
-	buf_add(out, b, n);
-}
-
 static int hex4(const char *s, size_t n, size_t at, unsigned *out)
 {
 	unsigned v = 0;
@@ -503,7 +485,7 @@ static int lex_string(struct parser *ps, size_t *k, struct buf *out)
 				fail(ps, i, "lone surrogate escape \\u%04X in string", u);
 				return -1;
 			}
-			put_utf8(out, u);
+			utf8_put(out, u);
 			i += adv;
 			break;
 		}
@@ -1934,7 +1916,7 @@ static struct val casemap(struct expr *e, const struct val *v, int upper)
 		if (cp == 0xFFFFFFFFu || m == 0 || m > 0x10FFFF || (m >= 0xD800 && m <= 0xDFFF))
 			buf_add(&b, p + i, len); /* keep it: stay valid UTF-8 */
 		else
-			put_utf8(&b, m);
+			utf8_put(&b, m);
 		i += len;
 	}
 	return vstr(out, b.len);

@@ -551,7 +551,7 @@ size_t json_count(const struct jdoc *d, uint32_t t)
 	return k;
 }
 
-static void put_utf8(struct buf *out, unsigned cp)
+void utf8_put(struct buf *out, unsigned cp)
 {
 	char b[4];
 	size_t n;
@@ -604,7 +604,7 @@ void json_unescape(const char *p, size_t n, struct buf *out)
 				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
 				i += 6;
 			}
-			put_utf8(out, u);
+			utf8_put(out, u);
 			break;
 		}
 		default: buf_addc(out, c); break;

@@ -63,6 +63,8 @@ void json_doc_free(struct jdoc *d);
 int utf8_valid(const char *p, size_t n);
 /* Offset of the first invalid byte, or n. */
 size_t utf8_check(const char *p, size_t n);
+/* Append code point cp (at most U+10FFFF) encoded as UTF-8. */
+void utf8_put(struct buf *out, unsigned cp);
 
 /* Object member lookup: the value token of key k (k[0..kn), unescaped), or JNONE. */
 uint32_t json_get(const struct jdoc *d, uint32_t obj, const char *k, size_t kn);
