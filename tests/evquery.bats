@@ -302,10 +302,11 @@ e8        OrderPlaced  n/a' ] || fail_with "got"
 }
 
 @test "evquery --sorted gives the same result as a full scan on a large file" {
-	awk 'BEGIN { for (i = 0; i < 5000; i++) printf "{\"event_id\":\"x%d\",\"timestamp\":%d}\n", i, 1790000000 + i * 7 }' > "$BATS_TEST_TMPDIR/big.ndjson"
+	awk 'BEGIN { for (i = 0; i < 5000; i++) { printf "{\"event_id\":\"x%d\",\"timestamp\":%d}\n", i, 1790000000 + i * 7
+		if (i % 97 == 5) print "garbage"; if (i % 211 == 3) print "{\"event_id\":\"no time\"}" } }' > "$BATS_TEST_TMPDIR/big.ndjson"
 	for since in @1790000000 @1790000006 @1790000007 @1790012345 @1790034993 @1790034994 @1790099999 @1700000000; do
-		a=$(evquery --sorted --since $since "$BATS_TEST_TMPDIR/big.ndjson" | md5sum)
-		b=$(evquery --since $since "$BATS_TEST_TMPDIR/big.ndjson" | md5sum)
+		a=$(evquery --sorted --since $since "$BATS_TEST_TMPDIR/big.ndjson" 2>/dev/null | md5sum)
+		b=$(evquery --since $since "$BATS_TEST_TMPDIR/big.ndjson" 2>/dev/null | md5sum)
 		[ "$a" = "$b" ] || fail_with "since $since differs"
 	done
 }
