@@ -1712,7 +1712,7 @@ static int val_eq(struct expr *e, const struct val *a, const struct val *b)
 		case VT_STR:
 			return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 		case VT_ARR: case VT_OBJ:
-			return json_equal(a->doc, a->tok, b->doc, b->tok);
+			return json_values_equal(a->doc, a->tok, b->doc, b->tok);
 		}
 		return 0;
 	}

@@ -734,7 +734,7 @@ static int num_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, ui
 	return da == db;
 }
 
-int json_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t tb)
+int json_values_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t tb)
 {
 	if (ta == JNONE || tb == JNONE)
 		return ta == tb;
@@ -769,7 +769,7 @@ int json_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t
 			return 0;
 		uint32_t i = ta + 1, j = tb + 1;
 		for (; i < x->next; i = a->tok[i].next, j = b->tok[j].next)
-			if (!json_equal(a, i, b, j))
+			if (!json_values_equal(a, i, b, j))
 				return 0;
 		return 1;
 	}
@@ -783,7 +783,7 @@ int json_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t
 			buf_reset(&s);
 			json_str(a, i, &s, &k, &kn);
 			uint32_t v = json_get(b, tb, k, kn);
-			if (v == JNONE || !json_equal(a, i + 1, b, v)) {
+			if (v == JNONE || !json_values_equal(a, i + 1, b, v)) {
 				buf_free(&s);
 				return 0;
 			}

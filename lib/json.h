@@ -94,7 +94,8 @@ void json_write_compact(const struct jdoc *d, uint32_t t, struct buf *out);
 
 /* Deep equality of two values of (maybe different) documents: strings by
  * their unescaped bytes, numbers by value, objects regardless of order. */
-int json_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t tb);
+int json_values_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t tb);
+/* (not json_equal: that name is jansson's, and tools link both) */
 
 /* Name of a type for messages: "object", "array", "string", ... */
 const char *json_type_name(int type);

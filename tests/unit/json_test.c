@@ -80,7 +80,7 @@ int main(void)
 			*second++ = '\0';
 			json_parse(&d, arg, strlen(arg), JSON_ANY, &err);
 			json_parse(&d2, second, strlen(second), JSON_ANY, &err);
-			printf("%s\n", json_equal(&d, 0, &d2, 0) ? "true" : "false");
+			printf("%s\n", json_values_equal(&d, 0, &d2, 0) ? "true" : "false");
 		} else if (!strcmp(line, "path")) {
 			char *doc = strchr(arg, '\t');
 			*doc++ = '\0';
