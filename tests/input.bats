@@ -203,3 +203,14 @@ evquery: $f:14: invalid JSON: unescaped control character 0x09 in string at colu
 	run evquery -w 'len(nul) == 3' -s nul "$FQ/preserve.ndjson"
 	[ "$output" = '{"nul":"a\u0000b"}' ]
 }
+
+@test "lines crossing the read buffer's edges come out whole (LF and CRLF)" {
+	f="$BATS_TEST_TMPDIR/edges.ndjson"
+	# lengths chosen so line ends fall just before, on and after 256 KiB edges
+	awk 'BEGIN { pad = "x"; while (length(pad) < 262200) pad = pad pad
+		for (i = 0; i < 12; i++) printf "{\"i\":%d,\"p\":\"%s\"}%s\n", i, substr(pad, 1, 262100 + i * 7 - (i % 3) * 40000), (i % 2 ? "\r" : "") }' > "$f"
+	run sh -c "evquery '$f' | md5sum"
+	[ "$output" = "$(tr -d '\r' < "$f" | md5sum)" ]
+	run evquery -c "$f"
+	[ "$output" = "12" ]
+}
