@@ -5,6 +5,7 @@
  * written byte for byte as read.  The cheap tests (type, key, shard) run
  * before expressions, and none of them copies the line.
  */
+#include "checkpoint.h"
 #include "cli.h"
 #include "ev.h"
 #include "jwrite.h"
@@ -14,14 +15,17 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
 	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL, OPT_FORMAT,
-	OPT_SORTED, OPT_SHARD
+	OPT_SORTED, OPT_SHARD, OPT_FOLLOW, OPT_STATE
 };
 
 static const struct option longopts[] = {
@@ -42,6 +46,8 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "sorted", no_argument, NULL, OPT_SORTED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "state", required_argument, NULL, OPT_STATE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -66,7 +72,9 @@ static const char help_text[] =
 	"  -e, --exit-status        exit 1 when nothing matched\n"
 	"      --format FMT         ndjson (default), tsv, csv or table\n"
 	"      --sorted             input files are in time order: seek to --since,\n"
-	"                           stop after --until\n";
+	"                           stop after --until\n"
+	"      --follow             keep reading the file as it grows (like tail -F)\n"
+	"      --state FILE         resume after the last event read, save the position\n";
 
 struct query {
 	/* filters */
@@ -101,6 +109,15 @@ struct query {
 	int have_prev;
 	int file_done;    /* --sorted: past --until in this file */
 	const char *sel_arg, *since_arg, *until_arg;
+	/* --follow, --state */
+	int follow;
+	const char *state_path;
+	struct ckpt ck;
+	int skipping;         /* skip events with seq <= skip_seq */
+	int64_t skip_seq;
+	int64_t max_seq;
+	int have_seq;
+	uint64_t since_ckpt;  /* lines read since the last checkpoint */
 };
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -181,6 +198,8 @@ static int option(int c, const char *arg, void *tool)
 		}
 		return 0;
 	case OPT_SORTED: q->sorted = 1; return 0;
+	case OPT_FOLLOW: q->follow = 1; return 0;
+	case OPT_STATE: q->state_path = arg; return 0;
 	case OPT_SHARD: {
 		unsigned long long i, n;
 		char extra;
@@ -593,6 +612,183 @@ static void run_sorted(struct query *q, int nfiles, char **files)
 	}
 }
 
+/* ---- --follow and --state: a catch-up subscription ------------------ */
+
+/*
+ * Reading goes to the end of the file, then (with --follow) waits for it
+ * to grow.  The position (last seq, byte offset, file identity) is saved
+ * with --state after the output it covers has been written: every
+ * FOLLOW_BATCH lines, whenever the end of the file is reached, and when a
+ * signal ends the run.  So a follower stopped by SIGTERM or SIGINT and
+ * started again writes every event exactly once; one killed outright can
+ * repeat at most the lines read since its last checkpoint.
+ */
+#define FOLLOW_BATCH 10000
+#define FOLLOW_POLL_NS 100000000L
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal = 1;
+}
+
+static void checkpoint(struct query *q, struct input *in)
+{
+	wfile_flush(ev_out);
+	if (!q->state_path)
+		return;
+	ckpt_mark_file(&q->ck, in->fd, in->consumed);
+	q->ck.has_seq = q->have_seq;
+	q->ck.seq = q->max_seq;
+	ckpt_commit(ckpt_begin(q->state_path, &q->ck));
+	q->since_ckpt = 0;
+}
+
+/* Decide where to start in a (re)opened file from the position known. */
+static void position(struct query *q, struct input *in, int reopened)
+{
+	char why[300];
+	enum ckpt_resume r = ckpt_check(&q->ck, in->fd, why, sizeof why);
+	q->skipping = 0;
+	switch (r) {
+	case CK_CHANGED:
+		if (!reopened) {
+			ev_warn("--state %s: %s: %s; not resuming from it (remove the state to start over)",
+			        q->state_path, in->label, why);
+			exit(EV_IO);
+		}
+		break;
+	case CK_SEEK:
+		if (input_seek(in, q->ck.offset) < 0)
+			ev_die_errno(EV_IO, "%s: seek", in->label);
+		break;
+	case CK_SEQ:
+	case CK_FRESH:
+		break;
+	}
+	if (q->ck.has_seq) {
+		q->skipping = 1;
+		q->skip_seq = q->ck.seq;
+	}
+}
+
+/* Read what the file holds now; stops before an unfinished last line. */
+static void follow_read(struct query *q, struct input *in)
+{
+	const char *line;
+	size_t len;
+	int rc = 0;
+	struct jerr err;
+	struct ev_event ev = { NULL, 0, &cx.doc, in };
+	in->eof = 0;
+	while (!cx.stop && !got_signal && (rc = input_next(in, &line, &len)) > 0) {
+		if (in->unterminated) {
+			/* still being written: read it again once it is whole */
+			uint64_t no = in->lineno - 1;
+			if (input_seek(in, in->offset) < 0)
+				ev_die_errno(EV_IO, "%s: seek", in->label);
+			in->lineno = no;
+			return;
+		}
+		ev.line = line;
+		ev.len = len;
+		if (json_parse(&cx.doc, line, len, 0, &err) < 0) {
+			ev_reject(&cx, &ev, "%s", err.msg);
+		} else {
+			int64_t seq;
+			int has = ckpt_event_seq(&cx.doc, &seq);
+			if (!(has && q->skipping && seq <= q->skip_seq)) {
+				if (has && (!q->have_seq || seq > q->max_seq)) {
+					q->max_seq = seq;
+					q->have_seq = 1;
+				}
+				cx.events++;
+				on_event(&cx, &ev, q);
+			}
+		}
+		if (++q->since_ckpt >= FOLLOW_BATCH)
+			checkpoint(q, in);
+	}
+	if (rc < 0 && !cx.stop && !got_signal)
+		ev_die_errno(EV_IO, "%s: read error", in->label);
+}
+
+/* Has the file at path been replaced or truncated under in? */
+static int file_moved(const char *path, struct input *in)
+{
+	struct stat a, b;
+	if (stat(path, &a) < 0 || fstat(in->fd, &b) < 0)
+		return 0; /* gone for now: keep the old one (as tail -F) */
+	return a.st_dev != b.st_dev || a.st_ino != b.st_ino || (uint64_t)b.st_size < in->consumed;
+}
+
+static void run_follow(struct query *q, int nfiles, char **files)
+{
+	if (nfiles != 1 || !strcmp(files[0], "-")) {
+		ev_warn("%s needs one file operand", q->follow ? "--follow" : "--state");
+		exit(EV_USAGE);
+	}
+	const char *path = files[0];
+	if (q->state_path) {
+		struct buf body = {0};
+		char err[300];
+		if (ckpt_load(q->state_path, &q->ck, &body, err, sizeof err) < 0)
+			ev_die(EV_USAGE, "--state %s", err);
+		buf_free(&body);
+		q->have_seq = q->ck.has_seq;
+		q->max_seq = q->ck.seq;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	struct input in;
+	if (input_open(&in, path) < 0) {
+		ev_warn_errno("%s", path);
+		ev_raise(&cx, EV_USAGE);
+		return;
+	}
+	position(q, &in, 0);
+	for (;;) {
+		follow_read(q, &in);
+		if (q->since_ckpt || !q->follow)
+			checkpoint(q, &in);
+		if (!q->follow || cx.stop || got_signal)
+			break;
+		struct timespec ts = { 0, FOLLOW_POLL_NS };
+		nanosleep(&ts, NULL);
+		if (got_signal)
+			break;
+		if (file_moved(path, &in)) {
+			struct input next;
+			if (input_open(&next, path) < 0)
+				continue;
+			input_close(&in);
+			in = next;
+			/* the position known so far decides where to go on */
+			q->ck.has_file = 0;
+			q->ck.has_seq = q->have_seq;
+			q->ck.seq = q->max_seq;
+			wfile_flush(ev_out);
+			if (q->have_seq)
+				ev_warn("%s: replaced or truncated; reading it from the start after seq %" PRId64, path,
+				        q->max_seq);
+			else
+				ev_warn("%s: replaced or truncated; reading it from the start", path);
+			position(q, &in, 1);
+		}
+	}
+	if (q->since_ckpt)
+		checkpoint(q, &in);
+	input_close(&in);
+}
+
 int main(int argc, char **argv)
 {
 	static struct query q;
@@ -644,6 +840,10 @@ int main(int argc, char **argv)
 		                         cx.fm.f[F_ID].text, cx.fm.f[F_PAYLOAD].text };
 		rows_init(&q.rows, (enum rowfmt)q.fmt, 5, names);
 	}
+	if (q.follow && (q.count || q.quiet || q.have_tail || q.sorted || q.fmt == RF_TABLE)) {
+		ev_warn("--follow cannot be combined with -c, -q, --tail, --sorted or --format table");
+		ev_usage(&tool);
+	}
 	if (q.have_tail) {
 		if (q.tail == 0) {
 			/* --tail 0 prints nothing, as tail -n 0, and counts 0 */
@@ -653,6 +853,8 @@ int main(int argc, char **argv)
 	}
 	if (q.have_limit && q.limit == 0) {
 		/* -n 0: read nothing, print nothing (as head -n 0) */
+	} else if (q.follow || q.state_path) {
+		run_follow(&q, argc - ind, argv + ind);
 	} else if (q.sorted) {
 		run_sorted(&q, argc - ind, argv + ind);
 	} else {

@@ -22,6 +22,6 @@ step "printf '{\"event_type\":\"OrderPlaced\"}\nnot json\n' | evquery -c --error
 for t in evwrite evreplay evsnap evproject evcep evjoin evdlq; do
 	if [ -f "$here/demo-$t.sh" ] && command -v "$t" >/dev/null 2>&1; then
 		printf '\n# --- %s\n' "$t"
-		. "$here/demo-$t.sh"
+		EVBIN="${EVBIN:-}" sh "$here/demo-$t.sh"
 	fi
 done

@@ -1,0 +1,1493 @@
+/*
+ * evproject — projections and read models in one streaming pass.
+ *
+ * Events are grouped by the values of -g paths (JSON values: "42" and 42
+ * are different groups), optionally inside event-time windows, and each
+ * group carries the states of the -a aggregations (lib/agg).  Rows come
+ * out in order of each group's first event, or, with windows, as windows
+ * close (lib/window: watermark, lateness, late sink).  --state keeps the
+ * groups and the input position between runs (lib/checkpoint); --partial
+ * writes the groups' mergeable states and --merge combines them.
+ *
+ * The hot path is a parse, a path lookup per group column, a hash lookup
+ * and the aggregation updates: no allocation per event once a group
+ * exists.
+ */
+#include "agg.h"
+#include "checkpoint.h"
+#include "cli.h"
+#include "ev.h"
+#include "jwrite.h"
+#include "rows.h"
+#include "strset.h"
+#include "timeutil.h"
+#include "window.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_SORT = OPT_TOOL_BASE, OPT_TOP, OPT_FORMAT, OPT_WINDOW, OPT_LATENESS, OPT_LATE, OPT_EMIT,
+	OPT_STATE, OPT_FLUSH, OPT_PARTIAL, OPT_MERGE
+};
+
+static const struct option longopts[] = {
+	{ "projection", required_argument, NULL, 'p' },
+	{ "group-by", required_argument, NULL, 'g' },
+	{ "agg", required_argument, NULL, 'a' },
+	{ "where", required_argument, NULL, 'w' },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "lateness", required_argument, NULL, OPT_LATENESS },
+	{ "late", required_argument, NULL, OPT_LATE },
+	{ "emit", required_argument, NULL, OPT_EMIT },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "flush", no_argument, NULL, OPT_FLUSH },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char help_text[] =
+	"Compute projections (grouped aggregations) over NDJSON event streams.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --projection NAME    by-type, by-aggregate, by-date or stats\n"
+	"  -g, --group-by PATHS     group by these paths (comma-separated; @type @key\n"
+	"                           @date @hour too)\n"
+	"  -a, --agg [NAME=]AGG     count, sum:P, avg:P, min:P, max:P, first:P, last:P,\n"
+	"                           distinct:P, collect:P, stddev:P, p50:P, p90:P, p99:P\n"
+	"                           (repeatable; columns in option order)\n"
+	"  -w, --where EXPR         only events where EXPR is true (repeatable, ANDed)\n"
+	"      --sort [-]COL        order rows by COL, - for descending (repeatable)\n"
+	"      --top N              print only the first N rows\n"
+	"      --format FMT         ndjson (default), tsv, csv or table\n"
+	"      --window SPEC        tumbling:DUR, hopping:DUR/STEP or session:GAP\n"
+	"      --lateness DUR       close windows DUR after the watermark passes them\n"
+	"      --late FILE          append late events to FILE\n"
+	"      --emit WHEN          final (default): a row when a window closes;\n"
+	"                           update: a row each time a group changes\n"
+	"      --state FILE         resume from FILE and save the state there\n"
+	"      --flush              with --state: also emit windows still open\n"
+	"      --partial            write mergeable partial rows\n"
+	"      --merge              read partial rows and write the combined rows\n";
+
+/* ---- what the user asked for ------------------------------------------ */
+
+enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR };
+
+struct gcol {
+	enum gkind kind;
+	enum ev_field field;
+	struct path path;
+	char *name;
+};
+
+struct asrc {
+	int field; /* an ev_field, or -1 for path */
+	struct path path;
+};
+
+struct sortkey {
+	size_t col;
+	int desc;
+};
+
+/* A window (or, without --window, a group): its key, its group cells,
+ * its bounds and the aggregation states. */
+struct win {
+	char *key;
+	size_t kn;
+	char *cells;      /* the group values' JSON texts, back to back */
+	uint32_t *coff;   /* ncol + 1 offsets into cells */
+	int64_t start, end;
+	uint64_t pos;     /* position of its first event */
+	uint64_t qseq;    /* its live entry in the close queue */
+	int64_t qend;     /* the end that entry has */
+	int dead, nq;     /* session absorbed by another; queue entries */
+	struct sgroup *sg;
+	struct win *prev, *next; /* creation order */
+	struct aggstate st[];
+};
+
+/* Session windows of one group. */
+struct sgroup {
+	char *key;
+	size_t kn;
+	char *cells;
+	uint32_t *coff;
+	int have_closed;
+	int64_t closed_end; /* end of its latest closed session */
+	struct win **s;     /* open sessions, by start */
+	size_t ns, cap;
+};
+
+struct proj {
+	/* options */
+	const char *projection;
+	char **gargs;
+	size_t ngargs;
+	char **aargs;
+	size_t naargs;
+	const char *where_src[256];
+	size_t nwhere;
+	struct expr **where;
+	char **sortargs;
+	size_t nsortargs;
+	uint64_t top;
+	int have_top;
+	int fmt;
+	const char *window_arg, *lateness_arg, *late_path, *state_path;
+	int emit_update, flush, partial, merge;
+
+	/* the projection */
+	struct gcol *col;
+	size_t ncol;
+	struct aggspec *agg;
+	struct asrc *asrc;
+	size_t nagg;
+	int need_time;    /* a time is required (windows, @date, @hour) */
+	int want_time;    /* a time is used when present (stats) */
+	int need_pos;
+	struct winspec ws;
+	struct watermark wm;
+	struct latesink late;
+	struct sortkey *sort;
+	size_t nsort;
+	size_t nout;      /* output columns */
+	char **outnames;
+	struct rows rows;
+
+	/* state */
+	struct keymap map;
+	struct win *head, *tail;
+	struct closeq q;
+	uint64_t qseq;
+	uint64_t nev;      /* events seen (positions when there is no seq) */
+	uint64_t emitted;
+	struct buf key, scratch, cell, line;
+	uint32_t *tok;     /* per column: the value's token */
+	char (*label)[16]; /* per column: @date/@hour labels */
+	uint32_t *atok;
+
+	/* --state */
+	struct ckpt ck;
+	int64_t skip_seq;
+	int skipping;
+	int64_t max_seq;
+	int have_seq;
+	int need_seq;      /* --state on a pipe: positions only by seq */
+	char *fingerprint;
+
+	/* held rows (--sort) */
+	struct held { char *data; size_t *off; uint64_t n; } *held;
+	size_t nheld, capheld;
+};
+
+static struct evctx cx;
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static void push_arg(char ***list, size_t *n, const char *s)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof **list);
+	(*list)[(*n)++] = xstrdup(s);
+}
+
+static int option(int c, const char *arg, void *tool)
+{
+	struct proj *P = tool;
+	switch (c) {
+	case 'a': push_arg(&P->aargs, &P->naargs, arg); return 0;
+	case 'g': push_arg(&P->gargs, &P->ngargs, arg); return 0;
+	case 'p': P->projection = arg; return 0;
+	case 'w':
+		if (P->nwhere == sizeof P->where_src / sizeof *P->where_src) {
+			ev_warn("too many --where options");
+			return -1;
+		}
+		P->where_src[P->nwhere++] = arg;
+		return 0;
+	case OPT_EMIT:
+		if (!strcmp(arg, "final"))
+			P->emit_update = 0;
+		else if (!strcmp(arg, "update"))
+			P->emit_update = 1;
+		else {
+			ev_warn("--emit: expected final or update, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_FLUSH: P->flush = 1; return 0;
+	case OPT_FORMAT:
+		P->fmt = rowfmt_parse(arg);
+		if (P->fmt < 0) {
+			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_LATE: P->late_path = arg; return 0;
+	case OPT_LATENESS: P->lateness_arg = arg; return 0;
+	case OPT_MERGE: P->merge = 1; return 0;
+	case OPT_PARTIAL: P->partial = 1; return 0;
+	case OPT_SORT: push_arg(&P->sortargs, &P->nsortargs, arg); return 0;
+	case OPT_STATE: P->state_path = arg; return 0;
+	case OPT_TOP:
+		if (parse_u64(arg, &P->top) < 0) {
+			ev_warn("--top: expected a number, not '%s'", arg);
+			return -1;
+		}
+		P->have_top = 1;
+		return 0;
+	case OPT_WINDOW: P->window_arg = arg; return 0;
+	}
+	return -1;
+}
+
+/* ---- setting up ---------------------------------------------------------- */
+
+static int field_of(const char *s)
+{
+	static const char *const names[F_NFIELDS] = { "@id", "@key", "@type", "@time", "@payload", "@version" };
+	for (int i = 0; i < F_NFIELDS; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+static void add_col(struct proj *P, const char *s, const struct ev_tool *t)
+{
+	P->col = xrealloc(P->col, (P->ncol + 1) * sizeof *P->col);
+	struct gcol *g = &P->col[P->ncol++];
+	memset(g, 0, sizeof *g);
+	char err[256];
+	int f = field_of(s);
+	if (!strcmp(s, "@date") || !strcmp(s, "@hour")) {
+		g->kind = s[1] == 'd' ? GC_DATE : GC_HOUR;
+		g->name = xstrdup(s + 1);
+		P->need_time = 1;
+	} else if (f >= 0 && f != F_TIME) {
+		g->kind = GC_FIELD;
+		g->field = (enum ev_field)f;
+		g->name = xstrdup(cx.fm.f[f].text);
+	} else if (f == F_TIME) {
+		g->kind = GC_FIELD;
+		g->field = F_TIME;
+		g->name = xstrdup(cx.fm.f[F_TIME].text);
+	} else if (s[0] == '@') {
+		ev_warn("-g: unknown name '%s' (@type @key @date @hour @id @time @payload @version)", s);
+		ev_usage(t);
+	} else {
+		g->kind = GC_PATH;
+		if (path_parse(&g->path, s, err, sizeof err) < 0) {
+			ev_warn("-g: %s", err);
+			ev_usage(t);
+		}
+		g->name = xstrdup(s);
+	}
+}
+
+static void add_agg(struct proj *P, const char *s, const char *name, const struct ev_tool *t)
+{
+	char err[256];
+	P->agg = xrealloc(P->agg, (P->nagg + 1) * sizeof *P->agg);
+	P->asrc = xrealloc(P->asrc, (P->nagg + 1) * sizeof *P->asrc);
+	struct aggspec *a = &P->agg[P->nagg];
+	struct asrc *src = &P->asrc[P->nagg];
+	memset(src, 0, sizeof *src);
+	src->field = -1;
+	if (agg_parse(s, a, err, sizeof err) < 0) {
+		ev_warn("-a: %s", err);
+		ev_usage(t);
+	}
+	P->nagg++;
+	if (name) {
+		free(a->name);
+		a->name = xstrdup(name);
+	}
+	if (a->pathtext) {
+		int f = field_of(a->pathtext);
+		if (f >= 0)
+			src->field = f;
+		else if (a->pathtext[0] == '@') {
+			ev_warn("-a: unknown name '%s' in '%s'", a->pathtext, s);
+			ev_usage(t);
+		} else if (path_parse(&src->path, a->pathtext, err, sizeof err) < 0) {
+			ev_warn("-a: %s", err);
+			ev_usage(t);
+		}
+	}
+	if (agg_needs_pos(a->kind))
+		P->need_pos = 1;
+}
+
+static void split_commas(const char *s, void (*fn)(struct proj *, const char *, const struct ev_tool *),
+                         struct proj *P, const struct ev_tool *t)
+{
+	const char *p = s;
+	for (;;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		char *one = xmemdup(p, len);
+		if (!*one) {
+			ev_warn("-g: empty path in '%s'", s);
+			ev_usage(t);
+		}
+		fn(P, one, t);
+		free(one);
+		if (!c)
+			break;
+		p = c + 1;
+	}
+}
+
+static void setup(struct proj *P, const struct ev_tool *t)
+{
+	char err[256];
+	if (P->projection) {
+		if (P->ngargs || P->naargs) {
+			ev_warn("-p cannot be combined with -g or -a");
+			ev_usage(t);
+		}
+		const char *p = P->projection;
+		if (!strcmp(p, "by-type") || !strcmp(p, "by-aggregate") || !strcmp(p, "by-date")) {
+			add_col(P, p[3] == 't' ? "@type" : p[3] == 'a' ? "@key" : "@date", t);
+			add_agg(P, "count", NULL, t);
+		} else if (!strcmp(p, "stats")) {
+			add_agg(P, "count", "total_events", t);
+			add_agg(P, "first:@type", "event_types", t);
+			P->agg[1].kind = AG_VALCOUNT;
+			add_agg(P, "distinct:@key", "aggregates_affected", t);
+			add_agg(P, "first:@time", "first_at", t);
+			P->agg[3].kind = AG_TMIN;
+			add_agg(P, "first:@time", "last_at", t);
+			P->agg[4].kind = AG_TMAX;
+			P->want_time = 1;
+			P->need_pos = 1;
+		} else {
+			ev_warn("-p: expected by-type, by-aggregate, by-date or stats, not '%s'", p);
+			ev_usage(t);
+		}
+	} else {
+		for (size_t i = 0; i < P->ngargs; i++)
+			split_commas(P->gargs[i], add_col, P, t);
+		for (size_t i = 0; i < P->naargs; i++)
+			add_agg(P, P->aargs[i], NULL, t);
+		if (!P->nagg)
+			add_agg(P, "count", NULL, t);
+	}
+	if (P->window_arg) {
+		if (winspec_parse(P->window_arg, &P->ws, err, sizeof err) < 0) {
+			ev_warn("--window: %s", err);
+			ev_usage(t);
+		}
+		P->need_time = 1;
+		P->need_pos = 1;
+	}
+	if (P->lateness_arg) {
+		if (!P->window_arg) {
+			ev_warn("--lateness needs --window");
+			ev_usage(t);
+		}
+		if (dur_parse(P->lateness_arg, strlen(P->lateness_arg), &P->wm.lateness) < 0) {
+			ev_warn("--lateness: bad duration '%s'", P->lateness_arg);
+			ev_usage(t);
+		}
+	}
+	if (P->late_path && !P->window_arg) {
+		ev_warn("--late needs --window");
+		ev_usage(t);
+	}
+	if (P->partial && P->merge) {
+		ev_warn("--partial and --merge cannot be combined");
+		ev_usage(t);
+	}
+	if (P->merge && P->nwhere) {
+		ev_warn("--where does not apply to --merge (filter the partial runs)");
+		ev_usage(t);
+	}
+	if (P->state_path && (P->partial || P->merge)) {
+		ev_warn("--state cannot be combined with --partial or --merge");
+		ev_usage(t);
+	}
+	if (P->flush && !P->state_path) {
+		ev_warn("--flush needs --state");
+		ev_usage(t);
+	}
+	if (P->partial && (P->fmt != RF_NDJSON || P->nsortargs || P->have_top || P->emit_update)) {
+		ev_warn("--partial writes partial rows: no --format, --sort, --top or --emit update");
+		ev_usage(t);
+	}
+	if (P->emit_update && (P->nsortargs || P->have_top)) {
+		ev_warn("--emit update cannot be combined with --sort or --top");
+		ev_usage(t);
+	}
+	if (P->partial || P->merge || P->state_path)
+		P->need_pos = 1;
+
+	/* output columns, and name clashes */
+	P->nout = P->ncol + (P->window_arg ? 2 : 0) + P->nagg;
+	P->outnames = xcalloc(P->nout, sizeof *P->outnames);
+	size_t k = 0;
+	for (size_t i = 0; i < P->ncol; i++)
+		P->outnames[k++] = P->col[i].name;
+	if (P->window_arg) {
+		P->outnames[k++] = "window_start";
+		P->outnames[k++] = "window_end";
+	}
+	for (size_t i = 0; i < P->nagg; i++)
+		P->outnames[k++] = P->agg[i].name;
+	for (size_t i = 0; i < P->nout; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(P->outnames[i], P->outnames[j])) {
+				ev_warn("column name '%s' used twice (name an aggregation with NAME=AGG)",
+				        P->outnames[i]);
+				ev_usage(t);
+			}
+	for (size_t i = 0; i < P->nsortargs; i++) {
+		const char *s = P->sortargs[i];
+		int desc = s[0] == '-';
+		if (desc)
+			s++;
+		size_t c = P->nout;
+		for (size_t j = 0; j < P->nout; j++)
+			if (!strcmp(P->outnames[j], s))
+				c = j;
+		if (c == P->nout) {
+			ev_warn("--sort: no column '%s'", s);
+			ev_usage(t);
+		}
+		P->sort = xrealloc(P->sort, (P->nsort + 1) * sizeof *P->sort);
+		P->sort[P->nsort].col = c;
+		P->sort[P->nsort++].desc = desc;
+	}
+	for (size_t i = 0; i < P->nwhere; i++) {
+		P->where = xrealloc(P->where, (i + 1) * sizeof *P->where);
+		P->where[i] = ev_compile_expr(&cx, "--where", P->where_src[i], NULL, 0);
+	}
+	buf_reserve(&P->key, 64); /* never a NULL pointer, even for an empty key */
+	buf_reserve(&P->cell, 64);
+	P->tok = xcalloc(P->ncol + 1, sizeof *P->tok);
+	P->label = xcalloc(P->ncol + 1, sizeof *P->label);
+	P->atok = xcalloc(P->nagg + 1, sizeof *P->atok);
+	if (!P->partial)
+		rows_init(&P->rows, (enum rowfmt)P->fmt, P->nout, (const char *const *)P->outnames);
+	if (P->late_path && late_open(&P->late, P->late_path) < 0)
+		ev_die_errno(EV_USAGE, "--late %s", P->late_path);
+	if (!P->late_path)
+		late_open(&P->late, NULL);
+}
+
+/* What a state was made with: a state made under other options is refused. */
+static char *fingerprint(struct proj *P)
+{
+	struct buf b = {0};
+	buf_adds(&b, "g=");
+	for (size_t i = 0; i < P->ncol; i++)
+		buf_printf(&b, "%s%s", i ? "," : "", P->col[i].name);
+	buf_adds(&b, " a=");
+	for (size_t i = 0; i < P->nagg; i++)
+		buf_printf(&b, "%s%s=%s/%s", i ? "," : "", P->agg[i].name, agg_kind_name(P->agg[i].kind),
+		           P->agg[i].pathtext ? P->agg[i].pathtext : "");
+	buf_printf(&b, " window=%s lateness=%s", P->window_arg ? P->window_arg : "",
+	           P->lateness_arg ? P->lateness_arg : "0");
+	for (size_t i = 0; i < P->nwhere; i++)
+		buf_printf(&b, " where=%s", P->where_src[i]);
+	for (int f = 0; f < F_NFIELDS; f++)
+		buf_printf(&b, " %s=%s", fieldmap_option((enum ev_field)f), cx.fm.f[f].text);
+	buf_printf(&b, " unit=%d", (int)cx.fm.unit);
+	for (size_t i = 0; i < P->ncol; i++)
+		if (P->col[i].kind == GC_DATE || P->col[i].kind == GC_HOUR) {
+			const char *tz = getenv("TZ");
+			buf_printf(&b, " tz=%s", tz ? tz : "");
+			break;
+		}
+	return b.p;
+}
+
+/* ---- windows and groups --------------------------------------------------- */
+
+static struct win *win_alloc(struct proj *P, const char *cells, size_t clen, const uint32_t *coff)
+{
+	struct win *w = xcalloc(1, sizeof *w + P->nagg * sizeof(struct aggstate));
+	w->cells = xmemdup(cells, clen);
+	w->coff = xmalloc((P->ncol + 1) * sizeof *w->coff);
+	memcpy(w->coff, coff, (P->ncol + 1) * sizeof *w->coff);
+	w->prev = P->tail;
+	if (P->tail)
+		P->tail->next = w;
+	else
+		P->head = w;
+	P->tail = w;
+	return w;
+}
+
+static void win_unlink(struct proj *P, struct win *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		P->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		P->tail = w->prev;
+	w->prev = w->next = NULL;
+}
+
+static void win_free(struct proj *P, struct win *w)
+{
+	for (size_t i = 0; i < P->nagg; i++)
+		agg_state_free(&w->st[i]);
+	free(w->key);
+	free(w->cells);
+	free(w->coff);
+	free(w);
+}
+
+static void schedule(struct proj *P, struct win *w)
+{
+	w->qseq = ++P->qseq;
+	w->qend = w->end;
+	w->nq++;
+	closeq_push(&P->q, w->end, w->qseq, w);
+}
+
+/* The map key of a tumbling/hopping window: the group key, then start. */
+static void window_key(struct proj *P, int64_t start)
+{
+	buf_add(&P->key, &start, sizeof start);
+}
+
+/* Remove a session from its group's open list. */
+static void session_remove(struct sgroup *g, struct win *w)
+{
+	for (size_t i = 0; i < g->ns; i++)
+		if (g->s[i] == w) {
+			memmove(g->s + i, g->s + i + 1, (g->ns - i - 1) * sizeof *g->s);
+			g->ns--;
+			return;
+		}
+}
+
+static void session_insert(struct sgroup *g, struct win *w)
+{
+	g->s = xgrow(g->s, &g->cap, g->ns + 1, sizeof *g->s);
+	size_t i = g->ns;
+	while (i > 0 && g->s[i - 1]->start > w->start) {
+		g->s[i] = g->s[i - 1];
+		i--;
+	}
+	g->s[i] = w;
+	g->ns++;
+}
+
+static struct sgroup *sgroup_get(struct proj *P, const char *cells, size_t clen, const uint32_t *coff)
+{
+	int created;
+	void **slot = keymap_slot(&P->map, P->key.p, P->key.len, &created);
+	if (created) {
+		struct sgroup *g = xcalloc(1, sizeof *g);
+		g->key = xmemdup(P->key.p, P->key.len);
+		g->kn = P->key.len;
+		g->cells = xmemdup(cells, clen);
+		g->coff = xmalloc((P->ncol + 1) * sizeof *g->coff);
+		memcpy(g->coff, coff, (P->ncol + 1) * sizeof *g->coff);
+		*slot = g;
+	}
+	return *slot;
+}
+
+/*
+ * Sessions of g that [lo, hi) touches: a session [s, e) is joined by an
+ * event at t when s - gap < t < e (for an interval: when they overlap).
+ * Every such session is merged into the first; returns it, or NULL.
+ */
+static struct win *session_join(struct proj *P, struct sgroup *g, int64_t lo, int64_t hi)
+{
+	struct win *into = NULL;
+	for (size_t i = 0; i < g->ns;) {
+		struct win *s = g->s[i];
+		if (lo < s->end && s->start < hi) {
+			if (!into) {
+				into = s;
+				i++;
+				continue;
+			}
+			for (size_t k = 0; k < P->nagg; k++)
+				agg_merge(&P->agg[k], &into->st[k], &s->st[k]);
+			if (s->start < into->start)
+				into->start = s->start;
+			if (s->end > into->end)
+				into->end = s->end;
+			if (s->pos < into->pos)
+				into->pos = s->pos;
+			memmove(g->s + i, g->s + i + 1, (g->ns - i - 1) * sizeof *g->s);
+			g->ns--;
+			win_unlink(P, s);
+			s->dead = 1; /* freed when its queue entries are gone */
+			if (!s->nq)
+				win_free(P, s);
+			continue;
+		}
+		i++;
+	}
+	return into;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static int json_rank(const char *p, size_t n)
+{
+	if (!n || p[0] == 'n')
+		return 0;
+	if (p[0] == 'f')
+		return 1;
+	if (p[0] == 't')
+		return 2;
+	if (p[0] == '"')
+		return 4;
+	if (p[0] == '[')
+		return 5;
+	if (p[0] == '{')
+		return 6;
+	return 3;
+}
+
+/* jq's order: null < false < true < numbers < strings < arrays < objects */
+static int cell_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int ra = json_rank(a, an), rb = json_rank(b, bn);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (ra == 3) {
+		double x = strtod(a, NULL), y = strtod(b, NULL);
+		return x < y ? -1 : x > y;
+	}
+	if (ra == 4) {
+		struct buf x = {0}, y = {0};
+		json_unescape(a + 1, an - 2, &x);
+		json_unescape(b + 1, bn - 2, &y);
+		size_t m = x.len < y.len ? x.len : y.len;
+		int c = m ? memcmp(x.p, y.p, m) : 0;
+		if (!c)
+			c = x.len < y.len ? -1 : x.len > y.len;
+		buf_free(&x);
+		buf_free(&y);
+		return c;
+	}
+	size_t m = an < bn ? an : bn;
+	int c = memcmp(a, b, m);
+	return c ? c : an < bn ? -1 : an > bn;
+}
+
+static struct proj *sort_P;
+
+static int held_cmp(const void *pa, const void *pb)
+{
+	const struct held *a = pa, *b = pb;
+	for (size_t i = 0; i < sort_P->nsort; i++) {
+		size_t c = sort_P->sort[i].col;
+		int r = cell_cmp(a->data + a->off[c], a->off[c + 1] - a->off[c], b->data + b->off[c],
+		                 b->off[c + 1] - b->off[c]);
+		if (r)
+			return sort_P->sort[i].desc ? -r : r;
+	}
+	return a->n < b->n ? -1 : a->n > b->n; /* stable */
+}
+
+/* One output row from the cells in P->line (offsets in off). */
+static void put_row(struct proj *P, const size_t *off)
+{
+	if (P->nsort) {
+		P->held = xgrow(P->held, &P->capheld, P->nheld + 1, sizeof *P->held);
+		struct held *h = &P->held[P->nheld];
+		h->data = xmemdup(P->line.p, P->line.len);
+		h->off = xmalloc((P->nout + 1) * sizeof *h->off);
+		memcpy(h->off, off, (P->nout + 1) * sizeof *h->off);
+		h->n = P->nheld++;
+		return;
+	}
+	if (P->have_top && P->emitted >= P->top)
+		return;
+	P->emitted++;
+	rows_begin(&P->rows);
+	for (size_t i = 0; i < P->nout; i++)
+		rows_cell(&P->rows, P->line.p + off[i], off[i + 1] - off[i]);
+	rows_end(&P->rows);
+}
+
+static void time_cell(int64_t us, struct buf *out)
+{
+	char tb[40];
+	size_t n = time_format(us, tb);
+	jw_string(out, tb, n);
+}
+
+static void emit_row(struct proj *P, struct win *w)
+{
+	size_t *off = xmalloc((P->nout + 1) * sizeof *off);
+	size_t k = 0;
+	buf_reset(&P->line);
+	for (size_t i = 0; i < P->ncol; i++) {
+		off[k++] = P->line.len;
+		buf_add(&P->line, w->cells + w->coff[i], w->coff[i + 1] - w->coff[i]);
+	}
+	if (P->window_arg) {
+		off[k++] = P->line.len;
+		time_cell(w->start, &P->line);
+		off[k++] = P->line.len;
+		time_cell(w->end, &P->line);
+	}
+	for (size_t i = 0; i < P->nagg; i++) {
+		off[k++] = P->line.len;
+		agg_result(&P->agg[i], &w->st[i], &P->line);
+	}
+	off[k] = P->line.len;
+	put_row(P, off);
+	free(off);
+}
+
+/* A partial row: everything a merge (or a later run) needs. */
+static void partial_line(struct proj *P, struct win *w, struct buf *b)
+{
+	buf_reset(b);
+	buf_adds(b, "{\"partial\":\"evproject\",\"group\":[");
+	for (size_t i = 0; i < P->ncol; i++) {
+		if (i)
+			buf_addc(b, ',');
+		buf_add(b, w->cells + w->coff[i], w->coff[i + 1] - w->coff[i]);
+	}
+	buf_addc(b, ']');
+	if (P->window_arg) {
+		buf_adds(b, ",\"window\":[");
+		jw_int(b, w->start);
+		buf_addc(b, ',');
+		jw_int(b, w->end);
+		buf_addc(b, ']');
+	}
+	buf_adds(b, ",\"pos\":");
+	jw_uint(b, w->pos);
+	buf_adds(b, ",\"aggs\":[");
+	for (size_t i = 0; i < P->nagg; i++) {
+		if (i)
+			buf_addc(b, ',');
+		agg_partial(&P->agg[i], &w->st[i], b);
+	}
+	buf_adds(b, "]}");
+}
+
+static void emit(struct proj *P, struct win *w)
+{
+	if (P->partial) {
+		partial_line(P, w, &P->line);
+		wfile_line(ev_out, P->line.p, P->line.len);
+		P->emitted++;
+	} else {
+		emit_row(P, w);
+	}
+}
+
+static int close_cmp(const void *pa, const void *pb)
+{
+	const struct win *a = *(struct win *const *)pa, *b = *(struct win *const *)pb;
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Forget a window (emitted, or flushed). */
+static void win_drop(struct proj *P, struct win *w)
+{
+	if (P->ws.kind == WIN_SESSION) {
+		struct sgroup *g = w->sg;
+		session_remove(g, w);
+		if (!g->have_closed || w->end > g->closed_end)
+			g->closed_end = w->end;
+		g->have_closed = 1;
+	} else if (w->key) {
+		keymap_del(&P->map, w->key, w->kn);
+	}
+	win_unlink(P, w);
+	w->dead = 1;
+	if (!w->nq)
+		win_free(P, w);
+}
+
+/* Emit (unless update mode did already) and drop the windows in list. */
+static void emit_batch(struct proj *P, struct win **list, size_t n, int sorted_by_end)
+{
+	if (sorted_by_end)
+		qsort(list, n, sizeof *list, close_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!P->emit_update)
+			emit(P, list[i]);
+		win_drop(P, list[i]);
+	}
+}
+
+/* Close every window the watermark has passed. */
+static void close_windows(struct proj *P)
+{
+	struct win **list = NULL;
+	size_t n = 0, cap = 0;
+	const struct cq_ent *e;
+	while ((e = closeq_peek(&P->q)) && wm_closed(&P->wm, e->end)) {
+		struct win *w = e->p;
+		uint64_t seq = e->seq;
+		closeq_pop(&P->q);
+		w->nq--;
+		if (w->dead) {
+			if (!w->nq)
+				win_free(P, w);
+			continue;
+		}
+		if (seq != w->qseq)
+			continue; /* an older end of an extended session */
+		list = xgrow(list, &cap, n + 1, sizeof *list);
+		list[n++] = w;
+		w->qseq = 0;
+	}
+	if (n) {
+		emit_batch(P, list, n, 1);
+		if (!P->nsort)
+			wfile_flush(ev_out); /* a closed window is news: do not sit on it */
+	}
+	free(list);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+/* The group key of the current event into P->key; the tokens in P->tok. */
+static void group_key(struct proj *P, const struct jdoc *d, int64_t t)
+{
+	buf_reset(&P->key);
+	for (size_t i = 0; i < P->ncol; i++) {
+		struct gcol *g = &P->col[i];
+		size_t at = P->key.len;
+		uint32_t len = 0;
+		buf_add(&P->key, &len, sizeof len);
+		if (g->kind == GC_DATE || g->kind == GC_HOUR) {
+			if (g->kind == GC_DATE)
+				time_format_date(t, P->label[i]);
+			else
+				time_format_hour(t, P->label[i]);
+			buf_addc(&P->key, 's');
+			buf_adds(&P->key, P->label[i]);
+		} else {
+			P->tok[i] = g->kind == GC_FIELD ? event_field(d, &cx.fm, g->field) : path_lookup(d, 0, &g->path);
+			json_value_key(d, P->tok[i], &P->key);
+		}
+		len = (uint32_t)(P->key.len - at - sizeof len);
+		memcpy(P->key.p + at, &len, sizeof len);
+	}
+}
+
+/* The cells of the current event's group into P->cell, offsets in coff. */
+static void group_cells(struct proj *P, const struct jdoc *d, uint32_t *coff)
+{
+	buf_reset(&P->cell);
+	for (size_t i = 0; i < P->ncol; i++) {
+		coff[i] = (uint32_t)P->cell.len;
+		struct gcol *g = &P->col[i];
+		if (g->kind == GC_DATE || g->kind == GC_HOUR)
+			jw_cstring(&P->cell, P->label[i]);
+		else if (P->tok[i] == JNONE)
+			buf_adds(&P->cell, "null");
+		else
+			json_write_compact(d, P->tok[i], &P->cell);
+	}
+	coff[P->ncol] = (uint32_t)P->cell.len;
+}
+
+static void update(struct proj *P, struct win *w, const struct agg_in *base)
+{
+	struct agg_in in = *base;
+	for (size_t i = 0; i < P->nagg; i++) {
+		in.t = P->atok[i];
+		agg_update(&P->agg[i], &w->st[i], &in, &P->scratch);
+	}
+	if (P->emit_update) {
+		emit(P, w);
+		if (P->ws.kind != WIN_NONE)
+			wfile_flush(ev_out);
+	}
+}
+
+/* Find or make the window with the current key (P->key). */
+static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *coff, uint64_t pos,
+                             int64_t start, int64_t end)
+{
+	int created;
+	void **slot = keymap_slot(&P->map, P->key.p, P->key.len, &created);
+	if (!created)
+		return *slot;
+	if (d)
+		group_cells(P, d, coff);
+	struct win *w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+	w->key = xmemdup(P->key.p, P->key.len);
+	w->kn = P->key.len;
+	w->start = start;
+	w->end = end;
+	w->pos = pos;
+	*slot = w;
+	if (P->ws.kind != WIN_NONE)
+		schedule(P, w);
+	return w;
+}
+
+static uint64_t event_pos(struct proj *P, const struct jdoc *d)
+{
+	int64_t seq;
+	if (ckpt_event_seq(d, &seq) && seq >= 0)
+		return (uint64_t)seq;
+	return P->nev;
+}
+
+static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
+{
+	struct proj *P = arg;
+	const struct jdoc *d = ev->doc;
+	int64_t t = 0, seq;
+	int has_time = 0;
+	if (P->state_path && ev->in->unterminated && ev->in->is_reg) {
+		c->events--; /* maybe still being written: the next run reads it whole */
+		return;
+	}
+	P->nev++;
+	if (P->state_path && ckpt_event_seq(d, &seq)) {
+		if (P->skipping && seq <= P->skip_seq)
+			return; /* read by an earlier run */
+		if (!P->have_seq || seq > P->max_seq)
+			P->max_seq = seq;
+		P->have_seq = 1;
+	} else if (P->need_seq) {
+		c->events--;
+		ev_reject(c, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
+		return;
+	}
+	if (P->need_time || P->want_time) {
+		char why[200];
+		has_time = event_time(d, &c->fm, &t, why, sizeof why) == 0;
+		if (!has_time && P->need_time) {
+			c->events--;
+			ev_reject(c, ev, "%s", why);
+			return;
+		}
+	}
+	if (P->nwhere) {
+		struct expr_input in = { d, ev->in->lineno, NULL };
+		for (size_t i = 0; i < P->nwhere; i++)
+			if (!expr_test(P->where[i], &in))
+				return;
+	}
+	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;
+	group_key(P, d, t);
+	for (size_t i = 0; i < P->nagg; i++) {
+		struct asrc *s = &P->asrc[i];
+		P->atok[i] = s->field >= 0 ? event_field(d, &cx.fm, (enum ev_field)s->field)
+		             : s->path.n || s->path.text ? path_lookup(d, 0, &s->path) : JNONE;
+	}
+	struct agg_in in = { d, JNONE, pos, t, has_time };
+	uint32_t coff[P->ncol + 1];
+
+	switch (P->ws.kind) {
+	case WIN_NONE:
+		update(P, keyed_win(P, d, coff, pos, 0, 0), &in);
+		return;
+	case WIN_TUMBLING:
+	case WIN_HOPPING: {
+		if (wm_closed(&P->wm, window_first_end(&P->ws, t))) {
+			late_write(&P->late, ev->line, ev->len);
+			return;
+		}
+		int64_t starts[WIN_MAX_OVERLAP];
+		size_t n = window_starts(&P->ws, t, starts);
+		size_t klen = P->key.len;
+		for (size_t i = 0; i < n; i++) {
+			P->key.len = klen;
+			window_key(P, starts[i]);
+			update(P, keyed_win(P, d, coff, pos, starts[i], starts[i] + P->ws.size), &in);
+		}
+		break;
+	}
+	case WIN_SESSION: {
+		group_cells(P, d, coff);
+		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		int64_t gap = P->ws.gap;
+		struct win *w = NULL;
+		/* joins a session [s, e) when s - gap < t < e */
+		int late = g->have_closed && t < g->closed_end;
+		if (!late)
+			w = session_join(P, g, t, t + gap);
+		if (!late && !w && wm_closed(&P->wm, t + gap))
+			late = 1;
+		if (late) {
+			late_write(&P->late, ev->line, ev->len);
+			return;
+		}
+		if (!w) {
+			w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
+			w->sg = g;
+			w->start = t;
+			w->end = t + gap;
+			w->pos = pos;
+			session_insert(g, w);
+			schedule(P, w);
+		} else {
+			if (t < w->start) {
+				w->start = t;
+				session_remove(g, w);
+				session_insert(g, w);
+			}
+			if (t + gap > w->end)
+				w->end = t + gap;
+			if (pos < w->pos)
+				w->pos = pos;
+			if (w->end != w->qend || !w->qseq)
+				schedule(P, w);
+		}
+		update(P, w, &in);
+		break;
+	}
+	}
+	wm_observe(&P->wm, t);
+	close_windows(P);
+}
+
+/* ---- partial rows in (--merge, --state) -------------------------------------- */
+
+static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen)
+{
+	uint32_t tag = json_get(d, 0, "partial", 7), grp = json_get(d, 0, "group", 5),
+	         win = json_get(d, 0, "window", 6), posk = json_get(d, 0, "pos", 3),
+	         aggs = json_get(d, 0, "aggs", 4);
+	int64_t iv, start = 0, end = 0;
+	double dv;
+	if (tag == JNONE || grp == JNONE || d->tok[grp].type != J_ARR || aggs == JNONE ||
+	    d->tok[aggs].type != J_ARR || posk == JNONE || d->tok[posk].type != J_NUM ||
+	    !json_tok_num(d, posk, &iv, &dv) || iv < 0) {
+		snprintf(err, errlen, "not an evproject partial row");
+		return -1;
+	}
+	uint64_t pos = (uint64_t)iv;
+	if (json_count(d, grp) != P->ncol || json_count(d, aggs) != P->nagg) {
+		snprintf(err, errlen, "partial row has %zu group values and %zu aggregations, expected %zu and %zu",
+		         json_count(d, grp), json_count(d, aggs), P->ncol, P->nagg);
+		return -1;
+	}
+	if ((win != JNONE) != (P->ws.kind != WIN_NONE)) {
+		snprintf(err, errlen, "partial row %s a window, but --window %s given", win != JNONE ? "has" : "lacks",
+		         P->ws.kind != WIN_NONE ? "is" : "is not");
+		return -1;
+	}
+	if (win != JNONE) {
+		uint32_t a = json_index(d, win, 0), b = json_index(d, win, 1);
+		if (a == JNONE || b == JNONE || d->tok[a].type != J_NUM || d->tok[b].type != J_NUM ||
+		    !json_tok_num(d, a, &start, &dv) || !json_tok_num(d, b, &end, &dv)) {
+			snprintf(err, errlen, "bad window in partial row");
+			return -1;
+		}
+	}
+	/* the key and cells from the group values */
+	uint32_t coff[P->ncol + 1];
+	buf_reset(&P->key);
+	buf_reset(&P->cell);
+	size_t i = 0;
+	for (uint32_t e = grp + 1; e < d->tok[grp].next; e = d->tok[e].next, i++) {
+		size_t at = P->key.len;
+		uint32_t len = 0;
+		buf_add(&P->key, &len, sizeof len);
+		json_value_key(d, e, &P->key);
+		len = (uint32_t)(P->key.len - at - sizeof len);
+		memcpy(P->key.p + at, &len, sizeof len);
+		coff[i] = (uint32_t)P->cell.len;
+		json_write_compact(d, e, &P->cell);
+	}
+	coff[P->ncol] = (uint32_t)P->cell.len;
+	struct win *w;
+	if (P->ws.kind == WIN_SESSION) {
+		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
+		w->sg = g;
+		w->start = start;
+		w->end = end;
+		w->pos = pos;
+		/* overlapping sessions from other shards are one session */
+		struct win *into = session_join(P, g, start, end);
+		if (into) {
+			for (size_t k = 0; k < P->nagg; k++)
+				if (agg_merge_partial(&P->agg[k], &into->st[k], d, json_index(d, aggs, (size_t)k), err, errlen) < 0)
+					return -1;
+			win_unlink(P, w);
+			win_free(P, w);
+			if (start < into->start) {
+				into->start = start;
+				session_remove(g, into);
+				session_insert(g, into);
+			}
+			if (end > into->end)
+				into->end = end;
+			if (pos < into->pos)
+				into->pos = pos;
+			if (!P->merge && into->end != into->qend)
+				schedule(P, into);
+			return 0;
+		}
+		session_insert(g, w);
+		if (!P->merge)
+			schedule(P, w);
+	} else {
+		if (P->ws.kind != WIN_NONE)
+			window_key(P, start);
+		int created;
+		void **slot = keymap_slot(&P->map, P->key.p, P->key.len, &created);
+		if (created) {
+			w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+			w->key = xmemdup(P->key.p, P->key.len);
+			w->kn = P->key.len;
+			w->start = start;
+			w->end = end;
+			w->pos = pos;
+			*slot = w;
+			if (P->ws.kind != WIN_NONE && !P->merge)
+				schedule(P, w);
+		} else {
+			w = *slot;
+			if (pos < w->pos)
+				w->pos = pos;
+		}
+	}
+	for (size_t k = 0; k < P->nagg; k++)
+		if (agg_merge_partial(&P->agg[k], &w->st[k], d, json_index(d, aggs, (size_t)k), err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static void on_partial(struct evctx *c, struct ev_event *ev, void *arg)
+{
+	struct proj *P = arg;
+	char err[300];
+	if (absorb(P, ev->doc, err, sizeof err) < 0) {
+		c->events--;
+		ev_reject(c, ev, "%s", err);
+	}
+}
+
+/* ---- the end ---------------------------------------------------------------- */
+
+struct pw { struct win *w; size_t i; };
+
+static int pw_cmp(const void *pa, const void *pb)
+{
+	const struct pw *a = pa, *b = pb;
+	if (a->w->pos != b->w->pos)
+		return a->w->pos < b->w->pos ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Order groups by their first event's position, stably. */
+static void sort_by_pos(struct win **list, size_t n)
+{
+	struct pw *a = xmalloc((n + 1) * sizeof *a);
+	for (size_t i = 0; i < n; i++) {
+		a[i].w = list[i];
+		a[i].i = i;
+	}
+	qsort(a, n, sizeof *a, pw_cmp);
+	for (size_t i = 0; i < n; i++)
+		list[i] = a[i].w;
+	free(a);
+}
+
+/* Emit what is left: every group, or every open window (oldest end first). */
+static void finish_rows(struct proj *P, int keep)
+{
+	size_t n = 0;
+	for (struct win *w = P->head; w; w = w->next)
+		n++;
+	struct win **list = xmalloc((n + 1) * sizeof *list);
+	n = 0;
+	for (struct win *w = P->head; w; w = w->next)
+		list[n++] = w;
+	if (P->merge && P->ws.kind == WIN_NONE)
+		sort_by_pos(list, n);
+	if (P->ws.kind == WIN_NONE) {
+		if (!P->emit_update || P->merge)
+			for (size_t i = 0; i < n; i++)
+				emit(P, list[i]);
+		if (!n && !P->ncol && !P->partial && !P->emit_update) {
+			/* no group columns and no event: one row of empty aggregations */
+			struct win *w = win_alloc(P, "", 0, (uint32_t[1]){ 0 });
+			emit(P, w);
+			win_unlink(P, w);
+			win_free(P, w);
+		}
+	} else if (!keep) {
+		if (P->merge) {
+			qsort(list, n, sizeof *list, close_cmp);
+			for (size_t i = 0; i < n; i++)
+				emit(P, list[i]);
+		} else {
+			emit_batch(P, list, n, 1);
+		}
+	}
+	free(list);
+	if (P->nsort) {
+		sort_P = P;
+		if (P->nheld)
+			qsort(P->held, P->nheld, sizeof *P->held, held_cmp);
+		for (size_t i = 0; i < P->nheld; i++) {
+			struct held *h = &P->held[i];
+			if (!P->have_top || i < P->top) {
+				rows_begin(&P->rows);
+				for (size_t k = 0; k < P->nout; k++)
+					rows_cell(&P->rows, h->data + h->off[k], h->off[k + 1] - h->off[k]);
+				rows_end(&P->rows);
+			}
+			free(h->data);
+			free(h->off);
+		}
+		free(P->held);
+	}
+}
+
+/* ---- --state ------------------------------------------------------------------ */
+
+static void state_load(struct proj *P)
+{
+	struct buf body = {0};
+	char err[300];
+	int rc = ckpt_load(P->state_path, &P->ck, &body, err, sizeof err);
+	if (rc < 0)
+		ev_die(EV_USAGE, "--state %s", err);
+	if (rc == 0)
+		return;
+	struct jdoc d = {0};
+	struct jerr jerr;
+	const char *p = body.p ? body.p : "";
+	const char *end = p + body.len;
+	int first = 1;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (json_parse(&d, p, n, 0, &jerr) < 0)
+			ev_die(EV_USAGE, "--state %s: damaged: %s", P->state_path, jerr.msg);
+		if (first) {
+			uint32_t o = json_get(&d, 0, "options", 7), ev = json_get(&d, 0, "events", 6),
+			         wm = json_get(&d, 0, "watermark", 9);
+			const char *s;
+			size_t sn;
+			struct buf sc = {0};
+			if (o == JNONE || d.tok[o].type != J_STR || ev == JNONE || wm == JNONE)
+				ev_die(EV_USAGE, "--state %s: not an evproject state", P->state_path);
+			json_str(&d, o, &sc, &s, &sn);
+			if (sn != strlen(P->fingerprint) || memcmp(s, P->fingerprint, sn) != 0)
+				ev_die(EV_USAGE, "--state %s: saved by a run with other options", P->state_path);
+			buf_free(&sc);
+			int64_t iv;
+			double dv;
+			if (json_tok_num(&d, ev, &iv, &dv))
+				P->nev = (uint64_t)iv;
+			if (d.tok[wm].type == J_NUM && json_tok_num(&d, wm, &iv, &dv)) {
+				P->wm.wm = iv;
+				P->wm.have = 1;
+			}
+			first = 0;
+		} else if (json_get(&d, 0, "closed_end", 10) != JNONE) {
+			uint32_t g = json_get(&d, 0, "group", 5), ce = json_get(&d, 0, "closed_end", 10);
+			int64_t iv;
+			double dv;
+			buf_reset(&P->key);
+			buf_reset(&P->cell);
+			uint32_t coff[P->ncol + 1];
+			size_t i = 0;
+			for (uint32_t e = g + 1; g != JNONE && e < d.tok[g].next && i < P->ncol; e = d.tok[e].next, i++) {
+				size_t at = P->key.len;
+				uint32_t len = 0;
+				buf_add(&P->key, &len, sizeof len);
+				json_value_key(&d, e, &P->key);
+				len = (uint32_t)(P->key.len - at - sizeof len);
+				memcpy(P->key.p + at, &len, sizeof len);
+				coff[i] = (uint32_t)P->cell.len;
+				json_write_compact(&d, e, &P->cell);
+			}
+			if (i != P->ncol || !json_tok_num(&d, ce, &iv, &dv))
+				ev_die(EV_USAGE, "--state %s: damaged session line", P->state_path);
+			coff[P->ncol] = (uint32_t)P->cell.len;
+			struct sgroup *sg = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+			sg->have_closed = 1;
+			sg->closed_end = iv;
+		} else if (absorb(P, &d, err, sizeof err) < 0) {
+			ev_die(EV_USAGE, "--state %s: damaged: %s", P->state_path, err);
+		}
+		p += n + 1;
+	}
+	json_doc_free(&d);
+	buf_free(&body);
+}
+
+static void state_save(struct proj *P)
+{
+	struct atomic_file *a = ckpt_begin(P->state_path, &P->ck);
+	struct buf b = {0};
+	buf_adds(&b, "{\"evproject\":1,\"options\":");
+	jw_cstring(&b, P->fingerprint);
+	buf_adds(&b, ",\"events\":");
+	jw_uint(&b, P->nev);
+	buf_adds(&b, ",\"watermark\":");
+	if (P->wm.have)
+		jw_int(&b, P->wm.wm);
+	else
+		buf_adds(&b, "null");
+	buf_adds(&b, "}\n");
+	wfile_write(a->w, b.p, b.len);
+	for (struct win *w = P->head; w; w = w->next) {
+		partial_line(P, w, &b);
+		wfile_line(a->w, b.p, b.len);
+	}
+	if (P->ws.kind == WIN_SESSION) {
+		for (size_t i = 0; i < P->map.cap; i++) {
+			struct sgroup *g = P->map.tab[i].k ? P->map.tab[i].v : NULL;
+			if (!g || !g->have_closed)
+				continue;
+			buf_reset(&b);
+			buf_adds(&b, "{\"group\":[");
+			for (size_t k = 0; k < P->ncol; k++) {
+				if (k)
+					buf_addc(&b, ',');
+				buf_add(&b, g->cells + g->coff[k], g->coff[k + 1] - g->coff[k]);
+			}
+			buf_adds(&b, "],\"closed_end\":");
+			jw_int(&b, g->closed_end);
+			buf_addc(&b, '}');
+			wfile_line(a->w, b.p, b.len);
+		}
+	}
+	buf_free(&b);
+	ckpt_commit(a);
+}
+
+/* Read the one input of a --state run from where the last run stopped. */
+static void run_state(struct proj *P, int nfiles, char **files)
+{
+	if (nfiles > 1) {
+		ev_warn("--state reads one file (or standard input), not %d", nfiles);
+		exit(EV_USAGE);
+	}
+	struct input in;
+	const char *name = nfiles ? files[0] : "-";
+	if (input_open(&in, name) < 0) {
+		ev_warn_errno("%s", name);
+		ev_raise(&cx, EV_USAGE);
+		return;
+	}
+	char why[300];
+	enum ckpt_resume r = ckpt_check(&P->ck, in.is_reg ? in.fd : -1, why, sizeof why);
+	if (!in.is_reg && P->ck.has_file && !P->ck.has_seq)
+		r = CK_CHANGED;
+	if (!in.is_reg)
+		P->need_seq = 1;
+	switch (r) {
+	case CK_CHANGED:
+		ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
+		        P->state_path, in.label, why);
+		input_close(&in);
+		exit(EV_IO);
+	case CK_SEEK:
+		if (input_seek(&in, P->ck.offset) < 0)
+			ev_die_errno(EV_IO, "%s: seek", in.label);
+		if (P->ck.has_seq) {
+			P->skipping = 1;
+			P->skip_seq = P->ck.seq;
+		}
+		break;
+	case CK_SEQ:
+		P->skipping = 1;
+		P->skip_seq = P->ck.seq;
+		break;
+	case CK_FRESH:
+		break;
+	}
+	if (P->ck.has_seq) {
+		P->max_seq = P->ck.seq;
+		P->have_seq = 1;
+	}
+	ev_run_input(&cx, &in, on_event, P);
+	/* an unterminated last line may still be being written: reread it */
+	uint64_t offset = in.consumed;
+	char last;
+	if (in.is_reg && offset > 0 && pread(in.fd, &last, 1, (off_t)offset - 1) == 1 && last != '\n')
+		offset = in.offset;
+	if (in.is_reg)
+		ckpt_mark_file(&P->ck, in.fd, offset);
+	else
+		P->ck.has_file = 0;
+	P->ck.has_seq = P->have_seq;
+	P->ck.seq = P->max_seq;
+	input_close(&in);
+}
+
+int main(int argc, char **argv)
+{
+	static struct proj P;
+	static const struct ev_tool tool = {
+		"evproject",
+		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur] "
+		"[--late file] [--emit final|update] [--sort [-]col] [--top N] [--format fmt] "
+		"[--state file [--flush]] [--partial | --merge] [file ...]",
+		help_text, "p:g:a:w:", longopts, option
+	};
+	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);
+	setup(&P, &tool);
+	if (P.state_path) {
+		/* fail before any output if the state cannot be saved */
+		struct atomic_file *probe = atomic_open(P.state_path);
+		if (!probe)
+			ev_die_errno(EV_USAGE, "--state %s: cannot write", P.state_path);
+		atomic_abort(probe);
+		P.fingerprint = fingerprint(&P);
+		state_load(&P);
+	}
+
+	if (P.merge)
+		ev_run(&cx, argc - ind, argv + ind, on_partial, &P);
+	else if (P.state_path)
+		run_state(&P, argc - ind, argv + ind);
+	else
+		ev_run(&cx, argc - ind, argv + ind, on_event, &P);
+
+	/* with --state, open windows wait in the state for a later run */
+	int keep = P.state_path && !P.flush;
+	finish_rows(&P, keep);
+	if (!P.partial)
+		rows_finish(&P.rows);
+	wfile_flush(ev_out);
+	if (P.state_path && cx.status < EV_IO)
+		state_save(&P);
+	for (size_t i = 0; i < P.nagg; i++)
+		if (P.agg[i].nonnumeric)
+			ev_warn("%" PRIu64 " non-numeric value%s skipped (%s)", P.agg[i].nonnumeric,
+			        P.agg[i].nonnumeric == 1 ? "" : "s", P.agg[i].text);
+	late_finish(&P.late);
+	return ev_finish(&cx);
+}

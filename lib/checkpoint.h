@@ -1,0 +1,65 @@
+/*
+ * checkpoint.h — where a resumable reader stopped (evproject --state,
+ * evquery --follow --state; evcep will use it too), saved crash-safely.
+ *
+ * A position is the last `seq` read when events carry one, and, for a
+ * regular file, the byte offset reached plus the file's identity: device,
+ * inode, and a checksum of bytes before the offset (its first and last
+ * 64 KiB).  On resume (ckpt_check):
+ * - same file, not shorter, same checksum: continue at the offset;
+ * - otherwise, with a seq: read from the start and skip events whose seq
+ *   is at or below the saved one — so a compaction (the store rewritten
+ *   keeping each event's seq) is harmless;
+ * - otherwise (a byte-offset position under a file that shrank, was
+ *   replaced or was rewritten): CK_CHANGED, with the reason.  The caller
+ *   reports it rather than mixing old state with other data.
+ *
+ * File format: one JSON header line
+ *   {"checkpoint":1,"seq":N|null,"file":{"dev":D,"ino":I,"offset":O,"cksum":"HEX"}|null}
+ * then the tool's own lines, opaque here.  Written through atomic.h: a
+ * crash leaves the old checkpoint or the new one.
+ */
+#ifndef CHECKPOINT_H
+#define CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "atomic.h"
+#include "buf.h"
+#include "json.h"
+
+struct ckpt {
+	int has_seq;
+	int64_t seq;        /* last seq read */
+	int has_file;
+	uint64_t dev, ino;
+	uint64_t offset;    /* bytes consumed: the next line starts here */
+	uint64_t cksum;
+};
+
+enum ckpt_resume {
+	CK_FRESH,   /* nothing saved: read from the start */
+	CK_SEEK,    /* same file: continue at c->offset */
+	CK_SEQ,     /* read from the start, skip seq <= c->seq */
+	CK_CHANGED  /* byte-offset position no longer valid */
+};
+
+/* 1 loaded (the tool's lines in body), 0 no such file, -1 unreadable or
+ * malformed (reason in err). */
+int ckpt_load(const char *path, struct ckpt *c, struct buf *body, char *err, size_t errlen);
+
+/* Record the position of regular file fd at offset (identity, checksum). */
+int ckpt_mark_file(struct ckpt *c, int fd, uint64_t offset);
+
+/* How to resume reading fd (may be -1 or a non-regular file). */
+enum ckpt_resume ckpt_check(const struct ckpt *c, int fd, char *why, size_t whylen);
+
+/* Start writing path: the header is written; the tool then writes its
+ * lines to a->w and calls ckpt_commit.  Dies (status 5) on failure. */
+struct atomic_file *ckpt_begin(const char *path, const struct ckpt *c);
+void ckpt_commit(struct atomic_file *a);
+
+/* The event's top-level integer "seq": 1 and *seq set, else 0. */
+int ckpt_event_seq(const struct jdoc *d, int64_t *seq);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * window.h — event-time windows: assignment, the watermark, lateness and
+ * the sink for late events.  evproject builds its windows on this;
+ * evcep and evjoin share the watermark, lateness and late-event rules.
+ *
+ * Definitions (evproject(1) spells them out for users):
+ * - tumbling:DUR — windows [k*DUR, (k+1)*DUR), aligned to the Unix epoch;
+ *   hopping:DUR/STEP — windows [k*STEP, k*STEP + DUR): an event belongs to
+ *   every window that contains it (about DUR/STEP of them); session:GAP —
+ *   per key, [first event, last event + GAP); an event less than GAP from
+ *   a session's events joins (and may bridge) sessions.  All half-open: an
+ *   event exactly at a window's end belongs to the next one.
+ * - The watermark is the largest event time seen.  A window is closed once
+ *   watermark - lateness >= its end.  An event is late when a window it
+ *   belongs to is closed (tumbling/hopping: its earliest window's end has
+ *   passed; sessions: it falls before the end of a closed session of its
+ *   key, or joins no open session and [t, t + GAP) is already closed); a
+ *   late event goes to the late sink, never into a window, and is never
+ *   dropped silently.
+ * - A min-heap of window ends (closeq) says cheaply which windows closed.
+ */
+#ifndef WINDOW_H
+#define WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wfile.h"
+
+enum win_kind { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION };
+
+struct winspec {
+	enum win_kind kind;
+	int64_t size;  /* tumbling, hopping: the window's length (us) */
+	int64_t step;  /* hopping: distance between starts; tumbling: = size */
+	int64_t gap;   /* session */
+};
+
+#define WIN_MAX_OVERLAP 10000 /* hopping: DUR/STEP at most this */
+
+/* "tumbling:DUR", "hopping:DUR/STEP", "session:GAP".  0 or -1 with err. */
+int winspec_parse(const char *s, struct winspec *w, char *err, size_t errlen);
+
+/* Tumbling/hopping: the starts of the windows holding t, ascending, into
+ * starts (room for WIN_MAX_OVERLAP); returns how many. */
+size_t window_starts(const struct winspec *w, int64_t t, int64_t *starts);
+/* Tumbling/hopping: the end of the earliest window holding t. */
+int64_t window_first_end(const struct winspec *w, int64_t t);
+
+struct watermark {
+	int64_t wm;       /* largest event time seen */
+	int have;         /* any seen yet */
+	int64_t lateness;
+};
+
+static inline void wm_observe(struct watermark *m, int64_t t)
+{
+	if (!m->have || t > m->wm) {
+		m->wm = t;
+		m->have = 1;
+	}
+}
+/* Is a window ending at end closed? */
+int wm_closed(const struct watermark *m, int64_t end);
+
+/* The windows still open, by end time. */
+struct closeq {
+	struct cq_ent { int64_t end; uint64_t seq; void *p; } *h;
+	size_t n, cap;
+};
+void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p);
+/* The entry with the smallest end (ties: smallest seq), or NULL. */
+const struct cq_ent *closeq_peek(const struct closeq *q);
+void closeq_pop(struct closeq *q);
+void closeq_free(struct closeq *q);
+
+/* --late FILE: late events appended byte for byte, and counted. */
+struct latesink {
+	const char *path; /* NULL: counted only */
+	struct wfile *w;
+	uint64_t count;
+};
+/* 0, or -1 with errno when the file cannot be opened. */
+int late_open(struct latesink *l, const char *path);
+void late_write(struct latesink *l, const char *line, size_t len);
+/* "PROG: N late events not counted in any window (written to FILE)"
+ * on stderr when there were any; closes the file. */
+void late_finish(struct latesink *l);
+
+#endif

@@ -1,0 +1,492 @@
+#!/usr/bin/env bats
+# evproject: built-in projections, aggregations, windows, lateness,
+# --state, --partial/--merge, memory.
+
+load helper
+
+FP="$BATS_TEST_DIRNAME/fixtures/evproject"
+EV="$FP/orders.ndjson"
+WIN="$FP/windows.ndjson"
+SES="$FP/sessions.ndjson"
+
+# every aggregation but collect/first/last, by customer
+NUMAGGS="-a count -a sum:payload.total -a avg:payload.total -a min:payload.total -a max:payload.total -a stddev:payload.total -a p50:payload.total -a p90:payload.total -a p99:payload.total"
+ALLAGGS="$NUMAGGS -a first:event_id -a last:payload.total -a distinct:@key -a collect:event_id"
+
+# ---- built-ins ----------------------------------------------------------
+
+@test "evproject -p by-type counts events per type in order of first appearance" {
+	run_split evproject -p by-type "$EV"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$output" = '{"event_type":"OrderPlaced","count":7}
+{"event_type":"OrderPaid","count":1}
+{"event_type":"OrderShipped","count":1}
+{"event_type":"OrderCancelled","count":1}' ] || fail_with "got"
+}
+
+@test "evproject -p by-aggregate keeps \"42\" and 42 apart and names the column by the key field" {
+	run evproject -p by-aggregate "$EV"
+	[ "$output" = '{"aggregate_id":"order-1","count":3}
+{"aggregate_id":"order-2","count":2}
+{"aggregate_id":"order-3","count":1}
+{"aggregate_id":"order-4","count":1}
+{"aggregate_id":42,"count":1}
+{"aggregate_id":"42","count":1}
+{"aggregate_id":"order-5","count":1}' ] || fail_with "got"
+	run evproject --key-field payload.customer_id -p by-aggregate "$EV"
+	[ "${lines[0]}" = '{"payload.customer_id":"c1","count":3}' ] || fail_with "got"
+}
+
+@test "evproject -p by-date buckets by calendar date, in --tz" {
+	run evproject -p by-date "$EV"
+	[ "$output" = '{"date":"2026-11-01","count":4}
+{"date":"2026-11-02","count":2}
+{"date":"2026-11-03","count":4}' ] || fail_with "got"
+	run evproject -p by-date --tz America/New_York "$EV"
+	[ "$output" = '{"date":"2026-11-01","count":4}
+{"date":"2026-11-02","count":3}
+{"date":"2026-11-03","count":3}' ] || fail_with "got"
+}
+
+@test "evproject -g @hour labels hours in --tz" {
+	run evproject -g @hour --tz Asia/Kolkata --top 2 "$EV"
+	[ "$output" = '{"hour":"2026-11-01T15","count":2}
+{"hour":"2026-11-01T16","count":1}' ] || fail_with "got"
+}
+
+@test "evproject -p stats summarises the stream" {
+	run evproject -p stats "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"total_events":10,"event_types":{"OrderPlaced":7,"OrderPaid":1,"OrderShipped":1,"OrderCancelled":1},"aggregates_affected":7,"first_at":"2026-11-01T10:00:00.000000Z","last_at":"2026-11-03T10:00:00.000000Z"}' ] || fail_with "got"
+}
+
+@test "evproject on empty input: no groups, but one row without -g" {
+	run evproject -p by-type < /dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	run evproject -p stats < /dev/null
+	[ "$output" = '{"total_events":0,"event_types":{},"aggregates_affected":0,"first_at":null,"last_at":null}' ]
+	run evproject -a count -a sum:x -a collect:x -a distinct:x < /dev/null
+	[ "$output" = '{"count":0,"sum_x":null,"collect_x":[],"distinct_x":0}' ] || fail_with "got"
+}
+
+# ---- aggregations -----------------------------------------------------------
+
+@test "evproject numeric aggregations skip null silently and count non-numbers in one warning each" {
+	run_split evproject -g payload.customer_id $NUMAGGS "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"payload.customer_id":"c1","count":3,"sum_payload_total":1120.59,"avg_payload_total":373.53,"min_payload_total":0.1,"max_payload_total":999.99,"stddev_payload_total":545.8599991756128,"p50_payload_total":120.5,"p90_payload_total":999.99,"p99_payload_total":999.99}
+{"payload.customer_id":null,"count":3,"sum_payload_total":null,"avg_payload_total":null,"min_payload_total":null,"max_payload_total":null,"stddev_payload_total":null,"p50_payload_total":null,"p90_payload_total":null,"p99_payload_total":null}
+{"payload.customer_id":"c2","count":2,"sum_payload_total":35,"avg_payload_total":35,"min_payload_total":35,"max_payload_total":35,"stddev_payload_total":null,"p50_payload_total":35,"p90_payload_total":35,"p99_payload_total":35}
+{"payload.customer_id":"c9","count":1,"sum_payload_total":null,"avg_payload_total":null,"min_payload_total":null,"max_payload_total":null,"stddev_payload_total":null,"p50_payload_total":null,"p90_payload_total":null,"p99_payload_total":null}
+{"payload.customer_id":"c3","count":1,"sum_payload_total":100,"avg_payload_total":100,"min_payload_total":1e2,"max_payload_total":1e2,"stddev_payload_total":null,"p50_payload_total":100,"p90_payload_total":100,"p99_payload_total":100}' ] || fail_with "got"
+	[ "$stderr" = 'evproject: 1 non-numeric value skipped (sum:payload.total)
+evproject: 1 non-numeric value skipped (avg:payload.total)
+evproject: 1 non-numeric value skipped (min:payload.total)
+evproject: 1 non-numeric value skipped (max:payload.total)
+evproject: 1 non-numeric value skipped (stddev:payload.total)
+evproject: 1 non-numeric value skipped (p50:payload.total)
+evproject: 1 non-numeric value skipped (p90:payload.total)
+evproject: 1 non-numeric value skipped (p99:payload.total)' ] || fail_with "stderr"
+}
+
+@test "evproject first, last, distinct and collect keep values as written" {
+	run evproject -g payload.customer_id -a first:payload.total -a last:payload.total -a distinct:payload.total -a collect:payload.total -a distinct:@key -a collect:@key "$EV"
+	[ "$output" = '{"payload.customer_id":"c1","first_payload_total":120.5,"last_payload_total":0.1,"distinct_payload_total":3,"collect_payload_total":[120.5,999.99,0.1],"distinct_@key":3,"collect_@key":["order-1","order-3","42"]}
+{"payload.customer_id":null,"first_payload_total":null,"last_payload_total":null,"distinct_payload_total":0,"collect_payload_total":[],"distinct_@key":2,"collect_@key":["order-1","order-1","order-2"]}
+{"payload.customer_id":"c2","first_payload_total":35,"last_payload_total":null,"distinct_payload_total":2,"collect_payload_total":[35,null],"distinct_@key":2,"collect_@key":["order-2","order-4"]}
+{"payload.customer_id":"c9","first_payload_total":"n/a","last_payload_total":"n/a","distinct_payload_total":1,"collect_payload_total":["n/a"],"distinct_@key":1,"collect_@key":[42]}
+{"payload.customer_id":"c3","first_payload_total":1e2,"last_payload_total":1e2,"distinct_payload_total":1,"collect_payload_total":[1e2],"distinct_@key":1,"collect_@key":["order-5"]}' ] || fail_with "got"
+}
+
+@test "evproject distinct compares JSON values: 1 and \"1\" differ, null counts, missing does not" {
+	printf '%s\n' '{"v":1}' '{"v":"1"}' '{"v":1}' '{"v":[1,2]}' '{"v":[1,2]}' '{"v":null}' '{}' > "$BATS_TEST_TMPDIR/d.ndjson"
+	run evproject -a distinct:v -a count "$BATS_TEST_TMPDIR/d.ndjson"
+	[ "$output" = '{"distinct_v":4,"count":7}' ] || fail_with "got"
+}
+
+@test "evproject sums decimals exactly and keeps integer sums integral" {
+	printf '%s\n' '{"v":0.1}' '{"v":0.2}' | evproject -a sum:v -a avg:v > "$BATS_TEST_TMPDIR/o"
+	[ "$(cat "$BATS_TEST_TMPDIR/o")" = '{"sum_v":0.3,"avg_v":0.15}' ]
+	run sh -c "printf '%s\n' '{\"v\":9007199254740993}' '{\"v\":2}' '{\"v\":-1.5e1}' | evproject -a sum:v"
+	[ "$output" = '{"sum_v":9007199254740980}' ] || fail_with "got"
+	run sh -c "printf '%s\n' '{\"v\":9223372036854775807}' '{\"v\":1}' | evproject -a sum:v -a max:v"
+	[ "$output" = '{"sum_v":9.223372036854776e+18,"max_v":9223372036854775807}' ] || fail_with "got"
+}
+
+@test "evproject percentiles are nearest-rank over the values" {
+	seq 1 10 | sed 's/.*/{"v":&}/' > "$BATS_TEST_TMPDIR/p.ndjson"
+	run evproject -a p50:v -a p90:v -a p99:v -a median=p50:v -a stddev:v "$BATS_TEST_TMPDIR/p.ndjson"
+	[ "$output" = '{"p50_v":5,"p90_v":9,"p99_v":10,"median":5,"stddev_v":3.0276503540974917}' ] || fail_with "got"
+}
+
+@test "evproject NAME=AGG names columns; default names use underscores" {
+	run evproject -g payload.customer_id -a n=count -a revenue=sum:payload.total -a 'x.y=max:payload["total"]' -w 'payload.customer_id == "c2"' "$EV"
+	[ "$output" = '{"payload.customer_id":"c2","n":2,"revenue":35,"x.y":35}' ] || fail_with "got"
+}
+
+@test "evproject groups by several paths, @type and @key; a missing path is null" {
+	run evproject -g @type,payload.customer_id -a count -w '@type == "OrderPlaced" || @type == "OrderPaid"' "$EV"
+	[ "$output" = '{"event_type":"OrderPlaced","payload.customer_id":"c1","count":3}
+{"event_type":"OrderPaid","payload.customer_id":null,"count":1}
+{"event_type":"OrderPlaced","payload.customer_id":"c2","count":2}
+{"event_type":"OrderPlaced","payload.customer_id":"c9","count":1}
+{"event_type":"OrderPlaced","payload.customer_id":"c3","count":1}' ] || fail_with "got"
+}
+
+@test "evproject --where filters before grouping, with --arg" {
+	run evproject -p by-type --arg t OrderPlaced -w '@type != $t' "$EV"
+	[ "$output" = '{"event_type":"OrderPaid","count":1}
+{"event_type":"OrderShipped","count":1}
+{"event_type":"OrderCancelled","count":1}' ] || fail_with "got"
+}
+
+@test "evproject --sort and --top order and cut rows" {
+	run evproject -p by-aggregate --sort -count --sort aggregate_id "$EV"
+	[ "$output" = '{"aggregate_id":"order-1","count":3}
+{"aggregate_id":"order-2","count":2}
+{"aggregate_id":42,"count":1}
+{"aggregate_id":"42","count":1}
+{"aggregate_id":"order-3","count":1}
+{"aggregate_id":"order-4","count":1}
+{"aggregate_id":"order-5","count":1}' ] || fail_with "got"
+	run_split evproject -g payload.customer_id -a sum:payload.total --sort -sum_payload_total --top 2 "$EV"
+	[ "$output" = '{"payload.customer_id":"c1","sum_payload_total":1120.59}
+{"payload.customer_id":"c3","sum_payload_total":100}' ] || fail_with "got"
+	run evproject -p by-type --top 1 "$EV"
+	[ "$output" = '{"event_type":"OrderPlaced","count":7}' ]
+	run evproject -p by-type --sort nope "$EV"
+	[ "$status" -eq 2 ]
+}
+
+@test "evproject --format tsv, csv and table" {
+	run evproject -p by-type --format tsv --top 2 "$EV"
+	[ "$output" = $'event_type\tcount\nOrderPlaced\t7\nOrderPaid\t1' ] || fail_with "got"
+	run_split evproject -g payload.customer_id -a sum:payload.total --format csv "$EV"
+	[ "$output" = 'payload.customer_id,sum_payload_total
+c1,1120.59
+,
+c2,35
+c9,
+c3,100' ] || fail_with "got"
+	run evproject -p by-type --format table "$EV"
+	[ "$output" = 'event_type      count
+OrderPlaced     7
+OrderPaid       1
+OrderShipped    1
+OrderCancelled  1' ] || fail_with "got"
+}
+
+# ---- errors ---------------------------------------------------------------
+
+@test "evproject rejects a bad JSON line, goes on, and exits 3" {
+	{ head -n 2 "$EV"; echo '{"event_type":'; echo '[1]'; tail -n 1 "$EV"; } > "$BATS_TEST_TMPDIR/bad.ndjson"
+	run_split evproject -p by-type "$BATS_TEST_TMPDIR/bad.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"event_type":"OrderPlaced","count":2}
+{"event_type":"OrderPaid","count":1}' ] || fail_with "got"
+	[ "${#stderr}" -gt 0 ]
+	[[ "$stderr" == "evproject: $BATS_TEST_TMPDIR/bad.ndjson:3: "* ]] || fail_with "stderr"
+	[[ "$stderr" == *$'\n'"evproject: $BATS_TEST_TMPDIR/bad.ndjson:4: "* ]] || fail_with "stderr"
+}
+
+@test "evproject usage errors exit 2: bad -a, name clash, -p with -g, bad window" {
+	for args in "-a sum" "-a nope:x" "-a count:x" "-a =count" "-a count -a count" "-g count -a count" \
+		"-a sum:a.b -a sum:a_b" "-p by-type -g x" "-p nope" "--window tumbling:0" "--window hopping:1m/2m" \
+		"--window sliding:1m" "--lateness 1m" "--late x" "--flush" "--partial --merge" "--emit sometimes" \
+		"--top x" "-g @nope" "-w 'a =='"; do
+		run_split sh -c "evproject $args '$EV'"
+		[ "$status" -eq 2 ] || fail_with "accepted: $args"
+		[ "$output" = "" ] || fail_with "output for: $args"
+	done
+	run_split evproject -a count -a count "$EV"
+	[[ "$stderr" == "evproject: column name 'count' used twice"* ]] || fail_with "stderr"
+}
+
+@test "evproject with --window rejects events without a usable time" {
+	printf '%s\n' '{"timestamp":"2026-11-01T00:00:00Z"}' '{"x":1}' '{"timestamp":"soon"}' > "$BATS_TEST_TMPDIR/t.ndjson"
+	run_split evproject --window tumbling:1h "$BATS_TEST_TMPDIR/t.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"window_start":"2026-11-01T00:00:00.000000Z","window_end":"2026-11-01T01:00:00.000000Z","count":1}' ] || fail_with "got"
+	[ "$stderr" = "evproject: $BATS_TEST_TMPDIR/t.ndjson:2: missing time field 'timestamp'
+evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'" ] || fail_with "stderr"
+}
+
+# ---- windows ----------------------------------------------------------------
+
+@test "evproject tumbling windows: an event exactly at a window's end belongs to the next" {
+	run_split evproject -g @type --window tumbling:1m "$WIN"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event_type":"A","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2}
+{"event_type":"B","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"event_type":"A","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"event_type":"A","window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}' ] || fail_with "got"
+	[ "$stderr" = "evproject: 2 late events not counted in any window (keep them with --late FILE)" ] || fail_with "stderr"
+}
+
+@test "evproject rows come out as windows close, before the input ends" {
+	# the first window's row is out while the writer still holds the pipe open
+	run sh -c "( head -n 3 '$WIN'; sleep 2; tail -n 1 '$WIN' ) | evproject --window tumbling:1m > '$BATS_TEST_TMPDIR/o' & sleep 1; cat '$BATS_TEST_TMPDIR/o'; wait"
+	[ "$output" = '{"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2}' ] || fail_with "got"
+}
+
+@test "evproject --lateness keeps slightly late events; later ones go to --late and stderr" {
+	run_split evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late.ndjson" "$WIN"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event_type":"A","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":3}
+{"event_type":"B","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"event_type":"A","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"event_type":"A","window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}' ] || fail_with "got"
+	[ "$stderr" = "evproject: 1 late event not counted in any window (written to $BATS_TEST_TMPDIR/late.ndjson)" ] || fail_with "stderr"
+	[ "$(cat "$BATS_TEST_TMPDIR/late.ndjson")" = "$(sed -n 7p "$WIN")" ]
+	# counted + late = input
+	run_split evproject --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late2.ndjson" -a count "$WIN"
+	total=0
+	for n in $(printf '%s\n' "$output" | sed 's/.*"count":\([0-9]*\)}/\1/'); do total=$((total + n)); done
+	[ $((total + $(wc -l < "$BATS_TEST_TMPDIR/late2.ndjson"))) -eq 7 ]
+}
+
+@test "evproject hopping windows overlap: each event is in DUR/STEP windows" {
+	run_split evproject --window hopping:2m/1m -a count -a collect:seq "$WIN"
+	[ "$output" = '{"window_start":"2026-11-01T09:59:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2,"collect_seq":[1,2]}
+{"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":4,"collect_seq":[1,2,3,4]}
+{"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:03:00.000000Z","count":2,"collect_seq":[3,4]}
+{"window_start":"2026-11-01T10:02:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1,"collect_seq":[6]}
+{"window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:05:00.000000Z","count":1,"collect_seq":[6]}' ] || fail_with "got"
+}
+
+@test "evproject session windows extend by less than GAP and split at GAP" {
+	run_split evproject -g user -a collect:n --window session:1m "$SES"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$output" = '{"user":"u2","window_start":"2026-11-01T10:00:10.000000Z","window_end":"2026-11-01T10:01:10.000000Z","collect_n":[2]}
+{"user":"u1","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:50.000000Z","collect_n":[1,3]}
+{"user":"u1","window_start":"2026-11-01T10:01:50.000000Z","window_end":"2026-11-01T10:03:49.999999Z","collect_n":[4,5]}
+{"user":"u2","window_start":"2026-11-01T10:05:00.000000Z","window_end":"2026-11-01T10:06:00.000000Z","collect_n":[6]}
+{"user":"u1","window_start":"2026-11-01T10:05:30.000000Z","window_end":"2026-11-01T10:07:00.000000Z","collect_n":[7,8]}' ] || fail_with "got"
+}
+
+@test "evproject a late event within lateness bridges two sessions into one" {
+	printf '%s\n' '{"u":"a","timestamp":"2026-11-01T10:00:00Z","n":1}' '{"u":"a","timestamp":"2026-11-01T10:01:30Z","n":2}' \
+		'{"u":"a","timestamp":"2026-11-01T10:00:45Z","n":3}' > "$BATS_TEST_TMPDIR/s.ndjson"
+	run evproject -g u -a collect:n --window session:1m --lateness 10m "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[1,2,3]}' ] || fail_with "got"
+	run_split evproject -g u -a collect:n --window session:1m "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","collect_n":[1]}
+{"u":"a","window_start":"2026-11-01T10:01:30.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[2]}' ] || fail_with "got"
+	[ "$stderr" = "evproject: 1 late event not counted in any window (keep them with --late FILE)" ]
+}
+
+@test "evproject --emit update writes a row each time a window changes" {
+	run_split evproject --window tumbling:1m --emit update "$WIN"
+	[ "$output" = '{"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":1}
+{"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2}
+{"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":2}
+{"window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}' ] || fail_with "got"
+}
+
+@test "evproject windows over epoch-number times and before 1970" {
+	printf '%s\n' '{"timestamp":-1}' '{"timestamp":-61}' '{"timestamp":0}' > "$BATS_TEST_TMPDIR/e.ndjson"
+	run evproject --window tumbling:1m --lateness 1h --time-unit s "$BATS_TEST_TMPDIR/e.ndjson"
+	[ "$output" = '{"window_start":"1969-12-31T23:58:00.000000Z","window_end":"1969-12-31T23:59:00.000000Z","count":1}
+{"window_start":"1969-12-31T23:59:00.000000Z","window_end":"1970-01-01T00:00:00.000000Z","count":1}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:01:00.000000Z","count":1}' ] || fail_with "got"
+}
+
+# ---- --state ----------------------------------------------------------------
+
+@test "evproject --state: a re-run over a grown store equals a full run" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	head -n 4 "$EV" > "$S"
+	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"payload.customer_id":"c1","count":1,"sum_payload_total":120.5,"avg_payload_total":120.5,"min_payload_total":120.5,"max_payload_total":120.5,"stddev_payload_total":null,"p50_payload_total":120.5,"p90_payload_total":120.5,"p99_payload_total":120.5,"first_event_id":"e1","last_payload_total":120.5,"distinct_@key":1,"collect_event_id":["e1"]}' ] || fail_with "got"
+	tail -n +5 "$EV" >> "$S"
+	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
+	full=$(evproject -g payload.customer_id $ALLAGGS "$EV" 2>/dev/null)
+	[ "$output" = "$full" ] || fail_with "incremental differs"
+	# nothing new: the same rows again
+	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$output" = "$full" ] || fail_with "third run differs"
+}
+
+@test "evproject --state without seq resumes at the byte offset" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	sed 's/,"seq":[0-9]*//' "$EV" > "$BATS_TEST_TMPDIR/noseq.ndjson"
+	head -n 6 "$BATS_TEST_TMPDIR/noseq.ndjson" > "$S"
+	evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S" > /dev/null 2>&1
+	grep -q '"seq":null,"file":{' "$BATS_TEST_TMPDIR/st"
+	tail -n +7 "$BATS_TEST_TMPDIR/noseq.ndjson" >> "$S"
+	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$output" = "$(evproject -g payload.customer_id $ALLAGGS "$BATS_TEST_TMPDIR/noseq.ndjson" 2>/dev/null)" ] || fail_with "differs"
+}
+
+@test "evproject --state leaves a last line without newline for the next run" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	sed 's/,"seq":[0-9]*//' "$EV" > "$BATS_TEST_TMPDIR/noseq.ndjson"
+	head -n 3 "$BATS_TEST_TMPDIR/noseq.ndjson" > "$S"
+	line=$(sed -n 4p "$BATS_TEST_TMPDIR/noseq.ndjson")
+	printf '%s' "$line" >> "$S" # whole JSON, no newline yet
+	run evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event_type":"OrderPlaced","count":2}
+{"event_type":"OrderPaid","count":1}' ] || fail_with "got"
+	printf '\n' >> "$S"
+	line=$(sed -n 5p "$BATS_TEST_TMPDIR/noseq.ndjson")
+	printf '%s' "${line%%,*}" >> "$S" # half a line: rejected now, read again later
+	run_split evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 3 ]
+	printf '%s\n' ",${line#*,}" >> "$S"
+	tail -n +6 "$BATS_TEST_TMPDIR/noseq.ndjson" >> "$S"
+	run evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(evproject -p by-type "$EV")" ] || fail_with "differs"
+}
+
+@test "evproject --state with windows: runs together emit what a full run emits" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	head -n 4 "$WIN" > "$S"
+	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" "$S" > "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	[ ! -s "$BATS_TEST_TMPDIR/out" ] # nothing has closed yet
+	tail -n +5 "$WIN" >> "$S"
+	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" --flush "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "$output" = "$(evproject -g @type --window tumbling:1m --lateness 1m "$WIN" 2>/dev/null)" ] || fail_with "differs"
+	# sessions, one event per run
+	rm -f "$BATS_TEST_TMPDIR/st2" "$S"
+	: > "$BATS_TEST_TMPDIR/out"
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >> "$S"
+		evproject -g user -a collect:n --window session:1m --state "$BATS_TEST_TMPDIR/st2" "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	done < "$SES"
+	evproject -g user -a collect:n --window session:1m --state "$BATS_TEST_TMPDIR/st2" --flush "$S" >> "$BATS_TEST_TMPDIR/out"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "$output" = "$(evproject -g user -a collect:n --window session:1m "$SES")" ] || fail_with "sessions differ"
+}
+
+@test "evproject --state: a compaction between runs is harmless (positions by seq)" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	head -n 5 "$EV" > "$S"
+	evproject -p stats --state "$BATS_TEST_TMPDIR/st" "$S" > /dev/null
+	# compaction: the store is rewritten with its newer events, seq kept
+	sed -n '4,5p' "$EV" > "$S.new" && mv "$S.new" "$S"
+	tail -n +6 "$EV" >> "$S"
+	run_split evproject -p stats --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(evproject -p stats "$EV")" ] || fail_with "differs"
+}
+
+@test "evproject --state: a store truncated or rewritten under a byte-offset state is reported, not mixed" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	sed 's/,"seq":[0-9]*//' "$EV" > "$S"
+	evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$S" > /dev/null
+	cp "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/st.saved"
+	head -n 3 "$S" > "$S.short"
+	cat "$S.short" > "$S" # same file, fewer bytes
+	run_split evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 5 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evproject: --state $BATS_TEST_TMPDIR/st: $S: the file shrank from at least "*" not mixing it with the saved state"* ]] || fail_with "stderr"
+	cmp "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/st.saved"
+	# same length, other bytes
+	sed 's/,"seq":[0-9]*//' "$EV" | sed 's/order-1/order-X/' > "$S"
+	run_split evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"the file changed before byte"* ]] || fail_with "stderr"
+}
+
+@test "evproject --state refuses a state saved under other options, and junk" {
+	evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$EV" > /dev/null
+	run_split evproject -p by-aggregate --state "$BATS_TEST_TMPDIR/st" "$EV"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evproject: --state $BATS_TEST_TMPDIR/st: saved by a run with other options" ]
+	echo junk > "$BATS_TEST_TMPDIR/junk"
+	run evproject -p by-type --state "$BATS_TEST_TMPDIR/junk" "$EV"
+	[ "$status" -eq 2 ]
+	run evproject -p by-type --state "$BATS_TEST_TMPDIR/st" "$EV" "$EV"
+	[ "$status" -eq 2 ]
+}
+
+# ---- --partial / --merge ----------------------------------------------------
+
+shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
+	local f=$1
+	shift
+	for i in 0 1 2; do evquery --shard $i/3 "$f" | evproject "$@" --partial; done
+}
+
+@test "evproject --merge of 3 shards equals the unsharded run, for every aggregation" {
+	shards "$EV" -g payload.customer_id $ALLAGGS > "$BATS_TEST_TMPDIR/parts" 2>/dev/null
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/parts")" -ge 5 ]
+	run evproject -g payload.customer_id $ALLAGGS --merge "$BATS_TEST_TMPDIR/parts"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(evproject -g payload.customer_id $ALLAGGS "$EV" 2>/dev/null)" ] || fail_with "differs"
+	for p in by-type by-aggregate by-date stats; do
+		shards "$EV" -p $p > "$BATS_TEST_TMPDIR/parts"
+		run evproject -p $p --merge "$BATS_TEST_TMPDIR/parts"
+		[ "$output" = "$(evproject -p $p "$EV")" ] || fail_with "$p differs"
+	done
+}
+
+@test "evproject --merge is exact on a larger stream with decimals, keys spread over shards" {
+	awk 'BEGIN { for (i = 1; i <= 600; i++) printf "{\"aggregate_id\":\"a%d\",\"event_type\":\"T%d\",\"payload\":{\"g\":\"g%d\",\"v\":%d.%02d},\"timestamp\":%d,\"seq\":%d}\n", i % 37, i % 3, i % 5, (i * 7919) % 1000 - 300, (i * 31) % 100, 1790000000 + i * 13, i }' > "$BATS_TEST_TMPDIR/big.ndjson"
+	args="-g payload.g $NUMAGGS -a first:payload.v -a last:payload.v -a distinct:payload.v -a collect:seq"
+	args=${args//payload.total/payload.v}
+	shards "$BATS_TEST_TMPDIR/big.ndjson" $args > "$BATS_TEST_TMPDIR/parts"
+	run evproject $args --merge "$BATS_TEST_TMPDIR/parts"
+	[ "$output" = "$(evproject $args "$BATS_TEST_TMPDIR/big.ndjson")" ] || fail_with "differs"
+	for w in tumbling:5m hopping:10m/5m session:40s; do
+		shards "$BATS_TEST_TMPDIR/big.ndjson" -g payload.g -a count -a sum:payload.v -a p90:payload.v --window $w > "$BATS_TEST_TMPDIR/parts"
+		run evproject -g payload.g -a count -a sum:payload.v -a p90:payload.v --window $w --merge "$BATS_TEST_TMPDIR/parts"
+		[ "$output" = "$(evproject -g payload.g -a count -a sum:payload.v -a p90:payload.v --window $w "$BATS_TEST_TMPDIR/big.ndjson")" ] || fail_with "$w differs"
+	done
+}
+
+@test "evproject --merge rejects lines that are not partial rows of this projection" {
+	printf '%s\n' '{"x":1}' > "$BATS_TEST_TMPDIR/p"
+	evproject -p by-type --partial "$EV" >> "$BATS_TEST_TMPDIR/p"
+	run_split evproject -p by-aggregate --merge "$BATS_TEST_TMPDIR/p"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == "evproject: $BATS_TEST_TMPDIR/p:1: not an evproject partial row"* ]] || fail_with "stderr"
+	run_split evproject -g @type -a count -a sum:x --merge "$BATS_TEST_TMPDIR/p"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"expected 1 and 2"* ]] || fail_with "stderr"
+}
+
+# ---- memory and the interface ------------------------------------------------
+
+@test "evproject -p by-type memory stays flat on a long input (ulimit -v)" {
+	if nm "$EVBIN/evproject" 2>/dev/null | grep -q __asan_init; then
+		skip "sanitizer build reserves address space"
+	fi
+	run sh -c "ulimit -v 65536; awk 'BEGIN { for (i = 0; i < 400000; i++) printf \"{\\\"event_type\\\":\\\"T%d\\\",\\\"p\\\":\\\"%0200d\\\"}\\n\", i % 9, i }' | evproject -p by-type | tail -n 1"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event_type":"T8","count":44444}' ] || fail_with "got"
+	if [ -x /usr/bin/time ]; then
+		small=$(awk 'BEGIN { for (i = 0; i < 10000; i++) printf "{\"event_type\":\"T%d\",\"p\":\"%0200d\"}\n", i % 9, i }' | /usr/bin/time -f %M evproject -p by-type 2>&1 >/dev/null | tail -n 1)
+		big=$(awk 'BEGIN { for (i = 0; i < 400000; i++) printf "{\"event_type\":\"T%d\",\"p\":\"%0200d\"}\n", i % 9, i }' | /usr/bin/time -f %M evproject -p by-type 2>&1 >/dev/null | tail -n 1)
+		[ -n "$small" ] && [ -n "$big" ]
+		[ "$big" -lt $((small + 2048)) ] || fail_with "RSS grew: $small KiB -> $big KiB"
+	fi
+}
+
+@test "evproject --help lists every option and the man page documents each" {
+	run evproject --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: evproject "* ]]
+	for o in --projection --group-by --agg --where --sort --top --format --window --lateness --late --emit --state --flush --partial --merge --errors --strict --time-unit --tz --now --arg --argjson --progress --id-field --key-field --type-field --time-field; do
+		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
+		grep -q -- "^\.It Fl $o\|Fl ${o#--} \|Fl ${o#--}$\|Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/evproject.1" || fail_with "man lacks $o"
+	done
+	run evproject -V
+	[ "$output" = "evproject (evtools) 0.1.0" ]
+}
+
+@test "evproject man page is mandoc-lint clean" {
+	command -v mandoc > /dev/null || skip "mandoc not installed"
+	run mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/evproject.1"
+	[ "$output" = "" ] || fail_with "lint"
+}
