@@ -159,12 +159,15 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 	size_t ntool = 0;
 	while (t->longopts && t->longopts[ntool].name)
 		ntool++;
-	struct option *all = xcalloc(NCOMMON + ntool + 1, sizeof *all);
+	/* static: still reachable when a usage error exits from the loop */
+	static struct option *all;
+	static char *shorts;
+	all = xcalloc(NCOMMON + ntool + 1, sizeof *all);
 	memcpy(all, common_opts, sizeof common_opts);
 	if (ntool)
 		memcpy(all + NCOMMON, t->longopts, ntool * sizeof *all);
 	size_t slen = strlen(t->shortopts);
-	char *shorts = xmalloc(slen + 4);
+	shorts = xmalloc(slen + 4);
 	memcpy(shorts, "hV", 2);
 	memcpy(shorts + 2, t->shortopts, slen + 1);
 
