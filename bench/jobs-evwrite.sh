@@ -1,0 +1,90 @@
+#!/bin/sh
+# bench/jobs-evwrite.sh — evwrite: the latency of appending one event to a
+# store of $DATA's million events (target: median <= 20 ms), and bulk
+# appends with --fsync batch (target: >= 100,000 events/s).
+#
+# Sourced by bench/run.sh (uses its $DATA, $EVBIN, $OUT and `job`), or run
+# on its own from the top directory:  sh bench/jobs-evwrite.sh
+# (then DATA defaults to bench/out/events-1M.ndjson, which run.sh makes).
+#
+# Results: rows in the run.sh table (append1, bulk) and, for the latency,
+# which one run under GNU time cannot show, bench/out/evwrite-latency.txt.
+
+EW_DATA=${DATA:-bench/out/events-1M.ndjson}
+EW_BIN=${EVBIN:-build/bin}
+EW_OUT=${OUT:-bench/out}
+EW_RUNS=${EVWRITE_RUNS:-101}
+EW_BULK=${EVWRITE_BULK:-200000}
+
+ew_say() { printf 'bench: evwrite: %s\n' "$*" >&2; }
+ew_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
+
+ew_main() {
+	ew=$EW_BIN/evwrite
+	[ -x "$ew" ] || { ew_say "$ew not built: skipped"; return 0; }
+	[ -s "$EW_DATA" ] || { ew_say "$EW_DATA missing: skipped"; return 0; }
+	store=$EW_OUT/evwrite-store.ndjson
+	rm -f "$store" "$store.idx" "$store.base"
+	cp "$EW_DATA" "$store" || return 0
+	n=$(wc -l <"$store" | tr -d ' ')
+	one=$EW_OUT/evwrite-one.ndjson
+	echo '{"aggregate_id":"order-1","event_type":"OrderNoted","payload":{"note":"bench"}}' >"$one"
+
+	# the first append builds the index by one scan of the store
+	t0=$(ew_ms)
+	"$ew" -q --store "$store" <"$one" || ew_say "first append failed"
+	t1=$(ew_ms)
+	ew_say "index built from $n events in $(echo "$t0 $t1" | awk '{ printf "%.0f", $2 - $1 }') ms"
+
+	# one event at a time: each run locks, checks the index, appends,
+	# fsyncs.  hyperfine when there is one (no shell in between), else a
+	# bash loop on $EPOCHREALTIME; `evwrite --version` is the floor (the
+	# cost of starting a process here).
+	lat=$EW_OUT/evwrite-latency.ms
+	: >"$lat"
+	if command -v hyperfine >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; then
+		hyperfine -N --warmup 3 --runs "$EW_RUNS" "$ew -q --store $store $one" "$ew --version" \
+			--export-json "$EW_OUT/evwrite-latency.json" >/dev/null 2>&1
+		jq -r '.results[0].times[] | . * 1000' "$EW_OUT/evwrite-latency.json" >"$lat"
+		floor=$(jq -r '.results[1].median * 1000' "$EW_OUT/evwrite-latency.json")
+	elif command -v bash >/dev/null 2>&1; then
+		bash -c 'for i in $(seq 1 "$1"); do t0=$EPOCHREALTIME; "$2" -q --store "$3" "$4"; t1=$EPOCHREALTIME;
+			echo "$t0 $t1"; done' - "$EW_RUNS" "$ew" "$store" "$one" | awk '{ printf "%.3f\n", ($2 - $1) * 1000 }' >"$lat"
+		floor='?'
+	fi
+	sort -n "$lat" | awk -v n="$n" -v floor="${floor:-?}" '
+		{ v[NR] = $1 }
+		END {
+			printf "evwrite append of 1 event to a %d-event store, %d runs: median %.2f ms, p90 %.2f ms, max %.2f ms (target: median <= 20 ms; process start alone: %s ms)\n",
+				n, NR, v[int((NR + 1) / 2)], v[int(NR * 0.9)], v[NR], floor
+		}' | tee "$EW_OUT/evwrite-latency.txt" >&2
+
+	# bulk: events without envelope fields, over 5,000 aggregates
+	bulk=$EW_OUT/evwrite-bulk-in.ndjson
+	awk -v n="$EW_BULK" 'BEGIN {
+		for (i = 1; i <= n; i++)
+			printf "{\"aggregate_id\":\"order-%d\",\"event_type\":\"OrderNoted\",\"payload\":{\"i\":%d,\"note\":\"bench\"}}\n", i % 5000, i
+	}' >"$bulk"
+	bstore=$EW_OUT/evwrite-bulk.ndjson
+	rm -f "$bstore" "$bstore.idx"
+	if command -v job >/dev/null 2>&1 && [ -n "${ROWS-}" ]; then
+		job -i "$one" append1 "$ew" --store "$store"
+		job -i "$bulk" bulk "$ew" -q --fsync batch --store "$bstore"
+		rm -f "$bstore" "$bstore.idx"
+		job -i "$bulk" bulk-1M "$ew" -q --fsync batch --store "$store"
+	fi
+	rm -f "$bstore" "$bstore.idx"
+	t0=$(ew_ms)
+	"$ew" -q --fsync batch --store "$bstore" <"$bulk" || ew_say "bulk append failed"
+	t1=$(ew_ms)
+	echo "$t0 $t1" | awk -v n="$EW_BULK" '{ s = ($2 - $1) / 1000; printf "evwrite bulk append of %d events to a new store, --fsync batch: %.2f s, %.0f events/s (target: >= 100000)\n", n, s, n / s }' |
+		tee -a "$EW_OUT/evwrite-latency.txt" >&2
+	t0=$(ew_ms)
+	"$ew" -q --fsync batch --store "$store" <"$bulk" || ew_say "bulk append failed"
+	t1=$(ew_ms)
+	echo "$t0 $t1 $n" | awk -v n="$EW_BULK" '{ s = ($2 - $1) / 1000; printf "evwrite bulk append of %d events to the %d-event store, --fsync batch: %.2f s, %.0f events/s\n", n, $3, s, n / s }' |
+		tee -a "$EW_OUT/evwrite-latency.txt" >&2
+	rm -f "$bulk" "$bstore" "$bstore.idx" "$bstore.lock" "$store" "$store.idx" "$store.lock" "$one"
+}
+
+ew_main

@@ -1,0 +1,502 @@
+#!/usr/bin/env bats
+# evwrite: validation, enrichment, the event store (numbering, expected
+# versions, idempotency, units of work, torn tails, index, base), crash
+# safety, concurrency, disk full, message envelopes.
+
+load helper
+
+FX="$BATS_TEST_DIRNAME/fixtures/evwrite"
+UUID='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+NOW=2026-11-27T10:00:00Z
+TS='"timestamp":"2026-11-27T10:00:00.000000Z"'
+
+setup() {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# check_store FILE [FIRST_SEQ]: seq gapless from FIRST_SEQ, each
+# aggregate's versions gapless from 1 (lines as evwrite writes them:
+# aggregate_id first, version and seq added).  Prints what is wrong.
+check_store() {
+	awk -v first="${2:-1}" '
+	{
+		if (!match($0, /"seq":[0-9]+/)) { print "line " NR ": no seq"; exit 1 }
+		s = substr($0, RSTART + 6, RLENGTH - 6) + 0
+		if (s != first + NR - 1) { print "line " NR ": seq " s; exit 1 }
+		if (!match($0, /^\{"aggregate_id":"[^"]*"/)) { print "line " NR ": no key"; exit 1 }
+		a = substr($0, RSTART + 17, RLENGTH - 18)
+		if (!match($0, /"version":[0-9]+/)) { print "line " NR ": no version"; exit 1 }
+		v = substr($0, RSTART + 10, RLENGTH - 10) + 0
+		if (v != ver[a] + 1) { print "line " NR ": version " v " of " a " after " (ver[a] + 0); exit 1 }
+		ver[a] = v
+	}' "$1"
+}
+
+# whole FILE: empty or ends with a newline
+whole() { [ ! -s "$1" ] || [ "$(tail -c1 "$1" | od -An -c | tr -d ' ')" = '\n' ]; }
+
+# gen N AGGS [TAG]: N events over AGGS aggregates, no envelope fields
+gen() {
+	awk -v n="$1" -v k="$2" -v tag="${3:-t}" 'BEGIN {
+		for (i = 1; i <= n; i++)
+			printf "{\"aggregate_id\":\"agg-%d\",\"event_type\":\"Tick\",\"payload\":{\"tag\":\"%s\",\"i\":%d}}\n", i % k, tag, i
+	}'
+}
+
+@test "evwrite adds what is absent at the end and keeps every present byte" {
+	run_split evwrite --now $NOW --correlation-id c-1 "$FX/orders.ndjson"
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$stderr" = "" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^'{"aggregate_id":"order-1","event_type":"OrderPlaced","payload":{"total":10.50,"note":"caf\u00e9"},"event_id":"'$UUID'",'$TS',"version":1,"seq":1,"metadata":{"correlation_id":"c-1"}}'$ ]] || fail_with "line 1"
+	[[ "${lines[1]}" =~ ^'{"aggregate_id":"order-2","event_type":"OrderPlaced","payload":{"total":5},"event_id":"'$UUID'",'$TS',"version":1,"seq":2,"metadata":{"correlation_id":"c-1"}}'$ ]] || fail_with "line 2"
+	# metadata present: what it lacks goes inside it
+	[[ "${lines[2]}" =~ ^'{"aggregate_id":"order-1","event_type":"OrderPaid","payload":{"amount":1e1},"metadata":{"source":"shop","correlation_id":"c-1"},"event_id":"'$UUID'",'$TS',"version":2,"seq":3}'$ ]] || fail_with "line 3"
+}
+
+@test "evwrite keeps present envelope fields and only adds the missing ones" {
+	in='{"event_id":"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11","aggregate_id":42,"event_type":"T","payload":{},"timestamp":"2026-01-01T00:00:00+01:00","metadata":{"correlation_id":"x","causation_id":"y"}  }'
+	run_split sh -c "printf '%s\n' '$in' | evwrite --source app --causation-id z"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event_id":"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11","aggregate_id":42,"event_type":"T","payload":{},"timestamp":"2026-01-01T00:00:00+01:00","metadata":{"correlation_id":"x","causation_id":"y","source":"app"}  ,"version":1,"seq":1}' ] || fail_with "output"
+}
+
+@test "evwrite without --store numbers the input as if appended to an empty store" {
+	run evwrite --now $NOW "$FX/orders.ndjson" "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -o '"version":[0-9]*' | paste -sd' ' -)" = '"version":1 "version":1 "version":2 "version":3 "version":2 "version":4' ] || fail_with "numbers"
+	[ "$(printf '%s\n' "$output" | grep -o '"seq":[0-9]*' | paste -sd' ' -)" = '"seq":1 "seq":2 "seq":3 "seq":4 "seq":5 "seq":6' ]
+}
+
+@test "evwrite --store numbers versions and seq across runs and echoes what it appended" {
+	run evwrite --store "$S" --now $NOW "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$S")" ]
+	run evwrite --store "$S" --now $NOW "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$S")" -eq 6 ]
+	check_store "$S"
+	[ "$(grep -o '"version":[0-9]*' "$S" | paste -sd' ' -)" = '"version":1 "version":1 "version":2 "version":3 "version":2 "version":4' ]
+	run evwrite -q --store "$S" "$FX/orders.ndjson"
+	[ "$output" = "" ]
+	[ "$(tail -n1 "$S" | grep -o '"seq":[0-9]*')" = '"seq":9' ]
+	[ -f "$S.lock" ]
+	[ -f "$S.idx" ]
+}
+
+@test "evwrite --uuid v7 makes time-ordered version 7 ids" {
+	run sh -c "$(declare -f gen); gen 5 2 | evwrite --uuid v7 --now 2026-11-27T10:00:00Z | sed 's/.*\"event_id\":\"\\([^\"]*\\)\".*/\\1/'"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	for l in "${lines[@]}"; do
+		[[ "$l" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail_with "$l"
+	done
+	[ "$(printf '%s\n' "${lines[@]}" | sort -c && echo sorted)" = sorted ]
+}
+
+@test "evwrite rejects missing required fields, naming them" {
+	run_split sh -c "printf '%s\n' '{\"event_type\":\"T\"}' '{\"aggregate_id\":null,\"event_type\":\"T\",\"payload\":1}' '{\"aggregate_id\":\"a\",\"event_type\":\"T\",\"payload\":{}}' | evwrite --require payload.sku,user"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: <stdin>:1: missing required fields 'aggregate_id', 'payload', 'payload.sku', 'user'
+evwrite: <stdin>:2: missing required fields 'aggregate_id', 'payload.sku', 'user'
+evwrite: <stdin>:3: missing required fields 'payload.sku', 'user'" ] || fail_with "stderr"
+}
+
+@test "evwrite rejects present but invalid envelope values instead of fixing them" {
+	printf '%s\n' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":"e-1"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"timestamp":"yesterday"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"version":0}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"seq":"1"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"metadata":[]}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"expected_version":"soon"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{}' >bad.ndjson
+	run_split evwrite --store "$S" --errors rej.ndjson bad.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == 'evwrite: bad.ndjson:1: event_id is not a UUID: "e-1"
+evwrite: bad.ndjson:2: unparsable timestamp "yesterday"
+evwrite: bad.ndjson:3: version is not a positive integer
+evwrite: bad.ndjson:4: seq is not a positive integer
+evwrite: bad.ndjson:5: metadata is not an object
+evwrite: bad.ndjson:6: expected_version must be a version, "any", "no_stream" or "exists"
+evwrite: bad.ndjson:7: invalid JSON: '* ]] || fail_with "stderr"
+	[ ! -s "$S" ]
+	[ "$(wc -l <rej.ndjson)" -eq 7 ]
+}
+
+@test "evwrite --schema checks domain events and names the missing payload fields" {
+	printf '%s\n' \
+		'{"aggregate_id":"o1","aggregate_type":"Order","event_type":"OrderPlaced","payload":{"customer_id":"c","items":[],"total":1}}' \
+		'{"aggregate_id":"o1","aggregate_type":"Order","event_type":"OrderPlaced","payload":{"items":[]}}' \
+		'{"aggregate_id":"o1","aggregate_type":"Order","event_type":"OrderLost","payload":{}}' \
+		'{"aggregate_id":"o1","event_type":"OrderPaid","payload":{"amount":1}}' \
+		'{"aggregate_id":"o1","aggregate_type":"Order","event_type":"OrderPaid","payload":{"amount":1}}' >dom.ndjson
+	run_split evwrite --schema "$FX/schema.json" dom.ndjson
+	[ "$status" -eq 3 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "evwrite: dom.ndjson:2: payload lacks customer_id, total (schema Order.OrderPlaced)
+evwrite: dom.ndjson:3: --schema has no event type 'OrderLost' for aggregate type 'Order'
+evwrite: dom.ndjson:4: missing aggregate_type (needed by --schema)" ] || fail_with "stderr"
+	[[ "${lines[1]}" == *'"version":2,"seq":2'* ]]
+	run_split evwrite --schema /nonexistent dom.ndjson
+	[ "$status" -eq 2 ]
+	echo '{"Order":[]}' >bad-schema.json
+	run_split evwrite --schema bad-schema.json dom.ndjson
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evwrite: --schema bad-schema.json: Order: expected an object of event types" ]
+}
+
+@test "evwrite --expect: any, no_stream, exists and N, matching and not; the store is unchanged on conflict" {
+	ev='{"aggregate_id":"a","event_type":"T","payload":{}}'
+	evb='{"aggregate_id":"b","event_type":"T","payload":{}}'
+	run_split sh -c "echo '$ev' | evwrite -q --store '$S' --expect no_stream"
+	[ "$status" -eq 0 ]
+	cp "$S" before
+	for e in no_stream 0 2 5; do
+		run_split sh -c "echo '$ev' | evwrite --store '$S' --expect $e"
+		[ "$status" -eq 4 ] || fail_with "--expect $e"
+		[ "$output" = "" ]
+		cmp -s "$S" before || fail_with "store changed"
+	done
+	[ "$stderr" = "evwrite: expected 5, actual 1 (aggregate a)" ]
+	run_split sh -c "echo '$evb' | evwrite --store '$S' --expect exists"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "evwrite: expected exists, actual 0 (aggregate b)" ]
+	run_split sh -c "echo '$ev' | evwrite --store '$S' --expect no_stream"
+	[ "$stderr" = "evwrite: expected no_stream, actual 1 (aggregate a)" ]
+	cmp "$S" before
+	for e in 1 any exists; do
+		run_split sh -c "echo '$ev' | evwrite -q --store '$S' --expect $e"
+		[ "$status" -eq 0 ] || fail_with "--expect $e"
+	done
+	[ "$(grep -c '"aggregate_id":"a"' "$S")" -eq 4 ]
+	run_split sh -c "echo '$evb' | evwrite -q --store '$S' --expect 0"
+	[ "$status" -eq 0 ]
+	check_store "$S"
+}
+
+@test "evwrite --expect applies to each aggregate's first event; the rest follow on" {
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	cp "$S" before
+	printf '%s\n' '{"aggregate_id":"order-1","event_type":"T","payload":{}}' '{"aggregate_id":"order-1","event_type":"T","payload":{}}' \
+		'{"aggregate_id":"order-2","event_type":"T","payload":{}}' >two.ndjson
+	run_split evwrite -q --store "$S" --expect 2 two.ndjson
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "evwrite: expected 2, actual 1 (aggregate order-2)" ]
+	[ "$(wc -l <"$S")" -eq 5 ]
+	[[ "$(sed -n 5p "$S")" == *'"version":4,"seq":5'* ]]
+	# a conflicting first event takes the rest of its aggregate with it
+	run_split evwrite -q --store "$S" --expect 2 two.ndjson
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "evwrite: expected 2, actual 4 (aggregate order-1)
+evwrite: expected 3, actual 4 (aggregate order-1)
+evwrite: expected 2, actual 1 (aggregate order-2)" ] || fail_with "stderr"
+	[ "$(wc -l <"$S")" -eq 5 ]
+}
+
+@test "evwrite per-event expected_version and a present version override --expect" {
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	printf '%s\n' '{"aggregate_id":"order-1","event_type":"T","payload":{},"expected_version":2}' \
+		'{"aggregate_id":"order-1","event_type":"T","payload":{},"expected_version":2}' \
+		'{"aggregate_id":"order-2","event_type":"T","payload":{},"version":2}' \
+		'{"aggregate_id":"order-2","event_type":"T","payload":{},"version":5}' \
+		'{"aggregate_id":"new","event_type":"T","payload":{},"expected_version":"no_stream"}' >ev.ndjson
+	run_split evwrite --store "$S" --expect 99 ev.ndjson
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "evwrite: expected 2, actual 3 (aggregate order-1)
+evwrite: expected 4, actual 2 (aggregate order-2)" ] || fail_with "stderr"
+	[ "${#lines[@]}" -eq 3 ]
+	check_store "$S"
+}
+
+@test "evwrite skips and reports an event whose id is already stored: re-sending is idempotent" {
+	run evwrite --store "$S" --now $NOW "$FX/orders.ndjson"
+	cp "$S" before
+	run_split evwrite --store "$S" before
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	cmp "$S" before
+	[ "${stderr%%$'\n'*}" = "evwrite: before:1: warning: duplicate event_id \"$(sed -n '1s/.*"event_id":"\([^"]*\)".*/\1/p' before)\" skipped: already in the store" ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 3 ]
+	# a duplicate inside one input is skipped too
+	id=0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11
+	run_split sh -c "printf '%s\n' '{\"aggregate_id\":\"z\",\"event_id\":\"$id\",\"event_type\":\"T\",\"payload\":{}}' '{\"aggregate_id\":\"z\",\"event_id\":\"$id\",\"event_type\":\"T\",\"payload\":{}}' | evwrite -q --store '$S'"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "$id" "$S")" -eq 1 ]
+	# ids are compared as JSON values after unescaping
+	run_split sh -c "printf '%s\n' '{\"aggregate_id\":\"z\",\"event_id\":\"\\u0030b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11\",\"event_type\":\"T\",\"payload\":{}}' | evwrite -q --store '$S'"
+	[[ "$stderr" == *"duplicate event_id"* ]]
+	check_store "$S"
+}
+
+@test "evwrite --atomic appends the whole input or nothing" {
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	cp "$S" before
+	printf '%s\n' '{"aggregate_id":"a","event_type":"T","payload":{}}' '{"aggregate_id":"a","event_type":"T"}' >half.ndjson
+	run_split evwrite --atomic --store "$S" half.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *"nothing appended"* ]]
+	cmp "$S" before
+	printf '%s\n' '{"aggregate_id":"a","event_type":"T","payload":{}}' '{"aggregate_id":"order-1","event_type":"T","payload":{},"expected_version":7}' >conf.ndjson
+	run_split evwrite --atomic --store "$S" conf.ndjson
+	[ "$status" -eq 4 ]
+	cmp "$S" before
+	# without --atomic each event is its own unit
+	run_split evwrite --store "$S" conf.ndjson
+	[ "$status" -eq 4 ]
+	[ "${#lines[@]}" -eq 1 ]
+	run_split evwrite --atomic --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	check_store "$S"
+}
+
+@test "evwrite --dry-run validates and prints without appending" {
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	cp "$S" before
+	run_split evwrite --dry-run --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[2]}" == *'"version":4,"seq":6}' ]]
+	cmp "$S" before
+	run_split evwrite --dry-run --store new.ndjson "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ ! -e new.ndjson ]
+	[ ! -e new.ndjson.lock ]
+}
+
+@test "evwrite detects a torn last line, names its offset, and --repair moves it aside" {
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	size=$(wc -c <"$S")
+	printf '{"aggregate_id":"order-1","event_ty' >>"$S"
+	cp "$S" torn
+	run_split evwrite --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 5 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: $S: torn last line at byte $size (use --repair)" ]
+	cmp "$S" torn
+	run_split evwrite -q --repair --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evwrite: $S: torn last line at byte $size moved to $S.torn.$size" ]
+	[ "$(cat "$S.torn.$size")" = '{"aggregate_id":"order-1","event_ty' ]
+	[ "$(wc -l <"$S")" -eq 6 ]
+	whole "$S"
+	check_store "$S"
+}
+
+@test "evwrite waits for the store lock at most --lock-timeout, then exits 4" {
+	touch "$S"
+	flock "$S.lock" -c 'touch held; sleep 3' &
+	while [ ! -e held ]; do sleep 0.01; done
+	run_split evwrite --lock-timeout 200ms --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 4 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: $S: store is locked by another writer"* ]] || fail_with "stderr"
+	[ ! -s "$S" ]
+	kill %1 2>/dev/null || true
+	wait || true
+}
+
+@test "8 writers appending at once: every event once, seq and versions gapless" {
+	for w in 1 2 3 4 5 6 7 8; do
+		for r in 1 2 3 4 5; do gen 30 7 "w$w-r$r"; done >"in.$w"
+	done
+	for w in 1 2 3 4 5 6 7 8; do
+		(
+			for r in 1 2 3 4 5; do
+				sed -n "$(((r - 1) * 30 + 1)),$((r * 30))p" "in.$w" | evwrite -q --store "$S" --fsync batch || exit 1
+			done
+		) &
+	done
+	fails=0
+	for w in 1 2 3 4 5 6 7 8; do wait %$w || fails=$((fails + 1)); done
+	[ "$fails" -eq 0 ]
+	[ "$(wc -l <"$S")" -eq 1200 ]
+	check_store "$S"
+	[ "$(grep -o '"tag":"[^"]*","i":[0-9]*' "$S" | sort | uniq | wc -l)" -eq 1200 ]
+	# and bigger, overlapping bulk runs
+	for w in 1 2 3 4 5 6 7 8; do gen 200 13 "b$w" | evwrite -q --store "$S" & done
+	wait
+	[ "$(wc -l <"$S")" -eq 2800 ]
+	check_store "$S"
+}
+
+@test "crash safety: kill -9 at random moments leaves whole lines or a repairable torn tail" {
+	gen 4000 37 crash >in.ndjson
+	total=0
+	gen 8000 101 bulk >bulk.ndjson
+	for i in $(seq 1 20); do
+		before=$(wc -l <"$S" 2>/dev/null || echo 0)
+		if [ $((i % 2)) -eq 0 ]; then
+			evwrite --store "$S" --fsync always in.ndjson >"echo.$i" 2>/dev/null &
+		else
+			evwrite --store "$S" --fsync batch bulk.ndjson >"echo.$i" 2>/dev/null &
+		fi
+		pid=$!
+		sleep "0.$(printf '%03d' $((RANDOM % 120 + 5)))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		run_split evwrite --store "$S" </dev/null
+		if [ "$status" -eq 5 ]; then
+			[[ "$stderr" == *"torn last line at byte"* ]] || fail_with "iteration $i"
+			run_split evwrite --repair --store "$S" </dev/null
+		fi
+		[ "$status" -eq 0 ] || fail_with "iteration $i: store not usable"
+		whole "$S" || fail_with "iteration $i: not whole lines"
+		run check_store "$S"
+		[ "$status" -eq 0 ] || fail_with "iteration $i: numbering"
+		# every event echoed before the kill is in the store, in order,
+		# right after what was there before
+		n=$(wc -l <"echo.$i")
+		head -n "$n" "echo.$i" >"echoed.$i"
+		tail -n +$((before + 1)) "$S" | head -n "$n" | cmp -s - "echoed.$i" || fail_with "iteration $i: echoed events missing"
+		total=$((total + $(wc -l <"$S") - before))
+	done
+	run_split evwrite -q --store "$S" in.ndjson
+	[ "$status" -eq 0 ]
+	check_store "$S"
+	jq -c . "$S" >/dev/null
+	[ "$total" -gt 0 ]
+}
+
+@test "disk full: an append that cannot be written exits 5 and leaves the store valid" {
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	cp "$S" before
+	gen 300 5 full >big.ndjson
+	run_split bash -c "trap '' XFSZ; ulimit -f 16; evwrite --store '$S' big.ndjson"
+	[ "$status" -eq 5 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *"cannot append 300 events (store left as it was): File too large"* ]] || fail_with "stderr"
+	cmp "$S" before
+	# one event at a time: those written before the limit stay, and were echoed
+	run_split bash -c "trap '' XFSZ; ulimit -f 16; evwrite --fsync always --store '$S' big.ndjson"
+	[ "$status" -eq 5 ]
+	[ "$(wc -c <"$S")" -le 16384 ]
+	whole "$S"
+	check_store "$S"
+	[ "$(tail -n +4 "$S")" = "$output" ]
+	# and the store goes on afterwards
+	run_split evwrite -q --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	check_store "$S"
+}
+
+@test "evwrite continues numbering from FILE.base after a compaction archived a whole aggregate" {
+	printf '%s\n' '{"aggregate_id":"a","event_type":"T","payload":{}}' '{"aggregate_id":"a","event_type":"T","payload":{}}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{}}' '{"aggregate_id":"b","event_type":"T","payload":{}}' >in.ndjson
+	evwrite -q --store "$S" in.ndjson
+	# what evsnap --compact does: base first, then the kept lines renamed in
+	printf '%s\n' '{"last_seq":3,"versions":[["a",3]]}' >"$S.base"
+	tail -n 1 "$S" >kept && mv kept "$S"
+	run_split evwrite --store "$S" in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -o '"version":[0-9]*,"seq":[0-9]*' | paste -sd' ' -)" = '"version":4,"seq":5 "version":5,"seq":6 "version":6,"seq":7 "version":2,"seq":8' ]
+	# everything archived: the store is empty, numbering goes on
+	printf '%s\n' '{"last_seq":8,"versions":[["a",6],["b",2]]}' >"$S.base"
+	: >kept && mv kept "$S"
+	run_split evwrite --store "$S" in.ndjson
+	[ "$(printf '%s\n' "$output" | grep -o '"version":[0-9]*,"seq":[0-9]*' | paste -sd' ' -)" = '"version":7,"seq":9 "version":8,"seq":10 "version":9,"seq":11 "version":3,"seq":12' ]
+	# a malformed base is an I/O failure, not a restart from 1
+	echo '{"last_seq":"x"}' >"$S.base"
+	rm -f "$S.idx"
+	run_split evwrite --store "$S" in.ndjson
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"$S.base: expected"* ]]
+}
+
+@test "the index is rebuilt when missing, stale or damaged, and catches up with foreign appends" {
+	gen 50 4 x | evwrite -q --store "$S"
+	rm "$S.idx"
+	gen 10 4 y | evwrite -q --store "$S"
+	check_store "$S"
+	# a line appended by another program is taken into account
+	echo '{"aggregate_id":"agg-1","event_type":"T","payload":{},"version":17,"seq":61}' >>"$S"
+	gen 4 4 z | evwrite -q --store "$S"
+	check_store "$S"
+	# damage the aggregates table: detected, rebuilt, numbering right
+	size=$(wc -c <"$S.idx")
+	dd if=/dev/zero of="$S.idx" bs=1 seek=$((size - 200)) count=100 conv=notrunc 2>/dev/null
+	gen 4 4 w | evwrite -q --store "$S"
+	check_store "$S"
+	head -c 100 /dev/urandom >"$S.idx"
+	gen 4 4 v | evwrite -q --store "$S"
+	check_store "$S"
+	# another field mapping means another index
+	gen 3 3 u | sed 's/aggregate_id/k/' | evwrite -q --key-field k --store "$S"
+	[ "$(tail -n 3 "$S" | grep -o '"version":[0-9]*' | paste -sd' ' -)" = '"version":1 "version":1 "version":1' ]
+}
+
+@test "evwrite appends to a large store without rescanning it" {
+	gen 20000 500 big | evwrite -q --store "$S"
+	echo '{"aggregate_id":"agg-7","event_type":"T","payload":{}}' | evwrite -q --store "$S"
+	echo '{"aggregate_id":"agg-7","event_type":"T","payload":{}}' >one.ndjson
+	if command -v strace >/dev/null; then
+		ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=read,pread64 -o trace.txt evwrite -q --store "$S" one.ndjson
+		bytes=$(awk -F'= ' '/pread64\(|read\(/ { s += $NF } END { print s + 0 }' trace.txt)
+		[ "$bytes" -lt 1000000 ] || fail_with "read $bytes bytes of a $(wc -c <"$S")-byte store"
+	else
+		evwrite -q --store "$S" one.ndjson
+	fi
+	[ "$(tail -n1 "$S" | grep -o '"version":[0-9]*,"seq":[0-9]*')" = '"version":42,"seq":20002' ]
+}
+
+@test "evwrite --fsync always, batch and never append alike; a present seq must be the next position" {
+	for p in always batch never; do
+		run_split evwrite -q --fsync $p --store "$S" "$FX/orders.ndjson"
+		[ "$status" -eq 0 ] || fail_with "--fsync $p"
+	done
+	[ "$(wc -l <"$S")" -eq 9 ]
+	check_store "$S"
+	run_split sh -c "echo '{\"aggregate_id\":\"a\",\"event_type\":\"T\",\"payload\":{},\"seq\":3}' | evwrite --store '$S'"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evwrite: <stdin>:1: seq 3 is not the store's next position 10" ]
+	run_split sh -c "echo '{\"aggregate_id\":\"a\",\"event_type\":\"T\",\"payload\":{},\"seq\":10}' | evwrite -q --store '$S'"
+	[ "$status" -eq 0 ]
+	[ "$(tail -n1 "$S")" = '{"aggregate_id":"a","event_type":"T","payload":{},"seq":10,"event_id":'"$(tail -n1 "$S" | sed 's/.*"event_id":\([^,]*\),.*/\1/')"',"timestamp":'"$(tail -n1 "$S" | sed 's/.*"timestamp":\([^,]*\),.*/\1/')"',"version":1,"metadata":{"correlation_id":'"$(tail -n1 "$S" | sed 's/.*"correlation_id":\("[^"]*"\).*/\1/')"'}}' ] || fail_with "$(tail -n1 "$S")"
+}
+
+@test "evwrite --message writes pub/sub envelopes" {
+	run_split evwrite --message --now $NOW --topic orders --priority 5 --ttl 30s --partition-key payload.total \
+		--exchange ex --max-retries 2 --deliver-at 2026-11-27T11:00Z --source shop --correlation-id c9 "$FX/orders.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" =~ ^'{"message_id":"'$UUID'","topic":"orders","payload":{"total":5},"headers":{"content_type":"application/json","timestamp":"2026-11-27T10:00:00.000000Z","source":"shop","correlation_id":"c9","priority":5,"ttl":30000},"routing":{"key":"orders","exchange":"ex","partition_key":5,"retry_count":0,"max_retries":2},"deliver_at":"2026-11-27T11:00:00.000000Z"}'$ ]] || fail_with "envelope"
+	run_split sh -c "echo '{\"event_id\":\"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11\",\"event_type\":\"Ping\",\"payload\":[1],\"timestamp\":1700000000}' | evwrite --message --routing-key rk"
+	[[ "$output" =~ ^'{"message_id":"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11","topic":"Ping","payload":[1],"headers":{"content_type":"application/json","timestamp":"2023-11-14T22:13:20.000000Z","source":null,"correlation_id":"'$UUID'","priority":0,"ttl":null},"routing":{"key":"rk","exchange":null,"partition_key":null,"retry_count":0,"max_retries":3}}'$ ]] || fail_with "defaults"
+	run_split evwrite --message --store "$S" "$FX/orders.ndjson"
+	[ "$status" -eq 2 ]
+}
+
+@test "evwrite usage errors exit 2" {
+	for a in "--uuid v5" "--expect maybe" "--fsync sometimes" "--lock-timeout soon" "--priority 10" "--ttl x" "--deliver-at never" "--require a..b"; do
+		run_split evwrite $a </dev/null
+		[ "$status" -eq 2 ] || fail_with "$a"
+	done
+}
+
+@test "evwrite --strict stops at the first rejected line after appending what came before" {
+	printf '%s\n' '{"aggregate_id":"a","event_type":"T","payload":{}}' '{"aggregate_id":"a"}' '{"aggregate_id":"a","event_type":"T","payload":{}}' >s.ndjson
+	run_split evwrite --strict --store "$S" s.ndjson
+	[ "$status" -eq 3 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(wc -l <"$S")" -eq 1 ]
+}
+
+@test "evwrite --help lists every option and the man page documents it" {
+	run evwrite --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: evwrite "* ]]
+	for o in --store --require --schema --uuid --source --correlation-id --causation-id --expect --atomic --fsync --repair --lock-timeout --dry-run --quiet --message --topic --priority --ttl --routing-key --partition-key --exchange --max-retries --deliver-at --errors --strict --id-field --key-field --version-field --time-unit --now; do
+		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
+		grep -q -- "${o#--}" "$BATS_TEST_DIRNAME/../man/evwrite.1" || fail_with "man lacks $o"
+	done
+	run evwrite -V
+	[ "$output" = "evwrite (evtools) 0.1.0" ]
+	if command -v mandoc >/dev/null; then
+		run mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/evwrite.1"
+		[ "$output" = "" ]
+	fi
+}
