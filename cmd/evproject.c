@@ -165,7 +165,7 @@ struct proj {
 	struct rows rows;
 
 	/* state */
-	struct keymap map;
+	struct bmap map;
 	struct win *head, *tail;
 	struct closeq q;
 	uint64_t qseq;
@@ -602,7 +602,7 @@ static void session_insert(struct sgroup *g, struct win *w)
 static struct sgroup *sgroup_get(struct proj *P, const char *cells, size_t clen, const uint32_t *coff)
 {
 	int created;
-	void **slot = keymap_slot(&P->map, P->key.p, P->key.len, &created);
+	void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
 	if (created) {
 		struct sgroup *g = xcalloc(1, sizeof *g);
 		g->key = xmemdup(P->key.p, P->key.len);
@@ -825,7 +825,7 @@ static void win_drop(struct proj *P, struct win *w)
 			g->closed_end = w->end;
 		g->have_closed = 1;
 	} else if (w->key) {
-		keymap_del(&P->map, w->key, w->kn);
+		bmap_del(&P->map, w->key, w->kn);
 	}
 	win_unlink(P, w);
 	w->dead = 1;
@@ -938,7 +938,7 @@ static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *cof
                              int64_t start, int64_t end)
 {
 	int created;
-	void **slot = keymap_slot(&P->map, P->key.p, P->key.len, &created);
+	void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
 	if (!created)
 		return *slot;
 	if (d)
@@ -1160,7 +1160,7 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 		if (P->ws.kind != WIN_NONE)
 			window_key(P, start);
 		int created;
-		void **slot = keymap_slot(&P->map, P->key.p, P->key.len, &created);
+		void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
 		if (created) {
 			w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
 			w->key = xmemdup(P->key.p, P->key.len);
@@ -1367,7 +1367,7 @@ static void state_save(struct proj *P)
 	}
 	if (P->ws.kind == WIN_SESSION) {
 		for (size_t i = 0; i < P->map.cap; i++) {
-			struct sgroup *g = P->map.tab[i].k ? P->map.tab[i].v : NULL;
+			struct sgroup *g = P->map.tab[i].k ? P->map.tab[i].ptr : NULL;
 			if (!g || !g->have_closed)
 				continue;
 			buf_reset(&b);

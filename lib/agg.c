@@ -17,104 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- keymap --------------------------------------------------------- */
-
-static void keymap_grow(struct keymap *m)
-{
-	size_t ncap = m->cap ? m->cap * 2 : 16;
-	struct kment *nt = xcalloc(ncap, sizeof *nt);
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->tab[i].k)
-			continue;
-		size_t j = m->tab[i].h & (ncap - 1);
-		while (nt[j].k)
-			j = (j + 1) & (ncap - 1);
-		nt[j] = m->tab[i];
-	}
-	free(m->tab);
-	m->tab = nt;
-	m->cap = ncap;
-}
-
-static size_t keymap_find(const struct keymap *m, uint64_t h, const void *k, size_t n)
-{
-	size_t j = h & (m->cap - 1);
-	while (m->tab[j].k) {
-		if (m->tab[j].h == h && m->tab[j].n == n && memcmp(m->tab[j].k, k, n) == 0)
-			return j;
-		j = (j + 1) & (m->cap - 1);
-	}
-	return j;
-}
-
-void **keymap_slot(struct keymap *m, const void *k, size_t n, int *created)
-{
-	if (!k)
-		k = "";
-	if ((m->count + 1) * 4 > m->cap * 3)
-		keymap_grow(m);
-	uint64_t h = fnv1a64(k, n);
-	size_t j = keymap_find(m, h, k, n);
-	*created = 0;
-	if (!m->tab[j].k) {
-		m->tab[j].h = h;
-		m->tab[j].k = xmemdup(k, n);
-		m->tab[j].n = n;
-		m->tab[j].v = NULL;
-		m->count++;
-		*created = 1;
-	}
-	return &m->tab[j].v;
-}
-
-void *keymap_get(const struct keymap *m, const void *k, size_t n)
-{
-	if (!k)
-		k = "";
-	if (!m->cap)
-		return NULL;
-	size_t j = keymap_find(m, fnv1a64(k, n), k, n);
-	return m->tab[j].k ? m->tab[j].v : NULL;
-}
-
-int keymap_del(struct keymap *m, const void *k, size_t n)
-{
-	if (!k)
-		k = "";
-	if (!m->cap)
-		return 0;
-	size_t mask = m->cap - 1;
-	size_t j = keymap_find(m, fnv1a64(k, n), k, n);
-	if (!m->tab[j].k)
-		return 0;
-	free(m->tab[j].k);
-	m->tab[j].k = NULL;
-	m->count--;
-	/* backward-shift deletion keeps every probe chain unbroken */
-	size_t i = j;
-	for (;;) {
-		i = (i + 1) & mask;
-		if (!m->tab[i].k)
-			break;
-		size_t home = m->tab[i].h & mask;
-		/* move entry i to the hole j if its home is not in (j, i] */
-		int between = j <= i ? (home > j && home <= i) : (home > j || home <= i);
-		if (!between) {
-			m->tab[j] = m->tab[i];
-			m->tab[i].k = NULL;
-			j = i;
-		}
-	}
-	return 1;
-}
-
-void keymap_free(struct keymap *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->tab[i].k);
-	free(m->tab);
-	memset(m, 0, sizeof *m);
-}
 
 /* ---- parsing specs -------------------------------------------------- */
 
@@ -438,7 +340,7 @@ static void valcount_add(struct aggstate *s, const char *key, size_t kn, const c
                          uint64_t count, uint64_t pos)
 {
 	int created;
-	void **slot = keymap_slot(&s->map, key, kn, &created);
+	void **slot = bmap_slot(&s->map, key, kn, &created);
 	if (created) {
 		s->vc = xgrow(s->vc, &s->cap, s->nv + 1, sizeof *s->vc);
 		struct valcount *v = &s->vc[s->nv];
@@ -690,7 +592,7 @@ void agg_result(const struct aggspec *a, struct aggstate *s, struct buf *out)
 			buf_adds(out, "null");
 		return;
 	case AG_DISTINCT:
-		jw_uint(out, s->set.count);
+		jw_uint(out, s->set.m.count);
 		return;
 	case AG_COLLECT:
 		sort_collect(s);
@@ -801,13 +703,13 @@ void agg_partial(const struct aggspec *a, const struct aggstate *cs, struct buf 
 	case AG_DISTINCT: {
 		buf_adds(out, "{\"v\":[");
 		int first = 1;
-		for (size_t i = 0; i < s->set.cap; i++) {
-			if (!s->set.tab[i].p)
+		for (size_t i = 0; i < s->set.m.cap; i++) {
+			if (!s->set.m.tab[i].k)
 				continue;
 			if (!first)
 				buf_addc(out, ',');
 			first = 0;
-			key_json(s->set.tab[i].p, s->set.tab[i].n, out);
+			key_json(s->set.m.tab[i].k, s->set.m.tab[i].n, out);
 		}
 		buf_adds(out, "]}");
 		return;
@@ -1042,7 +944,7 @@ void agg_state_free(struct aggstate *s)
 	free(s->vpos);
 	free(s->vals);
 	strset_free(&s->set);
-	keymap_free(&s->map);
+	bmap_free(&s->map);
 	for (size_t i = 0; s->vc && i < s->nv; i++)
 		free(s->vc[i].json);
 	free(s->vc);

@@ -31,24 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmap.h"
 #include "buf.h"
 #include "json.h"
 #include "path.h"
 #include "strset.h"
-
-/* ---- a map of byte keys to pointers (groups, windows, per-value counts) */
-
-struct keymap {
-	struct kment { uint64_t h; char *k; size_t n; void *v; } *tab;
-	size_t cap, count;
-};
-
-/* The value slot of key k, created (NULL value) when absent; *created says. */
-void **keymap_slot(struct keymap *m, const void *k, size_t n, int *created);
-void *keymap_get(const struct keymap *m, const void *k, size_t n);
-/* Remove key k; 1 if it was there. */
-int keymap_del(struct keymap *m, const void *k, size_t n);
-void keymap_free(struct keymap *m); /* keys only: values are the caller's */
 
 /* ---- aggregations ---------------------------------------------------- */
 
@@ -95,7 +82,7 @@ struct aggstate {
 	double *vals;     /* percentiles */
 	size_t nv, cap;
 	struct strset set;     /* distinct */
-	struct keymap map;     /* valcount: key -> index */
+	struct bmap map;     /* valcount: key -> index */
 	struct valcount { uint64_t count, pos; char *json; size_t n; } *vc;
 };
 

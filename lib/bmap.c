@@ -1,7 +1,6 @@
 /* bmap.c — byte-string keyed map (see bmap.h). */
 #include "bmap.h"
 #include "ev.h"
-#include "strset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +31,16 @@ struct bmap_ent *bmap_find(const struct bmap *m, const void *k, size_t n)
 {
 	if (!m->cap)
 		return NULL;
+	if (!k)
+		k = "";
 	struct bmap_ent *e = &m->tab[slot(m, fnv1a64(k, n), k, n)];
 	return e->k ? e : NULL;
 }
 
 struct bmap_ent *bmap_get(struct bmap *m, const void *k, size_t n, int *created)
 {
+	if (!k)
+		k = "";
 	if ((m->count + 1) * 2 > m->cap)
 		grow(m);
 	uint64_t h = fnv1a64(k, n);
@@ -48,10 +51,33 @@ struct bmap_ent *bmap_get(struct bmap *m, const void *k, size_t n, int *created)
 		e->h = h;
 		e->k = xmemdup(k, n);
 		e->n = n;
+		e->ptr = NULL;
 		memset(e->v, 0, sizeof e->v);
 		m->count++;
 	}
 	return e;
+}
+
+int bmap_del(struct bmap *m, const void *k, size_t n)
+{
+	struct bmap_ent *e = bmap_find(m, k, n);
+	if (!e)
+		return 0;
+	size_t mask = m->cap - 1, j = (size_t)(e - m->tab);
+	free(e->k);
+	e->k = NULL;
+	m->count--;
+	/* backward-shift deletion keeps every probe chain unbroken */
+	for (size_t i = (j + 1) & mask; m->tab[i].k; i = (i + 1) & mask) {
+		size_t home = m->tab[i].h & mask;
+		int between = j <= i ? (home > j && home <= i) : (home > j || home <= i);
+		if (!between) {
+			m->tab[j] = m->tab[i];
+			m->tab[i].k = NULL;
+			j = i;
+		}
+	}
+	return 1;
 }
 
 void bmap_free(struct bmap *m)

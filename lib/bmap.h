@@ -1,8 +1,10 @@
 /*
- * bmap.h — a map from byte strings to a few unsigned integers (open
- * addressing, FNV-1a 64), for per-key state that must be exact: an
- * aggregate's version during a run, evwrite's expectations per aggregate.
- * Keys are copied in; bmap_get never fails (allocation dies cleanly).
+ * bmap.h — the one hash map of evtools: byte-string keys (copied in) to a
+ * pointer and a few unsigned integers, open addressing with FNV-1a 64.
+ * Everything keyed goes through it: an aggregate's version, groups and
+ * windows, interned object keys, sets of ids (strset.h is a thin layer).
+ * Allocation failures end the process cleanly (xmalloc); entry key
+ * pointers stay valid until the entry is deleted or the map freed.
  */
 #ifndef BMAP_H
 #define BMAP_H
@@ -12,10 +14,20 @@
 
 #define BMAP_VALS 4
 
+static inline uint64_t fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * UINT64_C(1099511628211);
+	return h;
+}
+
 struct bmap_ent {
 	uint64_t h;
-	char *k;     /* NULL: empty slot */
+	char *k;     /* NULL: empty slot; else a NUL-terminated copy */
 	size_t n;
+	void *ptr;   /* NULL when created */
 	uint64_t v[BMAP_VALS]; /* zero when created */
 };
 
@@ -26,8 +38,24 @@ struct bmap {
 
 /* The entry for key k[0..n), or NULL when absent. */
 struct bmap_ent *bmap_find(const struct bmap *m, const void *k, size_t n);
-/* The entry for k, created (values zero, *created = 1) when absent. */
+/* The entry for k, created (values zero, *created = 1) when absent.
+ * created may be NULL. */
 struct bmap_ent *bmap_get(struct bmap *m, const void *k, size_t n, int *created);
+/* Remove k; 1 if it was there.  Other entries may move. */
+int bmap_del(struct bmap *m, const void *k, size_t n);
+/* Frees the keys and the table; pointers are the caller's. */
 void bmap_free(struct bmap *m);
+
+/* The pointer slot of k (created NULL when absent). */
+static inline void **bmap_slot(struct bmap *m, const void *k, size_t n, int *created)
+{
+	return &bmap_get(m, k, n, created)->ptr;
+}
+/* The pointer stored under k, or NULL. */
+static inline void *bmap_ptr(const struct bmap *m, const void *k, size_t n)
+{
+	struct bmap_ent *e = bmap_find(m, k, n);
+	return e ? e->ptr : NULL;
+}
 
 #endif

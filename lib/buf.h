@@ -20,5 +20,8 @@ void buf_adds(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline void buf_reset(struct buf *b) { b->len = 0; if (b->p) b->p[0] = '\0'; }
 void buf_free(struct buf *b);
+/* Append the whole file at path (a small one: rules, checkpoints).  0, or
+ * -1 with errno set (the buffer then holds what was read). */
+int buf_read_file(struct buf *b, const char *path);
 
 #endif

@@ -130,22 +130,13 @@ out:
 
 int ckpt_load(const char *path, struct ckpt *c, struct buf *body, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	struct buf all = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&all, chunk, n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		snprintf(err, errlen, "%s: read error", path);
+	if (buf_read_file(&all, path) < 0) {
+		if (errno == ENOENT && !all.len) {
+			buf_free(&all);
+			return 0;
+		}
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		buf_free(&all);
 		return -1;
 	}

@@ -240,20 +240,9 @@ int fold_rule_add_spec(struct fold_rules *rs, const char *spec, char *err, size_
 
 int fold_rules_load(struct fold_rules *rs, const char *file, char *err, size_t errlen)
 {
-	FILE *fp = fopen(file, "rb");
-	if (!fp) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return -1;
-	}
 	struct buf b = {0};
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	int rd = ferror(fp);
-	fclose(fp);
-	if (rd) {
-		snprintf(err, errlen, "%s: read error", file);
+	if (buf_read_file(&b, file) < 0) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
 		buf_free(&b);
 		return -1;
 	}
@@ -334,41 +323,12 @@ static long match_uncached(const struct fold_rules *rs, const char *t, size_t n)
 
 const struct fold_rule *fold_rules_match(struct fold_rules *rs, const char *t, size_t n)
 {
-	uint64_t h = fnv1a64(t, n);
-	if (rs->tccap) {
-		size_t j = h & (rs->tccap - 1);
-		while (rs->tc[j].p) {
-			if (rs->tc[j].h == h && rs->tc[j].n == n && memcmp(rs->tc[j].p, t, n) == 0)
-				return rs->tc[j].rule < 0 ? NULL : &rs->r[rs->tc[j].rule];
-			j = (j + 1) & (rs->tccap - 1);
-		}
-	}
+	struct bmap_ent *e = bmap_find(&rs->tcache, t, n);
+	if (e)
+		return e->v[0] ? &rs->r[e->v[0] - 1] : NULL;
 	long rule = match_uncached(rs, t, n);
-	if (rs->tccount < TCACHE_MAX) {
-		if ((rs->tccount + 1) * 2 > rs->tccap) {
-			size_t ncap = rs->tccap ? rs->tccap * 2 : 32;
-			struct fold_tcache *nt = xcalloc(ncap, sizeof *nt);
-			for (size_t i = 0; i < rs->tccap; i++) {
-				if (!rs->tc[i].p)
-					continue;
-				size_t j = rs->tc[i].h & (ncap - 1);
-				while (nt[j].p)
-					j = (j + 1) & (ncap - 1);
-				nt[j] = rs->tc[i];
-			}
-			free(rs->tc);
-			rs->tc = nt;
-			rs->tccap = ncap;
-		}
-		size_t j = h & (rs->tccap - 1);
-		while (rs->tc[j].p)
-			j = (j + 1) & (rs->tccap - 1);
-		rs->tc[j].h = h;
-		rs->tc[j].p = xmemdup(t, n);
-		rs->tc[j].n = n;
-		rs->tc[j].rule = rule;
-		rs->tccount++;
-	}
+	if (rs->tcache.count < TCACHE_MAX)
+		bmap_get(&rs->tcache, t, n, NULL)->v[0] = (uint64_t)(rule + 1);
 	return rule < 0 ? NULL : &rs->r[rule];
 }
 
@@ -377,9 +337,7 @@ void fold_rules_free(struct fold_rules *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_free(&rs->r[i]);
 	free(rs->r);
-	for (size_t i = 0; i < rs->tccap; i++)
-		free(rs->tc[i].p);
-	free(rs->tc);
+	bmap_free(&rs->tcache);
 	memset(rs, 0, sizeof *rs);
 }
 

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmap.h"
 #include "cli.h"
 #include "expr.h"
 #include "jtree.h"
@@ -60,8 +61,7 @@ struct fold_rules {
 	size_t n, cap;
 	char hash[17];    /* after fold_rules_finish */
 	/* event type -> rule index, cached */
-	struct fold_tcache { uint64_t h; char *p; size_t n; long rule; } *tc;
-	size_t tccap, tccount;
+	struct bmap tcache;  /* event type -> rule index + 1 (0: none) */
 };
 
 /* Add one rule; OP is the operation text ("merge", "set:a.b=1").  0 ok,

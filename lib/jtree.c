@@ -10,46 +10,14 @@
 
 /* ---- interned keys -------------------------------------------------- */
 
-static void intern_grow(struct jt_ctx *c)
-{
-	size_t ncap = c->cap ? c->cap * 2 : 256;
-	struct jt_key *nt = xcalloc(ncap, sizeof *nt);
-	for (size_t i = 0; i < c->cap; i++) {
-		if (!c->tab[i].p)
-			continue;
-		size_t j = c->tab[i].h & (ncap - 1);
-		while (nt[j].p)
-			j = (j + 1) & (ncap - 1);
-		nt[j] = c->tab[i];
-	}
-	free(c->tab);
-	c->tab = nt;
-	c->cap = ncap;
-}
-
 static const char *intern(struct jt_ctx *c, const char *p, size_t n)
 {
-	if ((c->count + 1) * 2 > c->cap)
-		intern_grow(c);
-	uint64_t h = fnv1a64(p, n);
-	size_t j = h & (c->cap - 1);
-	while (c->tab[j].p) {
-		if (c->tab[j].h == h && c->tab[j].n == n && memcmp(c->tab[j].p, p, n) == 0)
-			return c->tab[j].p;
-		j = (j + 1) & (c->cap - 1);
-	}
-	c->tab[j].h = h;
-	c->tab[j].p = xmemdup(p, n);
-	c->tab[j].n = (uint32_t)n;
-	c->count++;
-	return c->tab[j].p;
+	return bmap_get(&c->keys, p, n, NULL)->k;
 }
 
 void jt_ctx_free(struct jt_ctx *c)
 {
-	for (size_t i = 0; i < c->cap; i++)
-		free(c->tab[i].p);
-	free(c->tab);
+	bmap_free(&c->keys);
 	json_doc_free(&c->doc);
 	buf_free(&c->scratch);
 	buf_free(&c->scratch2);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmap.h"
 #include "buf.h"
 #include "json.h"
 #include "path.h"
@@ -55,8 +56,7 @@ struct jt_mem {
 
 /* Interned keys and scratch space shared by all values of one fold. */
 struct jt_ctx {
-	struct jt_key { uint64_t h; char *p; uint32_t n; } *tab;
-	size_t cap, count;
+	struct bmap keys;    /* interned key texts */
 	struct jdoc doc;     /* for opening raw containers */
 	struct buf scratch;  /* compact copies, key comparisons */
 	struct buf scratch2;

@@ -1,7 +1,6 @@
 /*
- * strset.h — a set of byte strings (open addressing, FNV-1a 64), for ids
- * seen (evquery --trace, evwrite idempotency).  Members are copied into
- * the set; memory is what the members need plus the table.
+ * strset.h — a set of byte strings (a bmap without values), for ids seen
+ * (evquery --trace).  Members are copied into the set.
  *
  * Also the value keys the family agrees on: json_value_key() turns a JSON
  * value into bytes such that two values have the same key exactly when
@@ -13,21 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmap.h"
 #include "buf.h"
 #include "json.h"
 
-static inline uint64_t fnv1a64(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = UINT64_C(14695981039346656037);
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * UINT64_C(1099511628211);
-	return h;
-}
-
 struct strset {
-	struct sentry { uint64_t h; char *p; size_t n; } *tab;
-	size_t cap, count;
+	struct bmap m;
 };
 
 /* 1 if added, 0 if it was there. */
