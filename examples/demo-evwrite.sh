@@ -1,7 +1,14 @@
-# examples/demo-evwrite.sh — evwrite steps of `make demo`, sourced by
-# examples/demo.sh (which defines step and $here).  Works on a copy of the
-# store in a temporary directory: examples/orders.ndjson is never touched.
-# shellcheck disable=SC2154 # $here comes from demo.sh
+#!/bin/sh
+# examples/demo-evwrite.sh — evwrite steps of `make demo` (run by
+# examples/demo.sh).  Works on a copy of the store in a temporary
+# directory: examples/orders.ndjson is never touched.  EVBIN names the
+# built tools.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+PATH="${EVBIN:-$here/../build/bin}:$PATH"
+
+step() { printf '\n$ %s\n' "$*"; sh -c "$*"; }
+
 ewdir=$(mktemp -d)
 cp "$here/orders.ndjson" "$ewdir/store.ndjson"
 cd "$ewdir" || exit 1
