@@ -63,12 +63,11 @@ lint:
 		mandoc -Tlint -Wwarning $$m || exit 1; \
 	done; echo "man pages: mandoc -Tlint clean"
 
-# Leak reports are off for the suite: usage errors exit on purpose without
-# freeing what they parsed.  The lib/ unit drivers are checked with leaks on.
+# LeakSanitizer is on: a leak fails the test that ran into it.
 SANFLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 sanitize: deps
 	@$(MAKE) --no-print-directory B=build-san CFLAGS='$(SANFLAGS)' LDFLAGS='-fsanitize=address,undefined' all
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	EVBIN=$(CURDIR)/build-san/bin EVUNIT=$(CURDIR)/build-san/unit sh tests/run
 
 bench: deps
