@@ -217,18 +217,7 @@ static int option(int c, const char *arg, void *tool)
 
 /* ---- matching ------------------------------------------------------- */
 
-/* Is token t a string equal to s? */
-static int str_is(struct query *q, const struct jdoc *d, uint32_t t, const char *s, size_t n)
-{
-	if (t == JNONE || d->tok[t].type != J_STR)
-		return 0;
-	const char *p;
-	size_t pn;
-	buf_reset(&q->scratch);
-	json_str(d, t, &q->scratch, &p, &pn);
-	return pn == n && memcmp(p, s, n) == 0;
-}
-
+/* Is token t a string equal to one of list[0..n)? */
 static int in_list(struct query *q, const struct jdoc *d, uint32_t t, char **list, size_t n)
 {
 	if (t == JNONE || d->tok[t].type != J_STR)
@@ -243,13 +232,19 @@ static int in_list(struct query *q, const struct jdoc *d, uint32_t t, char **lis
 	return 0;
 }
 
+static int str_is(struct query *q, const struct jdoc *d, uint32_t t, const char *s)
+{
+	char *one[] = { (char *)s };
+	return in_list(q, d, t, one, 1);
+}
+
 /* --trace: is this event the traced one or caused by one already seen?
  * Computed for every event, whatever the other filters say, so the
  * closure runs through events the output leaves out. */
 static int traced(struct query *q, const struct jdoc *d)
 {
 	uint32_t id = event_field(d, &cx.fm, F_ID);
-	int hit = str_is(q, d, id, q->trace, strlen(q->trace));
+	int hit = str_is(q, d, id, q->trace);
 	if (!hit) {
 		uint32_t cause = path_lookup(d, 0, &q->cause_path);
 		if (cause != JNONE) {
@@ -276,7 +271,7 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 		hit = 0;
 	if (hit && q->naggs && !in_list(q, d, event_field(d, &cx.fm, F_KEY), q->aggs, q->naggs))
 		hit = 0;
-	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr, strlen(q->corr)))
+	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr))
 		hit = 0;
 	if (hit && q->nshards) {
 		uint64_t h = json_shard_hash(d, event_field(d, &cx.fm, F_KEY), &q->scratch);

@@ -140,39 +140,25 @@ int path_parse(struct path *p, const char *s, char *err, size_t errlen)
 		q++;
 	if (!*q)
 		return perr(err, errlen, s, "empty");
-	int need_seg = 1;
 	while (*q) {
 		if (*q == '[') {
 			size_t k = parse_bracket(p, q);
 			if (!k)
 				return perr(err, errlen, s, "expected [\"name\"] or [index]");
 			q += k;
-			need_seg = 0;
-			if (*q == '.') {
-				q++;
-				need_seg = 1;
-				if (!*q)
-					return perr(err, errlen, s, "ends with '.'");
-			} else if (*q && *q != '[') {
+			if (*q && *q != '.' && *q != '[')
 				return perr(err, errlen, s, "expected '.' or '[' after ']'");
-			}
-			continue;
+		} else {
+			const char *start = q;
+			while (*q && *q != '.' && *q != '[')
+				q++;
+			if (q == start)
+				return perr(err, errlen, s, "empty segment");
+			path_push(p, start, (size_t)(q - start));
 		}
-		const char *start = q;
-		while (*q && *q != '.' && *q != '[')
-			q++;
-		if (q == start)
-			return perr(err, errlen, s, "empty segment");
-		path_push(p, start, (size_t)(q - start));
-		need_seg = 0;
-		if (*q == '.') {
-			q++;
-			need_seg = 1;
-			if (!*q)
-				return perr(err, errlen, s, "ends with '.'");
-		}
+		if (*q == '.' && !*++q)
+			return perr(err, errlen, s, "ends with '.'");
 	}
-	(void)need_seg;
 	return 0;
 }
 
