@@ -192,19 +192,6 @@ struct proj {
 
 static struct evctx cx;
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static void push_arg(char ***list, size_t *n, const char *s)
 {
 	*list = xrealloc(*list, (*n + 1) * sizeof **list);
@@ -214,6 +201,7 @@ static void push_arg(char ***list, size_t *n, const char *s)
 static int option(int c, const char *arg, void *tool)
 {
 	struct proj *P = tool;
+	int64_t n;
 	switch (c) {
 	case 'a': push_arg(&P->aargs, &P->naargs, arg); return 0;
 	case 'g': push_arg(&P->gargs, &P->ngargs, arg); return 0;
@@ -250,10 +238,9 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_SORT: push_arg(&P->sortargs, &P->nsortargs, arg); return 0;
 	case OPT_STATE: P->state_path = arg; return 0;
 	case OPT_TOP:
-		if (parse_u64(arg, &P->top) < 0) {
-			ev_warn("--top: expected a number, not '%s'", arg);
+		if (ev_int_arg("--top", arg, 0, INT64_MAX, &n) < 0)
 			return -1;
-		}
+		P->top = (uint64_t)n;
 		P->have_top = 1;
 		return 0;
 	case OPT_WINDOW: P->window_arg = arg; return 0;
@@ -406,10 +393,8 @@ static void setup(struct proj *P, const struct ev_tool *t)
 			ev_warn("--lateness needs --window");
 			ev_usage(t);
 		}
-		if (dur_parse(P->lateness_arg, strlen(P->lateness_arg), &P->wm.lateness) < 0) {
-			ev_warn("--lateness: bad duration '%s'", P->lateness_arg);
+		if (ev_dur_arg("--lateness", P->lateness_arg, &P->wm.lateness) < 0)
 			ev_usage(t);
-		}
 	}
 	if (P->late_path && !P->window_arg) {
 		ev_warn("--late needs --window");

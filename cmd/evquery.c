@@ -120,19 +120,6 @@ struct query {
 	uint64_t since_ckpt;  /* lines read since the last checkpoint */
 };
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static void split_commas(const char *s, char ***list, size_t *n)
 {
 	const char *p = s;
@@ -154,6 +141,7 @@ static size_t nwhere_src;
 static int option(int c, const char *arg, void *tool)
 {
 	struct query *q = tool;
+	int64_t n;
 	switch (c) {
 	case 'w':
 		if (nwhere_src == sizeof where_src / sizeof *where_src) {
@@ -173,17 +161,15 @@ static int option(int c, const char *arg, void *tool)
 	case 'q': q->quiet = 1; return 0;
 	case 'e': q->exit_status = 1; return 0;
 	case 'n':
-		if (parse_u64(arg, &q->limit) < 0) {
-			ev_warn("-n: expected a number, not '%s'", arg);
+		if (ev_int_arg("-n", arg, 0, INT64_MAX, &n) < 0)
 			return -1;
-		}
+		q->limit = (uint64_t)n;
 		q->have_limit = 1;
 		return 0;
 	case OPT_TAIL:
-		if (parse_u64(arg, &q->tail) < 0) {
-			ev_warn("--tail: expected a number, not '%s'", arg);
+		if (ev_int_arg("--tail", arg, 0, INT64_MAX, &n) < 0)
 			return -1;
-		}
+		q->tail = (uint64_t)n;
 		q->have_tail = 1;
 		return 0;
 	case OPT_SINCE: q->since_arg = arg; q->have_since = 1; return 0;
@@ -796,14 +782,9 @@ int main(int argc, char **argv)
 	int ind = ev_parse_args(&cx, &tool, &q, argc, argv);
 
 	/* times relative to now are resolved once --now is known */
-	if (q.have_since && time_parse_option(q.since_arg, cx.now, &q.since) < 0) {
-		ev_warn("--since: bad time '%s'", q.since_arg);
+	if ((q.have_since && ev_time_arg(&cx, "--since", q.since_arg, &q.since) < 0) ||
+	    (q.have_until && ev_time_arg(&cx, "--until", q.until_arg, &q.until) < 0))
 		ev_usage(&tool);
-	}
-	if (q.have_until && time_parse_option(q.until_arg, cx.now, &q.until) < 0) {
-		ev_warn("--until: bad time '%s'", q.until_arg);
-		ev_usage(&tool);
-	}
 	for (size_t i = 0; i < nwhere_src; i++) {
 		q.where = xrealloc(q.where, (q.nwhere + 1) * sizeof *q.where);
 		q.where[q.nwhere++] = ev_compile_expr(&cx, "-w", where_src[i], NULL, 0);

@@ -72,17 +72,6 @@ struct replay {
 
 static struct evctx cx;
 
-static int parse_version(const char *s, int64_t *v)
-{
-	char *end;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (errno || !*s || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static int option(int c, const char *arg, void *tool)
 {
 	struct replay *r = tool;
@@ -105,10 +94,8 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_UNTIL: r->until_arg = arg; return 0;
 	case OPT_AS_OF: r->as_of_arg = arg; return 0;
 	case OPT_TO_VERSION:
-		if (parse_version(arg, &r->f.filter.to_version) < 0) {
-			ev_warn("--to-version: expected a number, not '%s'", arg);
+		if (ev_int_arg("--to-version", arg, INT64_MIN, INT64_MAX, &r->f.filter.to_version) < 0)
 			return -1;
-		}
 		r->f.filter.have_to_version = 1;
 		return 0;
 	case OPT_SNAPSHOTS: r->snapshots = arg; return 0;
@@ -139,29 +126,6 @@ static void on_snapshot(struct evctx *c, struct ev_event *ev, void *arg)
 	fold_load_snapshot(&r->f, c, ev);
 }
 
-static void build_rules(struct replay *r, const struct ev_tool *tool)
-{
-	char err[512];
-	if (r->rules_file && fold_rules_load(&r->f.rules, r->rules_file, err, sizeof err) < 0) {
-		ev_warn("--rules %s", err);
-		ev_usage(tool);
-	}
-	for (size_t i = 0; i < r->nrule_specs; i++)
-		if (fold_rule_add_spec(&r->f.rules, r->rule_specs[i], err, sizeof err) < 0) {
-			ev_warn("--rule '%s': %s", r->rule_specs[i], err);
-			ev_usage(tool);
-		}
-	fold_rules_finish(&r->f.rules, r->no_defaults);
-}
-
-static void time_opt(const struct ev_tool *tool, const char *name, const char *arg, int64_t *v)
-{
-	if (time_parse_option(arg, cx.now, v) < 0) {
-		ev_warn("%s: bad time '%s'", name, arg);
-		ev_usage(tool);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static struct replay r;
@@ -173,21 +137,25 @@ int main(int argc, char **argv)
 		help_text, "A:w:", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &r, argc, argv);
-	build_rules(&r, &tool);
+	if (fold_rules_build(&r.f.rules, r.rules_file, r.rule_specs, r.nrule_specs, r.no_defaults) < 0)
+		ev_usage(&tool);
 	fold_init(&r.f, &cx.fm);
 
 	struct fold_filter *fl = &r.f.filter;
 	if (r.since_arg) {
-		time_opt(&tool, "--since", r.since_arg, &fl->since);
+		if (ev_time_arg(&cx, "--since", r.since_arg, &fl->since) < 0)
+			ev_usage(&tool);
 		fl->have_since = 1;
 	}
 	if (r.until_arg) {
-		time_opt(&tool, "--until", r.until_arg, &fl->until);
+		if (ev_time_arg(&cx, "--until", r.until_arg, &fl->until) < 0)
+			ev_usage(&tool);
 		fl->have_until = 1;
 	}
 	if (r.as_of_arg) {
 		int64_t t;
-		time_opt(&tool, "--as-of", r.as_of_arg, &t);
+		if (ev_time_arg(&cx, "--as-of", r.as_of_arg, &t) < 0)
+			ev_usage(&tool);
 		if (!fl->have_until || t < fl->until)
 			fl->until = t;
 		fl->have_until = 1;

@@ -104,22 +104,10 @@ struct snap {
 
 static struct evctx cx;
 
-static int parse_count(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || *end || x == 0)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static int option(int c, const char *arg, void *tool)
 {
 	struct snap *s = tool;
+	int64_t n;
 	switch (c) {
 	case 'o': s->output = arg; return 0;
 	case OPT_RULES: s->rules_file = arg; return 0;
@@ -130,16 +118,14 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_NO_DEFAULTS: s->no_defaults = 1; return 0;
 	case OPT_STRICT_VERSIONS: s->f.strict_versions = 1; return 0;
 	case OPT_EVERY:
-		if (parse_count(arg, &s->every) < 0) {
-			ev_warn("--every: expected a positive number, not '%s'", arg);
+		if (ev_int_arg("--every", arg, 1, INT64_MAX, &n) < 0)
 			return -1;
-		}
+		s->every = (uint64_t)n;
 		return 0;
 	case OPT_BATCH:
-		if (parse_count(arg, &s->batch) < 0) {
-			ev_warn("--batch: expected a positive number, not '%s'", arg);
+		if (ev_int_arg("--batch", arg, 1, INT64_MAX, &n) < 0)
 			return -1;
-		}
+		s->batch = (uint64_t)n;
 		return 0;
 	case OPT_SNAPSHOTS: s->snapshots = arg; return 0;
 	case OPT_COMPACT: s->compact = 1; return 0;
@@ -147,28 +133,11 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_RETAIN: s->retain_arg = arg; return 0;
 	case OPT_ARCHIVE: s->archive = arg; return 0;
 	case OPT_LOCK_TIMEOUT:
-		if (dur_parse(arg, strlen(arg), &s->lock_timeout) < 0) {
-			ev_warn("--lock-timeout: bad duration '%s'", arg);
+		if (ev_dur_arg("--lock-timeout", arg, &s->lock_timeout) < 0)
 			return -1;
-		}
 		return 0;
 	}
 	return -1;
-}
-
-static void build_rules(struct snap *s, const struct ev_tool *tool)
-{
-	char err[512];
-	if (s->rules_file && fold_rules_load(&s->f.rules, s->rules_file, err, sizeof err) < 0) {
-		ev_warn("--rules %s", err);
-		ev_usage(tool);
-	}
-	for (size_t i = 0; i < s->nrule_specs; i++)
-		if (fold_rule_add_spec(&s->f.rules, s->rule_specs[i], err, sizeof err) < 0) {
-			ev_warn("--rule '%s': %s", s->rule_specs[i], err);
-			ev_usage(tool);
-		}
-	fold_rules_finish(&s->f.rules, s->no_defaults);
 }
 
 static void emit(struct snap *s, const struct fold_agg *a)
@@ -510,10 +479,8 @@ static void run_compaction(struct snap *s)
 {
 	struct compaction c = { .s = s };
 	int64_t retain;
-	if (dur_parse(s->retain_arg, strlen(s->retain_arg), &retain) < 0) {
-		ev_warn("--retain: bad duration '%s'", s->retain_arg);
+	if (ev_dur_arg("--retain", s->retain_arg, &retain) < 0)
 		exit(EV_USAGE);
-	}
 	c.cutoff = cx.now - retain;
 	const char *slash = strrchr(s->store, '/');
 	c.name = slash ? slash + 1 : s->store;
@@ -592,7 +559,8 @@ int main(int argc, char **argv)
 	s.batch = 10000;
 	s.lock_timeout = 10 * US_PER_S;
 	int ind = ev_parse_args(&cx, &tool, &s, argc, argv);
-	build_rules(&s, &tool);
+	if (fold_rules_build(&s.f.rules, s.rules_file, s.rule_specs, s.nrule_specs, s.no_defaults) < 0)
+		ev_usage(&tool);
 	fold_init(&s.f, &cx.fm);
 
 	if (s.compact) {

@@ -129,17 +129,6 @@ struct writer {
 
 static struct evctx cx;
 
-static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *v)
-{
-	char *end;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (errno || !*s || *end || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static int add_paths(struct writer *w, const char *arg)
 {
 	const char *p = arg;
@@ -188,7 +177,7 @@ static int option(int c, const char *arg, void *tool)
 			w->expect = X_NO_STREAM;
 		else if (!strcmp(arg, "exists"))
 			w->expect = X_EXISTS;
-		else if (parse_i64(arg, 0, INT64_MAX, &v) == 0) {
+		else if (ev_int_arg(NULL, arg, 0, INT64_MAX, &v) == 0) {
 			w->expect = X_VERSION;
 			w->expect_n = (uint64_t)v;
 		} else {
@@ -211,29 +200,23 @@ static int option(int c, const char *arg, void *tool)
 		return 0;
 	case OPT_REPAIR: w->repair = 1; return 0;
 	case OPT_LOCKTO:
-		if (dur_parse(arg, strlen(arg), &w->lock_timeout) < 0) {
-			ev_warn("--lock-timeout: bad duration '%s'", arg);
+		if (ev_dur_arg("--lock-timeout", arg, &w->lock_timeout) < 0)
 			return -1;
-		}
 		return 0;
 	case OPT_DRYRUN: w->dry_run = 1; return 0;
 	case OPT_MESSAGE: w->message = 1; return 0;
 	case OPT_TOPIC: w->topic = arg; return 0;
 	case OPT_PRIORITY:
-		if (parse_i64(arg, 0, 9, &w->priority) < 0) {
-			ev_warn("--priority: expected 0 to 9, not '%s'", arg);
+		if (ev_int_arg("--priority", arg, 0, 9, &w->priority) < 0)
 			return -1;
-		}
 		return 0;
 	case OPT_TTL: w->ttl_arg = arg; return 0;
 	case OPT_RKEY: w->rkey = arg; return 0;
 	case OPT_PKEY: w->pkey_arg = arg; return 0;
 	case OPT_EXCHANGE: w->exchange = arg; return 0;
 	case OPT_MAXRETRY:
-		if (parse_i64(arg, 0, INT32_MAX, &w->max_retries) < 0) {
-			ev_warn("--max-retries: expected a number, not '%s'", arg);
+		if (ev_int_arg("--max-retries", arg, 0, INT32_MAX, &w->max_retries) < 0)
 			return -1;
-		}
 		return 0;
 	case OPT_DELIVER: w->deliver_arg = arg; return 0;
 	}
@@ -905,18 +888,14 @@ int main(int argc, char **argv)
 	}
 	if (w.ttl_arg) {
 		int64_t us;
-		if (dur_parse(w.ttl_arg, strlen(w.ttl_arg), &us) < 0) {
-			ev_warn("--ttl: bad duration '%s'", w.ttl_arg);
+		if (ev_dur_arg("--ttl", w.ttl_arg, &us) < 0)
 			ev_usage(&tool);
-		}
 		w.ttl_ms = us / 1000;
 		w.have_ttl = 1;
 	}
 	if (w.deliver_arg) {
-		if (time_parse_option(w.deliver_arg, cx.now, &w.deliver_at) < 0) {
-			ev_warn("--deliver-at: bad time '%s'", w.deliver_arg);
+		if (ev_time_arg(&cx, "--deliver-at", w.deliver_arg, &w.deliver_at) < 0)
 			ev_usage(&tool);
-		}
 		w.have_deliver = 1;
 	}
 	if (w.schema_path)

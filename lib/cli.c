@@ -210,6 +210,41 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 	return optind;
 }
 
+int ev_int_arg(const char *name, const char *s, int64_t lo, int64_t hi, int64_t *v)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (!errno && *s && !*end && x >= lo && x <= hi) {
+		*v = x;
+		return 0;
+	}
+	if (!name)
+		return -1;
+	if (hi == INT64_MAX)
+		ev_warn("%s: expected a whole number of at least %lld, not '%s'", name, (long long)lo, s);
+	else
+		ev_warn("%s: expected a whole number from %lld to %lld, not '%s'", name, (long long)lo,
+		        (long long)hi, s);
+	return -1;
+}
+
+int ev_time_arg(const struct evctx *cx, const char *name, const char *s, int64_t *v)
+{
+	if (time_parse_option(s, cx->now, v) == 0)
+		return 0;
+	ev_warn("%s: bad time '%s'", name, s);
+	return -1;
+}
+
+int ev_dur_arg(const char *name, const char *s, int64_t *v)
+{
+	if (dur_parse(s, strlen(s), v) == 0)
+		return 0;
+	ev_warn("%s: bad duration '%s'", name, s);
+	return -1;
+}
+
 void ev_raise(struct evctx *cx, int status)
 {
 	if (status > cx->status)

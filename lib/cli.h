@@ -92,6 +92,16 @@ void ev_reject(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...
 void ev_line_warn(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A whole number option value within [lo, hi]: 0, or -1 after a message
+ * naming the option (name NULL: no message). */
+int ev_int_arg(const char *name, const char *s, int64_t lo, int64_t hi, int64_t *v);
+/* A time option value (evtools(7) forms; relative ones against cx->now):
+ * 0, or -1 after "PROG: NAME: bad time 'S'". */
+int ev_time_arg(const struct evctx *cx, const char *name, const char *s, int64_t *v);
+
+/* A duration option value: 0, or -1 after "PROG: NAME: bad duration 'S'". */
+int ev_dur_arg(const char *name, const char *s, int64_t *v);
+
 /* Flush stdout and the sinks; returns the exit status. */
 int ev_finish(struct evctx *cx);
 

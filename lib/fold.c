@@ -989,3 +989,20 @@ void fold_row(struct fold *f, const struct fold_agg *a, int with_rules, struct b
 	}
 	buf_addc(out, '}');
 }
+
+int fold_rules_build(struct fold_rules *rs, const char *file, const char *const *specs, size_t nspecs,
+                     int no_defaults)
+{
+	char err[512];
+	if (file && fold_rules_load(rs, file, err, sizeof err) < 0) {
+		ev_warn("--rules %s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < nspecs; i++)
+		if (fold_rule_add_spec(rs, specs[i], err, sizeof err) < 0) {
+			ev_warn("--rule '%s': %s", specs[i], err);
+			return -1;
+		}
+	fold_rules_finish(rs, no_defaults);
+	return 0;
+}

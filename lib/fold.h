@@ -73,6 +73,11 @@ int fold_rule_add_spec(struct fold_rules *rs, const char *spec, char *err, size_
 int fold_rules_load(struct fold_rules *rs, const char *file, char *err, size_t errlen);
 /* Append the defaults (unless no_defaults) and compute the hash. */
 void fold_rules_finish(struct fold_rules *rs, int no_defaults);
+/* The rule set the options give, in order: --rules FILE (may be NULL),
+ * each --rule SPEC, then the defaults unless no_defaults; finished.
+ * 0, or -1 after a message naming the option. */
+int fold_rules_build(struct fold_rules *rs, const char *file, const char *const *specs, size_t nspecs,
+                     int no_defaults);
 /* The first rule whose glob matches type t[0..n), or NULL. */
 const struct fold_rule *fold_rules_match(struct fold_rules *rs, const char *t, size_t n);
 void fold_rules_free(struct fold_rules *rs);

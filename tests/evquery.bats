@@ -368,3 +368,14 @@ evquery: $BATS_TEST_TMPDIR/s.ndjson:byte 156: invalid JSON: unexpected 'b', expe
 	[ "$output" = "8" ]
 	[[ "$stderr" == *"8 events"* ]] || fail_with "stderr"
 }
+
+@test "evquery bad numbers and times in options name the option" {
+	run_split evquery -n -1 "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evquery: -n: expected a whole number of at least 0, not '-1'" ]
+	run_split evquery --tail 3x "$EV"
+	[ "${stderr%%$'\n'*}" = "evquery: --tail: expected a whole number of at least 0, not '3x'" ]
+	run_split evquery --until 2026-13-01 "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evquery: --until: bad time '2026-13-01'" ]
+}
