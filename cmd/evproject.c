@@ -966,7 +966,6 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			P->max_seq = seq;
 		P->have_seq = 1;
 	} else if (P->need_seq) {
-		c->events--;
 		ev_reject(c, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
 		return;
 	}
@@ -974,7 +973,6 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 		char why[200];
 		has_time = event_time(d, &c->fm, &t, why, sizeof why) == 0;
 		if (!has_time && P->need_time) {
-			c->events--;
 			ev_reject(c, ev, "%s", why);
 			return;
 		}
@@ -1173,7 +1171,6 @@ static void on_partial(struct evctx *c, struct ev_event *ev, void *arg)
 	struct proj *P = arg;
 	char err[300];
 	if (absorb(P, ev->doc, err, sizeof err) < 0) {
-		c->events--;
 		ev_reject(c, ev, "%s", err);
 	}
 }

@@ -407,7 +407,6 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	if (q->have_since || q->have_until) {
 		char why[200];
 		if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
-			c->events--;
 			ev_reject(c, ev, "%s", why);
 			return;
 		}
@@ -685,8 +684,7 @@ static void follow_read(struct query *q, struct input *in)
 					q->max_seq = seq;
 					q->have_seq = 1;
 				}
-				cx.events++;
-				on_event(&cx, &ev, q);
+				ev_hand(&cx, &ev, on_event, q);
 			}
 		}
 		if (++q->since_ckpt >= FOLLOW_BATCH)

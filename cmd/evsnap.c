@@ -387,6 +387,13 @@ static uint64_t line_seq(const struct jdoc *d, uint64_t prev)
 
 /* Read the store; archive and fold its old head.  Returns the offset
  * where the kept lines start. */
+static void compact_fold(struct evctx *c, struct ev_event *ev, void *arg)
+{
+	struct snap *s = arg;
+	struct fold_agg *a;
+	fold_event(&s->f, c, ev, &a);
+}
+
 static uint64_t archive_head(struct compaction *c)
 {
 	struct input in;
@@ -437,9 +444,7 @@ static uint64_t archive_head(struct compaction *c)
 		if (seq > c->base.last_seq)
 			c->base.last_seq = seq;
 		c->archived++;
-		cx.events++;
-		struct fold_agg *a;
-		fold_event(&c->s->f, &cx, &ev, &a);
+		ev_hand(&cx, &ev, compact_fold, c->s);
 	}
 	if (rc < 0)
 		ev_die_errno(EV_IO, "read %s", c->s->store);

@@ -316,6 +316,10 @@ void ev_reject(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...
 	vline_msg(cx, ev, "", fmt, ap, &reason);
 	va_end(ap);
 	cx->rejected++;
+	if (ev == cx->handed) {
+		cx->events--; /* it was handed on as valid */
+		cx->handed = NULL;
+	}
 	ev_raise(cx, EV_REJECT);
 	if (cx->errors)
 		errors_record(cx, ev, reason.p ? reason.p : "");
@@ -368,6 +372,14 @@ static void progress(struct evctx *cx, uint64_t bytes, int final)
 
 /* ---- the loop ------------------------------------------------------- */
 
+void ev_hand(struct evctx *cx, struct ev_event *ev, ev_event_fn fn, void *arg)
+{
+	cx->events++;
+	cx->handed = ev;
+	fn(cx, ev, arg);
+	cx->handed = NULL;
+}
+
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
 {
 	const char *line;
@@ -382,8 +394,7 @@ void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
 		if (json_parse(&cx->doc, line, len, 0, &err) < 0) {
 			ev_reject(cx, &ev, "%s", err.msg);
 		} else {
-			cx->events++;
-			fn(cx, &ev, arg);
+			ev_hand(cx, &ev, fn, arg);
 		}
 		if (cx->progress && (++tick & 1023) == 0)
 			progress(cx, cx->done_bytes + in->consumed, 0);

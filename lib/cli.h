@@ -39,6 +39,7 @@ struct evctx {
 	uint64_t rejected;
 	struct wfile *errors;  /* --errors sink, opened at start */
 	int stop;              /* set by the tool: stop reading all input */
+	const struct ev_event *handed; /* the event the callback is working on */
 	struct jdoc doc;       /* the current event's tape */
 
 	/* progress */
@@ -80,6 +81,10 @@ typedef void (*ev_event_fn)(struct evctx *cx, struct ev_event *ev, void *arg);
  * skipped (status 2).  Stops early when fn sets cx->stop.
  */
 void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg);
+/* Hand one valid event to fn and count it; an ev_reject of it from fn
+ * un-counts it, so events + rejected = lines read.  The loops call this;
+ * a tool with its own loop must too. */
+void ev_hand(struct evctx *cx, struct ev_event *ev, ev_event_fn fn, void *arg);
 /* Read one opened input through the same loop (for tools that open and
  * position files themselves). */
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg);

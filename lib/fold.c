@@ -732,7 +732,6 @@ static int check_version(struct fold *f, struct evctx *cx, struct ev_event *ev, 
 		buf_printf(&m, " has version %" PRId64 " after %" PRId64, v, a->last_ver);
 	int strict = f->strict_versions;
 	if (strict) {
-		cx->events--;
 		ev_reject(cx, ev, "%s", m.p);
 	} else {
 		ev_line_warn(cx, ev, "%s", m.p);
@@ -752,7 +751,6 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 
 	uint32_t kt = event_field(d, fm, F_KEY);
 	if (kt == JNONE || d->tok[kt].type == J_NULL) {
-		cx->events--;
 		ev_reject(cx, ev, "missing key field '%s'", fm->f[F_KEY].text);
 		return FOLD_REJECTED;
 	}
@@ -760,7 +758,6 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 		return FOLD_SKIPPED;
 	uint32_t tt = event_field(d, fm, F_TYPE);
 	if (tt == JNONE || d->tok[tt].type != J_STR) {
-		cx->events--;
 		if (tt == JNONE)
 			ev_reject(cx, ev, "missing type field '%s'", fm->f[F_TYPE].text);
 		else
@@ -769,7 +766,6 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 	}
 	int64_t t;
 	if (event_time(d, fm, &t, why, sizeof why) < 0) {
-		cx->events--;
 		ev_reject(cx, ev, "%s", why);
 		return FOLD_REJECTED;
 	}
@@ -779,7 +775,6 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 	if (vt != JNONE && d->tok[vt].type != J_NULL) {
 		double x;
 		if (d->tok[vt].type != J_NUM || !json_tok_num(d, vt, &v, &x)) {
-			cx->events--;
 			const struct jtok *k = &d->tok[vt];
 			int n = k->len > 40 ? 40 : (int)k->len;
 			ev_reject(cx, ev, "version field '%s' is not an integer: %.*s%s", fm->f[F_VERSION].text, n,
@@ -847,7 +842,6 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 			show(&m, id, idn);
 		else
 			buf_adds(&m, "(no id)");
-		cx->events--;
 		ev_reject(cx, ev, "%s: %s", m.p, why);
 		buf_free(&m);
 		return FOLD_REJECTED;
@@ -903,7 +897,6 @@ int fold_load_snapshot(struct fold *f, struct evctx *cx, struct ev_event *ev)
 	else if (rt == JNONE || d->tok[rt].type != J_STR)
 		bad = "rules";
 	if (bad) {
-		cx->events--;
 		ev_reject(cx, ev, "not a snapshot: missing or bad '%s'", bad);
 		return -1;
 	}

@@ -379,3 +379,11 @@ evquery: $BATS_TEST_TMPDIR/s.ndjson:byte 156: invalid JSON: unexpected 'b', expe
 	[ "$status" -eq 2 ]
 	[ "${stderr%%$'\n'*}" = "evquery: --until: bad time '2026-13-01'" ]
 }
+
+@test "evquery --progress counts every line once, rejected by the parser or by the tool" {
+	printf '%s\n' '{"timestamp":"2026-11-05T00:00:00Z"}' '{}' 'bad' '{"timestamp":"2026-11-06T00:00:00Z"}' > "$BATS_TEST_TMPDIR/t.ndjson"
+	run_split evquery --progress --since 2026-11-01 -c "$BATS_TEST_TMPDIR/t.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "2" ]
+	[[ "$stderr" == *", 4 events, "* ]] || fail_with "stderr"
+}
