@@ -1,6 +1,7 @@
 #!/bin/sh
 # Writes the demo store examples/orders.ndjson: a small shop's events,
-# in time order with a gapless seq, as evwrite would have stored them.
+# in time order with a gapless seq.  Event ids are short names (ev-001) to
+# keep the demo readable; evwrite itself would require UUIDs.
 awk 'BEGIN {
 	split("Austin Berlin Lyon Osaka Porto", city, " ")
 	t = 1793523600  # 2026-11-01T09:00:00Z

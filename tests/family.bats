@@ -40,3 +40,13 @@ tools() { for t in "$EVBIN"/ev*; do [ -x "$t" ] && basename "$t"; done; }
 		[ "$status" -eq 5 ] || fail_with "$t --help > /dev/full"
 	done
 }
+
+@test "every tool reports a full disk while writing events with status 5" {
+	printf '%s\n' '{"aggregate_id":"a","event_type":"X","payload":{},"timestamp":"2026-11-01T00:00:00Z"}' > "$BATS_TEST_TMPDIR/e.ndjson"
+	for cmd in evquery evreplay evsnap "evproject -p by-type" evwrite; do
+		[ -x "$EVBIN/${cmd%% *}" ] || continue
+		run_split sh -c "$cmd '$BATS_TEST_TMPDIR/e.ndjson' > /dev/full"
+		[ "$status" -eq 5 ] || fail_with "$cmd > /dev/full"
+		[ "$stderr" = "${cmd%% *}: write error on standard output: No space left on device" ] || fail_with "$cmd message"
+	done
+}
