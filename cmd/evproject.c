@@ -328,21 +328,18 @@ static void add_agg(struct proj *P, const char *s, const char *name, const struc
 static void split_commas(const char *s, void (*fn)(struct proj *, const char *, const struct ev_tool *),
                          struct proj *P, const struct ev_tool *t)
 {
-	const char *p = s;
-	for (;;) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		char *one = xmemdup(p, len);
-		if (!*one) {
+	char **list = NULL;
+	size_t n = 0;
+	path_split_list(s, &list, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!*list[i]) {
 			ev_warn("-g: empty path in '%s'", s);
 			ev_usage(t);
 		}
-		fn(P, one, t);
-		free(one);
-		if (!c)
-			break;
-		p = c + 1;
+		fn(P, list[i], t);
+		free(list[i]);
 	}
+	free(list);
 }
 
 static void setup(struct proj *P, const struct ev_tool *t)

@@ -120,20 +120,6 @@ struct query {
 	uint64_t since_ckpt;  /* lines read since the last checkpoint */
 };
 
-static void split_commas(const char *s, char ***list, size_t *n)
-{
-	const char *p = s;
-	for (;;) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		*list = xrealloc(*list, (*n + 1) * sizeof **list);
-		(*list)[(*n)++] = xmemdup(p, len);
-		if (!c)
-			break;
-		p = c + 1;
-	}
-}
-
 static struct evctx cx;
 static const char *where_src[256];
 static size_t nwhere_src;
@@ -150,7 +136,7 @@ static int option(int c, const char *arg, void *tool)
 		}
 		where_src[nwhere_src++] = arg;
 		return 0;
-	case 't': split_commas(arg, &q->types, &q->ntypes); return 0;
+	case 't': path_split_list(arg, &q->types, &q->ntypes); return 0;
 	case 'A':
 		q->aggs = xrealloc(q->aggs, (q->naggs + 1) * sizeof *q->aggs);
 		q->aggs[q->naggs++] = xstrdup(arg);
@@ -794,7 +780,7 @@ int main(int argc, char **argv)
 	if (q.sel_arg) {
 		char **names = NULL;
 		size_t n = 0;
-		split_commas(q.sel_arg, &names, &n);
+		path_split_list(q.sel_arg, &names, &n);
 		q.sel = xcalloc(n, sizeof *q.sel);
 		for (size_t i = 0; i < n; i++) {
 			if (names[i][0] == '@' && special_name(names[i])) {

@@ -131,24 +131,23 @@ static struct evctx cx;
 
 static int add_paths(struct writer *w, const char *arg)
 {
-	const char *p = arg;
-	for (;;) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		char *one = xmemdup(p, len), err[256];
-		w->req = xrealloc(w->req, (w->nreq + 1) * sizeof *w->req);
-		memset(&w->req[w->nreq], 0, sizeof *w->req);
-		if (path_parse(&w->req[w->nreq], one, err, sizeof err) < 0) {
+	char **list = NULL, err[256];
+	size_t n = 0;
+	int rc = 0;
+	path_split_list(arg, &list, &n);
+	w->req = xrealloc(w->req, (w->nreq + n) * sizeof *w->req);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && path_parse(&w->req[w->nreq], list[i], err, sizeof err) < 0) {
 			ev_warn("--require: %s", err);
-			free(one);
-			return -1;
+			path_free(&w->req[w->nreq]);
+			rc = -1;
+		} else if (rc == 0) {
+			w->nreq++;
 		}
-		w->nreq++;
-		free(one);
-		if (!c)
-			return 0;
-		p = c + 1;
+		free(list[i]);
 	}
+	free(list);
+	return rc;
 }
 
 static int option(int c, const char *arg, void *tool)

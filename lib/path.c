@@ -33,6 +33,33 @@ void path_free(struct path *p)
 	memset(p, 0, sizeof *p);
 }
 
+void path_split_list(const char *s, char ***list, size_t *n)
+{
+	const char *start = s;
+	char quote = 0;
+	for (const char *p = s;; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			if (*p)
+				continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			quote = *p;
+			continue;
+		}
+		if (*p && *p != ',')
+			continue;
+		*list = xrealloc(*list, (*n + 1) * sizeof **list);
+		(*list)[(*n)++] = xmemdup(start, (size_t)(p - start));
+		if (!*p)
+			return;
+		start = p + 1;
+	}
+}
+
 static int perr(char *err, size_t errlen, const char *s, const char *why)
 {
 	snprintf(err, errlen, "bad path '%s': %s", s, why);

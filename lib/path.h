@@ -30,6 +30,10 @@ struct path {
 int path_parse(struct path *p, const char *s, char *err, size_t errlen);
 void path_push(struct path *p, const char *key, size_t keylen);
 void path_free(struct path *p);
+/* Split a comma-separated list of paths (-s, -g, --require, -t), appending
+ * NUL-terminated copies to *list; a comma inside a quoted member
+ * (payload["a,b"]) does not split. */
+void path_split_list(const char *s, char ***list, size_t *n);
 
 /* Resolve from token root (normally 0, the event).  JNONE if missing. */
 uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p);

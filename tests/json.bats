@@ -157,3 +157,9 @@ T=$'\t'
 		"string${T}0a09220d5c01${T}\"\\n\\t\\\"\\r\\\\\\u0001\"" \
 		"string${T}c3a92f${T}\"é/\""
 }
+
+@test "path lists split at commas, not inside quoted members" {
+	printf '%s\n' '{"a,b":1,"c":{"x,y":3},"d":4}' > "$BATS_TEST_TMPDIR/p.ndjson"
+	run evquery -s '["a,b"],c["x,y"],c['"'"'x,y'"'"'],d' "$BATS_TEST_TMPDIR/p.ndjson"
+	[ "$output" = '{"[\"a,b\"]":1,"c[\"x,y\"]":3,"c['"'"'x,y'"'"']":3,"d":4}' ] || fail_with "got"
+}
