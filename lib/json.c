@@ -807,3 +807,95 @@ const char *json_type_name(int type)
 	}
 	return "none";
 }
+
+/*
+ * Exact comparison of two JSON number texts, by their decimal value: no
+ * conversion to double, so 9007199254740993 > 9007199254740992 and 1e400
+ * > 1e399.  A number is seen as 0.D x 10^E with D its significant digits
+ * (leading and trailing zeros dropped); magnitudes compare by E, then by
+ * D digit by digit.
+ */
+struct decnum {
+	int neg, zero;
+	const char *ip, *fp; /* integer and fraction digits */
+	size_t in, fn;
+	int64_t e;           /* decimal exponent of 0.D */
+	size_t lead;         /* zeros to skip at the start of ip.fp */
+	size_t nd;           /* significant digits (trailing zeros dropped) */
+};
+
+static void decnum_read(const char *p, size_t n, struct decnum *x)
+{
+	size_t i = 0;
+	memset(x, 0, sizeof *x);
+	if (i < n && p[i] == '-') {
+		x->neg = 1;
+		i++;
+	}
+	x->ip = p + i;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	x->in = (size_t)(p + i - x->ip);
+	x->fp = p + i;
+	if (i < n && p[i] == '.') {
+		x->fp = p + ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		x->fn = (size_t)(p + i - x->fp);
+	}
+	int64_t exp = 0;
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		int eneg = 0;
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			eneg = p[i++] == '-';
+		for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			if (exp < ((int64_t)1 << 50))
+				exp = exp * 10 + (p[i] - '0');
+		if (eneg)
+			exp = -exp;
+	}
+	size_t total = x->in + x->fn, lead = 0, end = total;
+#define DIG(k) ((k) < x->in ? x->ip[k] : x->fp[(k) - x->in])
+	while (lead < total && DIG(lead) == '0')
+		lead++;
+	while (end > lead && DIG(end - 1) == '0')
+		end--;
+#undef DIG
+	x->lead = lead;
+	x->nd = end - lead;
+	x->zero = x->nd == 0;
+	x->e = exp + (int64_t)x->in - (int64_t)lead;
+}
+
+static int decnum_digit(const struct decnum *x, size_t k)
+{
+	k += x->lead;
+	return k < x->in ? x->ip[k] : x->fp[k - x->in];
+}
+
+int json_num_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct decnum x, y;
+	decnum_read(a, an, &x);
+	decnum_read(b, bn, &y);
+	int sx = x.zero ? 0 : x.neg ? -1 : 1, sy = y.zero ? 0 : y.neg ? -1 : 1;
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (sx == 0)
+		return 0;
+	int mag = 0; /* |x| vs |y| */
+	if (x.e != y.e)
+		mag = x.e < y.e ? -1 : 1;
+	else {
+		size_t n = x.nd < y.nd ? x.nd : y.nd;
+		for (size_t k = 0; k < n && !mag; k++) {
+			int dx = decnum_digit(&x, k), dy = decnum_digit(&y, k);
+			if (dx != dy)
+				mag = dx < dy ? -1 : 1;
+		}
+		if (!mag && x.nd != y.nd)
+			mag = x.nd < y.nd ? -1 : 1;
+	}
+	return sx < 0 ? -mag : mag;
+}

@@ -87,6 +87,10 @@ void json_unescape(const char *p, size_t n, struct buf *out);
  * (fraction, exponent, or an integer beyond 64 bits) *dbl set, returns 0. */
 int json_num(const char *p, size_t n, int64_t *i, double *dbl);
 int json_tok_num(const struct jdoc *d, uint32_t t, int64_t *i, double *dbl);
+/* Compare two valid JSON number texts exactly by value (any size, any
+ * precision: never through a double): -1, 0 or 1.  The one number
+ * comparison of evtools; 1.0 == 1 == 1e0, -0 == 0. */
+int json_num_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 /* Append value t as compact JSON: the input bytes minus insignificant
  * white space (strings and numbers exactly as written). */

@@ -98,6 +98,26 @@ T=$'\t'
 		"num${T}1e3${T}double 1000"
 }
 
+@test "json: numbers compare exactly by decimal value, never through a double" {
+	check_table \
+		"numcmp${T}9007199254740993${T}9007199254740992${T}>" \
+		"numcmp${T}9007199254740992${T}9007199254740993${T}<" \
+		"numcmp${T}1${T}1.0${T}=" \
+		"numcmp${T}1${T}1e0${T}=" \
+		"numcmp${T}100${T}1e2${T}=" \
+		"numcmp${T}-0${T}0.0${T}=" \
+		"numcmp${T}-1${T}0${T}<" \
+		"numcmp${T}-2${T}-10${T}>" \
+		"numcmp${T}0.1${T}0.10000000000000001${T}<" \
+		"numcmp${T}123456789012345678901234567891${T}123456789012345678901234567890${T}>" \
+		"numcmp${T}1e400${T}1e399${T}>" \
+		"numcmp${T}-1e400${T}-1e399${T}<" \
+		"numcmp${T}0.001${T}1E-3${T}=" \
+		"numcmp${T}0.0012${T}0.0011${T}>" \
+		"numcmp${T}18446744073709551616${T}18446744073709551615${T}>" \
+		"numcmp${T}9.5${T}10${T}<"
+}
+
 @test "json: equality of values" {
 	check_table \
 		"equal${T}1${T}1.0${T}true" \

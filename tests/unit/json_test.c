@@ -6,6 +6,7 @@
  *   utf8 HEX             -> "valid" or "invalid at N" (bytes given in hex)
  *   num TEXT             -> "int N" or "double %.17g"
  *   equal JSON JSON      -> "true" or "false"
+ *   numcmp NUM NUM       -> "<", "=" or ">" (json_num_cmp)
  *   path PATH JSON       -> the value's compact text, or "missing"
  *   shard JSON           -> FNV-1a 64 (hex) of the value, as --shard hashes it
  *   double X             -> X (read with strtod) as jw_double writes it
@@ -75,6 +76,11 @@ int main(void)
 				printf("int %" PRId64 "\n", i);
 			else
 				printf("double %.17g\n", x);
+		} else if (!strcmp(line, "numcmp")) {
+			char *second = strchr(arg, '\t');
+			*second++ = '\0';
+			int r = json_num_cmp(arg, strlen(arg), second, strlen(second));
+			printf("%s\n", r < 0 ? "<" : r > 0 ? ">" : "=");
 		} else if (!strcmp(line, "equal")) {
 			char *second = strchr(arg, '\t');
 			*second++ = '\0';
