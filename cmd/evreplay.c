@@ -177,6 +177,7 @@ int main(int argc, char **argv)
 	if (!r.history)
 		for (size_t i = 0; i < r.f.norder; i++)
 			emit(&r, r.f.order[i]);
+	int status = ev_finish(&cx); /* before the expressions go: it reads their paths */
 	buf_free(&r.row);
 	for (size_t i = 0; i < fl->nwhere; i++)
 		expr_free(fl->where[i]);
@@ -187,5 +188,5 @@ int main(int argc, char **argv)
 	free(fl->aggs);
 	free(r.rule_specs);
 	fold_free(&r.f);
-	return ev_finish(&cx);
+	return status;
 }

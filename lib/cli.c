@@ -438,15 +438,55 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 		progress(cx, cx->done_bytes, 1);
 }
 
+void ev_watch_path(struct evctx *cx, const struct path *p, const char *opt)
+{
+	cx->watch = xgrow(cx->watch, &cx->capwatch, cx->nwatch + 1, sizeof *cx->watch);
+	cx->watch[cx->nwatch++] = (struct ev_watch){ p, opt };
+}
+
+/* One warning per (path text, option) that was looked up and never
+ * found; copies of one path (an expression naming it twice) count as
+ * found when any of them was. */
+static void warn_paths(struct evctx *cx)
+{
+	for (size_t i = 0; cx->events > 0 && i < cx->nwatch; i++) {
+		const struct ev_watch *w = &cx->watch[i];
+		unsigned seen = 0;
+		size_t first = i;
+		for (size_t j = 0; j < cx->nwatch; j++) {
+			const struct ev_watch *v = &cx->watch[j];
+			if (strcmp(v->p->text, w->p->text) == 0 && strcmp(v->opt, w->opt) == 0) {
+				seen |= v->p->seen;
+				if (j < first)
+					first = j;
+			}
+		}
+		if (first == i && seen == PATH_LOOKED)
+			ev_warn("warning: path '%s' (%s) matched no event", w->p->text, w->opt);
+	}
+	free(cx->watch);
+	cx->watch = NULL;
+	cx->nwatch = cx->capwatch = 0;
+}
+
 int ev_finish(struct evctx *cx)
 {
 	wfile_close(ev_out, 0);
+	warn_paths(cx);
 	if (cx->errors) {
 		wfile_close(cx->errors, 0);
 		cx->errors = NULL;
 	}
 	json_doc_free(&cx->doc);
 	return cx->status;
+}
+
+struct watch_arg { struct evctx *cx; const char *what; };
+
+static void watch_expr_path(const struct path *p, void *arg)
+{
+	struct watch_arg *wa = arg;
+	ev_watch_path(wa->cx, p, wa->what);
 }
 
 struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src,
@@ -459,5 +499,7 @@ struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src
 		expr_print_error(what, src, &err);
 		exit(EV_USAGE);
 	}
+	struct watch_arg wa = { cx, what };
+	expr_watch_paths(e, watch_expr_path, &wa);
 	return e;
 }

@@ -42,6 +42,10 @@ struct evctx {
 	const struct ev_event *handed; /* the event the callback is working on */
 	struct jdoc doc;       /* the current event's tape */
 
+	/* paths the user wrote, for the missing-path warning */
+	struct ev_watch { const struct path *p; const char *opt; } *watch;
+	size_t nwatch, capwatch;
+
 	/* progress */
 	uint64_t total_bytes, done_bytes;
 	double t0, last_tick;
@@ -107,7 +111,18 @@ int ev_time_arg(const struct evctx *cx, const char *name, const char *s, int64_t
 /* A duration option value: 0, or -1 after "PROG: NAME: bad duration 'S'". */
 int ev_dur_arg(const char *name, const char *s, int64_t *v);
 
-/* Flush stdout and the sinks; returns the exit status. */
+/*
+ * Watch a path the user wrote in option OPT ("-g", "-s", "--key-field"):
+ * when at least one event was read and the path was looked up but never
+ * resolved (missing, not null), ev_finish warns once
+ *   PROG: warning: path 'TEXT' (OPT) matched no event
+ * P must stay alive until ev_finish.  Expressions compiled with
+ * ev_compile_expr have their paths watched already.
+ */
+void ev_watch_path(struct evctx *cx, const struct path *p, const char *opt);
+
+/* Flush stdout and the sinks, warn about watched paths that matched
+ * nothing; returns the exit status. */
 int ev_finish(struct evctx *cx);
 
 /* An expression compiled with the context's field map, args and now;

@@ -247,6 +247,9 @@ struct node {
 	size_t nkids;
 	int alias;              /* N_ALIAS, N_HAS: alias index, -1 = the event */
 	struct path path;       /* N_PATH, N_ALIAS, N_TIME, N_HAS */
+	int user;               /* N_PATH, N_ALIAS: written by the user, and
+	                           not exempt from the missing-path warning
+	                           (has() arguments, the left side of ??) */
 	struct val k;           /* N_CONST */
 	struct kconv kc;
 	char *kstr;             /* owned bytes behind k */
@@ -1182,11 +1185,16 @@ static struct node *parse_path(struct parser *ps)
 				nd->op = N_ALIAS;
 				nd->alias = (int)i;
 				path_append(&nd->path, &ps->tpath, 1);
+				nd->path.text = xmemdup(ps->src + t->pos, t->len);
+				nd->user = 1;
 				return lex(ps) < 0 ? NULL : nd;
 			}
 		}
 	}
 	path_take(&nd->path, &ps->tpath);
+	free(nd->path.text);
+	nd->path.text = xmemdup(ps->src + t->pos, t->len);
+	nd->user = 1;
 	return lex(ps) < 0 ? NULL : nd;
 }
 
@@ -1436,6 +1444,8 @@ static struct node *parse_coal(struct parser *ps)
 		if (lex(ps) < 0)
 			return NULL;
 		struct node *b = parse_add(ps);
+		if (b && (a->op == N_PATH || a->op == N_ALIAS))
+			a->user = 0; /* "x ?? default": a missing x is expected */
 		a = b ? mkop(ps, N_COAL, col, a, b) : NULL;
 	}
 	return a;
@@ -2329,4 +2339,13 @@ void expr_print_error(const char *what, const char *src, const struct expr_error
 		fprintf(stderr, "%s: column %zu: %s\n", ev_progname, err->column, err->msg);
 	fprintf(stderr, "  %.*s\n  %s^\n", (int)(le - ls), src + ls, pad.p ? pad.p : "");
 	buf_free(&pad);
+}
+
+void expr_watch_paths(const struct expr *e, void (*fn)(const struct path *p, void *arg), void *arg)
+{
+	for (size_t i = 0; i < e->nnodes; i++) {
+		const struct node *nd = e->nodes[i];
+		if ((nd->op == N_PATH || nd->op == N_ALIAS) && nd->user && nd->path.n > 0)
+			fn(&nd->path, arg);
+	}
 }

@@ -50,6 +50,10 @@ struct expr;
 /* NULL on a syntax or type error, with err filled. */
 struct expr *expr_compile(const char *src, const struct expr_env *env, struct expr_error *err);
 void expr_free(struct expr *e);
+/* Call fn for each path the user wrote in e (not has() arguments nor the
+ * left side of ??), for the missing-path warning (ev_watch_path). */
+struct path;
+void expr_watch_paths(const struct expr *e, void (*fn)(const struct path *p, void *arg), void *arg);
 
 struct expr_input {
 	const struct jdoc *doc;             /* the current event (token 0 = root) */

@@ -202,5 +202,7 @@ uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
 		else
 			t = JNONE;
 	}
+	/* bookkeeping for ev_watch_path: the path's value is untouched */
+	((struct path *)p)->seen |= t != JNONE ? PATH_LOOKED | PATH_FOUND : PATH_LOOKED;
 	return t;
 }

@@ -24,7 +24,14 @@ struct path {
 	struct pseg *seg;
 	size_t n, cap;
 	char *text; /* as the user wrote it: column names use this */
+	/* Bookkeeping, not part of the path's value: path_lookup sets
+	 * PATH_LOOKED on every lookup and PATH_FOUND when the path resolved
+	 * (to any value, null included), so a tool can tell a path the user
+	 * mistyped from one that is sometimes null (ev_watch_path). */
+	unsigned seen;
 };
+
+enum { PATH_LOOKED = 1, PATH_FOUND = 2 };
 
 /* Parse an option path.  0 ok; -1 with a message in err. */
 int path_parse(struct path *p, const char *s, char *err, size_t errlen);
@@ -35,7 +42,8 @@ void path_free(struct path *p);
  * (payload["a,b"]) does not split. */
 void path_split_list(const char *s, char ***list, size_t *n);
 
-/* Resolve from token root (normally 0, the event).  JNONE if missing. */
+/* Resolve from token root (normally 0, the event).  JNONE if missing.
+ * Updates p->seen (the only thing it writes). */
 uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p);
 
 #endif

@@ -1107,3 +1107,22 @@ EOF
 EOF
 	[ "$status" -eq 0 ] && [ "$output" = $'true\ntrue\ntrue\nfalse\nfalse' ] || fail_with "output"
 }
+
+@test "a path in -w that matched no event is warned about once, after the output" {
+	printf '{"a":1,"payload":{"city":"Lyon"}}\n{"a":2,"payload":{"city":null}}\n' >"$BATS_TEST_TMPDIR/c.ndjson"
+	run_split evquery -w 'payload.cty == "Lyon" || payload.cty == "Osaka" || payload.city == null' "$BATS_TEST_TMPDIR/c.ndjson"
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$output" = '{"a":2,"payload":{"city":null}}' ] || fail_with "output"
+	[ "$stderr" = "evquery: warning: path 'payload.cty' (-w) matched no event" ] || fail_with "stderr"
+}
+
+@test "paths under has(), left of ??, a null value and no events at all are not warned about" {
+	printf '{"a":1,"b":null}\n' >"$BATS_TEST_TMPDIR/c.ndjson"
+	run_split evquery -c -w 'has(zz) || (yy ?? 1) == 1 || b == 1' "$BATS_TEST_TMPDIR/c.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = 1 ] && [ -z "$stderr" ] || fail_with "has/??/null"
+	run_split evquery -c -w 'zz == 1' /dev/null
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] && [ -z "$stderr" ] || fail_with "no events"
+	printf '{"aggregate_id":"a","event_type":"X","payload":{}}\n' >"$BATS_TEST_TMPDIR/r.ndjson"
+	run_split evreplay --where 'payload.qq == 1' "$BATS_TEST_TMPDIR/r.ndjson"
+	[ "$stderr" = "evreplay: warning: path 'payload.qq' (--where) matched no event" ] || fail_with "evreplay"
+}
