@@ -1122,7 +1122,7 @@ EOF
 	[ "$status" -eq 0 ] && [ "$output" = 1 ] && [ -z "$stderr" ] || fail_with "has/??/null"
 	run_split evquery -c -w 'zz == 1' /dev/null
 	[ "$status" -eq 0 ] && [ "$output" = 0 ] && [ -z "$stderr" ] || fail_with "no events"
-	printf '{"aggregate_id":"a","event_type":"X","payload":{}}\n' >"$BATS_TEST_TMPDIR/r.ndjson"
+	printf '{"aggregate_id":"a","event_type":"X","timestamp":"2026-01-01T00:00:00Z","payload":{}}\n' >"$BATS_TEST_TMPDIR/r.ndjson"
 	run_split evreplay --where 'payload.qq == 1' "$BATS_TEST_TMPDIR/r.ndjson"
 	[ "$stderr" = "evreplay: warning: path 'payload.qq' (--where) matched no event" ] || fail_with "evreplay"
 }
