@@ -357,10 +357,10 @@ static void agg_free(struct fold_agg *a)
 
 void fold_free(struct fold *f)
 {
-	for (size_t i = 0; i < f->tabcap; i++)
-		if (f->tab[i].a)
-			agg_free(f->tab[i].a);
-	free(f->tab);
+	for (size_t i = 0; i < f->aggmap.cap; i++)
+		if (f->aggmap.tab[i].k)
+			agg_free(f->aggmap.tab[i].ptr);
+	bmap_free(&f->aggmap);
 	free(f->order);
 	jt_ctx_free(&f->jc);
 	buf_free(&f->key);
@@ -369,50 +369,15 @@ void fold_free(struct fold *f)
 	fold_rules_free(&f->rules);
 }
 
-/* FNV-1a's low bits are weak for keys that differ in their last bytes
- * ("order-1", "order-2", ...); mix before masking. */
-static inline size_t slot_of(uint64_t h, size_t cap)
-{
-	h ^= h >> 33;
-	h *= UINT64_C(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	return (size_t)h & (cap - 1);
-}
-
-static void tab_grow(struct fold *f)
-{
-	size_t ncap = f->tabcap ? f->tabcap * 2 : 1024;
-	struct fold_slot *nt = xcalloc(ncap, sizeof *nt);
-	for (size_t i = 0; i < f->tabcap; i++) {
-		if (!f->tab[i].a)
-			continue;
-		size_t j = slot_of(f->tab[i].h, ncap);
-		while (nt[j].a)
-			j = (j + 1) & (ncap - 1);
-		nt[j] = f->tab[i];
-	}
-	free(f->tab);
-	f->tab = nt;
-	f->tabcap = ncap;
-}
-
 /* The aggregate of key bytes k[0..kn) (value key) with compact JSON kj;
- * created when absent.  The table holds the hashes, so a probe touches
- * one aggregate only when the hash matches. */
+ * created when absent. */
 static struct fold_agg *agg_get(struct fold *f, const char *k, size_t kn, const char *kj, size_t kjn)
 {
-	if ((f->count + 1) * 2 > f->tabcap)
-		tab_grow(f);
-	uint64_t h = fnv1a64(k, kn);
-	size_t j = slot_of(h, f->tabcap);
-	while (f->tab[j].a) {
-		struct fold_agg *a = f->tab[j].a;
-		if (f->tab[j].h == h && a->keylen == kn && memcmp(a->key, k, kn) == 0)
-			return a;
-		j = (j + 1) & (f->tabcap - 1);
-	}
+	int created;
+	struct bmap_ent *e = bmap_get(&f->aggmap, k, kn, &created);
+	if (!created)
+		return e->ptr;
 	struct fold_agg *a = xcalloc(1, sizeof *a + kn + kjn + 2);
-	a->hash = h;
 	a->key = a->keybuf;
 	memcpy(a->key, k, kn);
 	a->key[kn] = '\0';
@@ -421,9 +386,7 @@ static struct fold_agg *agg_get(struct fold *f, const char *k, size_t kn, const 
 	memcpy(a->keyjson, kj, kjn);
 	a->keyjson[kjn] = '\0';
 	a->keyjsonlen = (uint32_t)kjn;
-	f->tab[j].h = h;
-	f->tab[j].a = a;
-	f->count++;
+	e->ptr = a;
 	return a;
 }
 

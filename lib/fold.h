@@ -86,7 +86,6 @@ void fold_rules_free(struct fold_rules *rs);
 int glob_match(const char *pat, size_t pn, const char *s, size_t sn);
 
 struct fold_agg {
-	uint64_t hash;        /* of key */
 	char *key;            /* value-key bytes (json_value_key) */
 	uint32_t keylen;
 	char *keyjson;        /* the key as compact JSON, for rows */
@@ -127,8 +126,7 @@ struct fold {
 	struct jt_ctx jc;
 	struct fold_agg **order; /* aggregates with a row, in order of appearance */
 	size_t norder, ordercap;
-	struct fold_slot { uint64_t h; struct fold_agg *a; } *tab; /* hash table */
-	size_t tabcap, count;
+	struct bmap aggmap;   /* value key -> struct fold_agg */
 	struct buf key, scratch, idbuf;
 	/* snapshot loading */
 	uint64_t snaps_loaded, snaps_other_rules, snaps_unusable;
