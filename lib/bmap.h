@@ -3,8 +3,17 @@
  * pointer and a few unsigned integers, open addressing with FNV-1a 64.
  * Everything keyed goes through it: an aggregate's version, groups and
  * windows, interned object keys, sets of ids (strset.h is a thin layer).
- * Allocation failures end the process cleanly (xmalloc); entry key
- * pointers stay valid until the entry is deleted or the map freed.
+ * Allocation failures end the process cleanly (xmalloc).
+ *
+ * What stays valid:
+ * - an entry's key bytes (e->k) and whatever e->ptr points to: until that
+ *   entry is deleted or the map freed;
+ * - a struct bmap_ent pointer, and a bmap_slot() pointer into it: only
+ *   until the next bmap_get (which may grow and move the table) or
+ *   bmap_del (which may shift other entries) on the same map.  Keep the
+ *   key or the ptr, never the entry, across those calls.
+ * Iteration: for (i = 0; i < m->cap; i++) if (m->tab[i].k) ... visits
+ * every entry once, in no useful order (keep an array for creation order).
  */
 #ifndef BMAP_H
 #define BMAP_H
