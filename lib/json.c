@@ -9,6 +9,7 @@
  * every conversion to the moment a value is actually used.
  */
 #include "json.h"
+#include "bmap.h"
 #include "ev.h"
 
 #include <errno.h>
@@ -297,24 +298,6 @@ static int key_equal(struct jdoc *d, uint32_t a, uint32_t b)
 	       memcmp(d->scratch.p, d->scratch.p + alen, alen) == 0;
 }
 
-static uint64_t key_hash(struct jdoc *d, uint32_t k)
-{
-	const struct jtok *t = &d->tok[k];
-	const char *p = d->text + t->start + 1;
-	size_t n = t->len - 2;
-	struct buf tmp = {0};
-	if (t->flags & JF_ESC) {
-		json_unescape(p, n, &tmp);
-		p = tmp.p;
-		n = tmp.len;
-	}
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	buf_free(&tmp);
-	return h;
-}
-
 static int dup_found(struct scan *s, uint32_t key)
 {
 	struct jdoc *d = s->d;
@@ -350,30 +333,27 @@ static int check_duplicates(struct scan *s, uint32_t obj)
 					return dup_found(s, b);
 		return 0;
 	}
-	/* Large object: open-addressing hash set of key token indices. */
-	size_t cap = 64;
-	while (cap < nkeys * 2)
-		cap *= 2;
-	uint32_t *slot = xmalloc(cap * sizeof *slot);
-	uint64_t *hs = xmalloc(cap * sizeof *hs);
-	for (size_t i = 0; i < cap; i++)
-		slot[i] = JNONE;
+	/* Large object: a set of the unescaped names (the one hash map). */
+	struct bmap seen = {0};
+	struct buf name = {0};
 	int rc = 0;
 	for (uint32_t k = obj + 1; k < end && rc == 0; k = d->tok[k + 1].next) {
-		uint64_t h = key_hash(d, k);
-		size_t i = h & (cap - 1);
-		while (slot[i] != JNONE) {
-			if (hs[i] == h && key_equal(d, slot[i], k)) {
-				rc = dup_found(s, k);
-				break;
-			}
-			i = (i + 1) & (cap - 1);
+		const struct jtok *t = &d->tok[k];
+		const char *p = d->text + t->start + 1;
+		size_t n = t->len - 2;
+		if (t->flags & JF_ESC) {
+			buf_reset(&name);
+			json_unescape(p, n, &name);
+			p = name.p;
+			n = name.len;
 		}
-		slot[i] = k;
-		hs[i] = h;
+		int created;
+		bmap_get(&seen, p, n, &created);
+		if (!created)
+			rc = dup_found(s, k);
 	}
-	free(slot);
-	free(hs);
+	buf_free(&name);
+	bmap_free(&seen);
 	return rc;
 }
 

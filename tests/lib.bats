@@ -30,3 +30,15 @@ EOF_IN
 	run_split "$EVUNIT/bmap_test" <<<'churn 100000'
 	[ "$status" -eq 0 ] && [ "$output" = ok ] || fail_with "a key was lost"
 }
+
+@test "json: duplicate keys are found in objects of more than 24 members, escaped or not" {
+	python3 -c '
+keys = ",".join("\"k%d\":%d" % (i, i) for i in range(100))
+print("{" + keys + "}")
+print("{" + keys + ",\"k\\u0035\":1}")
+print("{" + keys + ",\"k50\":1}")' >"$BATS_TEST_TMPDIR/big.ndjson"
+	run_split evquery -c "$BATS_TEST_TMPDIR/big.ndjson"
+	[ "$status" -eq 3 ] && [ "$output" = 1 ] || fail_with "status/count"
+	[ "$stderr" = "evquery: $BATS_TEST_TMPDIR/big.ndjson:2: duplicate key \"k5\" at column 882
+evquery: $BATS_TEST_TMPDIR/big.ndjson:3: duplicate key \"k50\" at column 882" ] || fail_with "stderr"
+}
