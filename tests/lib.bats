@@ -32,11 +32,8 @@ EOF_IN
 }
 
 @test "json: duplicate keys are found in objects of more than 24 members, escaped or not" {
-	python3 -c '
-keys = ",".join("\"k%d\":%d" % (i, i) for i in range(100))
-print("{" + keys + "}")
-print("{" + keys + ",\"k\\u0035\":1}")
-print("{" + keys + ",\"k50\":1}")' >"$BATS_TEST_TMPDIR/big.ndjson"
+	awk 'BEGIN { for (i = 0; i < 100; i++) k = k (i ? "," : "") "\"k" i "\":" i
+		print "{" k "}"; print "{" k ",\"k\\u0035\":1}"; print "{" k ",\"k50\":1}" }' >"$BATS_TEST_TMPDIR/big.ndjson"
 	run_split evquery -c "$BATS_TEST_TMPDIR/big.ndjson"
 	[ "$status" -eq 3 ] && [ "$output" = 1 ] || fail_with "status/count"
 	[ "$stderr" = "evquery: $BATS_TEST_TMPDIR/big.ndjson:2: duplicate key \"k5\" at column 882
