@@ -8,6 +8,7 @@
  * buffer, so an event seldom allocates.
  */
 #include "fold.h"
+#include "jload.h"
 #include "ev.h"
 #include "jwrite.h"
 #include "strset.h"
@@ -240,58 +241,31 @@ int fold_rule_add_spec(struct fold_rules *rs, const char *spec, char *err, size_
 
 int fold_rules_load(struct fold_rules *rs, const char *file, char *err, size_t errlen)
 {
-	struct buf b = {0};
-	if (buf_read_file(&b, file) < 0) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		buf_free(&b);
+	json_t *doc = jload_file(file, err, errlen);
+	if (!doc)
 		return -1;
-	}
-	struct jdoc d = {0};
-	struct jerr je;
 	int rc = -1;
-	const char *p = b.p ? b.p : "";
-	size_t len = b.len;
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-		p += 3;
-		len -= 3;
-	}
-	if (json_parse(&d, p, len, JSON_ANY, &je) < 0) {
-		snprintf(err, errlen, "%s: %s", file, je.msg);
-		goto out;
-	}
-	if (d.tok[0].type != J_ARR) {
+	if (!json_is_array(doc)) {
 		snprintf(err, errlen, "%s: expected a JSON array of [\"GLOB\",\"OP\"] pairs", file);
 		goto out;
 	}
-	size_t idx = 0;
-	struct buf s1 = {0}, s2 = {0};
-	for (uint32_t i = 1; i < d.tok[0].next; i = d.tok[i].next, idx++) {
-		uint32_t g = json_index(&d, i, 0), o = json_index(&d, i, 1);
-		if (d.tok[i].type != J_ARR || json_count(&d, i) != 2 || d.tok[g].type != J_STR ||
-		    d.tok[o].type != J_STR) {
+	size_t idx;
+	json_t *r;
+	json_array_foreach(doc, idx, r) {
+		json_t *g = json_array_get(r, 0), *o = json_array_get(r, 1);
+		if (!json_is_array(r) || json_array_size(r) != 2 || !json_is_string(g) || !json_is_string(o)) {
 			snprintf(err, errlen, "%s: rule %zu: expected [\"GLOB\",\"OP\"]", file, idx + 1);
-			buf_free(&s1);
-			buf_free(&s2);
 			goto out;
 		}
-		buf_reset(&s1);
-		buf_reset(&s2);
-		json_unescape(d.text + d.tok[g].start + 1, d.tok[g].len - 2, &s1);
-		json_unescape(d.text + d.tok[o].start + 1, d.tok[o].len - 2, &s2);
 		char e2[300];
-		if (fold_rule_add(rs, s1.p ? s1.p : "", s2.p ? s2.p : "", e2, sizeof e2) < 0) {
+		if (fold_rule_add(rs, json_string_value(g), json_string_value(o), e2, sizeof e2) < 0) {
 			snprintf(err, errlen, "%s: rule %zu: %s", file, idx + 1, e2);
-			buf_free(&s1);
-			buf_free(&s2);
 			goto out;
 		}
 	}
-	buf_free(&s1);
-	buf_free(&s2);
 	rc = 0;
 out:
-	json_doc_free(&d);
-	buf_free(&b);
+	json_decref(doc);
 	return rc;
 }
 

@@ -419,3 +419,14 @@ evreplay: $T:7: event t4: set: cannot enter a number at 'list.x'" ] || fail_with
 	run mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/evreplay.1"
 	[ "$output" = "" ]
 }
+
+@test "evreplay --rules: a rules file that is not JSON is named with its line and column" {
+	printf '[\n  ["*Created", "create"],\n  ["*Updated" "merge"]\n]\n' >"$BATS_TEST_TMPDIR/r.json"
+	run_split evreplay --rules "$BATS_TEST_TMPDIR/r.json" /dev/null
+	[ "$status" -eq 2 ] || fail_with "status"
+	[ "${stderr%%$'\n'*}" = "evreplay: --rules $BATS_TEST_TMPDIR/r.json:3:21: ']' expected near '\"merge\"'" ] || fail_with "message"
+	printf '[["a","create"],["a","merge"],{"x":1,"x":2}]' >"$BATS_TEST_TMPDIR/d.json"
+	run_split evreplay --rules "$BATS_TEST_TMPDIR/d.json" /dev/null
+	[ "$status" -eq 2 ] || fail_with "status dup"
+	[ "${stderr%%$'\n'*}" = "evreplay: --rules $BATS_TEST_TMPDIR/d.json:1:40: duplicate object key near '\"x\"'" ] || fail_with "duplicate"
+}
