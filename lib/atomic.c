@@ -50,28 +50,34 @@ struct atomic_file *atomic_open(const char *path)
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	const char *base = path + dirlen;
 	size_t n = strlen(path) + 64;
-	char *tmp = xmalloc(n);
-	snprintf(tmp, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, base, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 && errno == EEXIST) {
-		/* left by a crashed run of ours with the same pid: ours to replace */
-		unlink(tmp);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	}
-	if (fd < 0) {
-		free(tmp);
-		return NULL;
-	}
+	/* Everything that allocates comes before the file exists or right
+	 * after it is registered: a failed allocation (exit 5) must never
+	 * leave a temporary file behind. */
+	struct atomic_file *a = xcalloc(1, sizeof *a);
+	a->path = xstrdup(path);
+	a->tmp = xmalloc(n);
+	snprintf(a->tmp, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, base, (long)getpid());
 	if (!registered) {
 		atexit(cleanup);
 		registered = 1;
 	}
-	struct atomic_file *a = xcalloc(1, sizeof *a);
-	a->path = xstrdup(path);
-	a->tmp = tmp;
-	a->w = wfile_fd(fd, a->tmp);
+	int fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		/* left by a crashed run of ours with the same pid: ours to replace */
+		unlink(a->tmp);
+		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	}
+	if (fd < 0) {
+		int e = errno;
+		free(a->path);
+		free(a->tmp);
+		free(a);
+		errno = e;
+		return NULL;
+	}
 	a->next = open_files;
 	open_files = a;
+	a->w = wfile_fd(fd, a->tmp);
 	return a;
 }
 
