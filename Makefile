@@ -23,7 +23,7 @@ UNIT     = $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/*.c))
 MAN1     = $(wildcard man/*.1)
 MAN7     = $(wildcard man/*.7)
 
-.PHONY: all deps demo check test lint sanitize bench install uninstall clean
+.PHONY: all deps demo check test lint sanitize bench bench-instr install uninstall clean
 
 all: $(BINS) $(UNIT)
 
@@ -73,6 +73,10 @@ sanitize: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
+
+# Instructions per job, this tree against BASE (default HEAD~1), by callgrind.
+bench-instr: deps
+	@sh bench/instr.sh $(BASE)
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
