@@ -238,6 +238,7 @@ struct compaction {
 	/* the batch being written */
 	struct atomic_file *batch;
 	uint64_t batch_first, batch_last, batch_lines;
+	char batch_label[300];
 	/* counts */
 	uint64_t archived, dropped, files;
 };
@@ -324,6 +325,7 @@ static void batch_close(struct compaction *c)
 	/* the temporary file was named after a provisional target */
 	free(c->batch->path);
 	c->batch->path = final;
+	c->batch->w->name = final;
 	if (atomic_commit(c->batch) < 0)
 		ev_die_errno(EV_IO, "archive file %s", final);
 	c->batch = NULL;
@@ -343,6 +345,10 @@ static void batch_line(struct compaction *c, uint64_t seq, uint64_t from, uint64
 		if (!c->batch)
 			ev_die_errno(EV_IO, "archive file in %s", c->s->archive);
 		free(p);
+		/* its name is known only at its end: messages name the batch */
+		snprintf(c->batch_label, sizeof c->batch_label, "the archive batch from seq %" PRIu64 " in %.200s",
+		         seq, c->s->archive);
+		c->batch->w->name = c->batch_label;
 		c->batch_first = seq;
 		c->batch_lines = 0;
 	}

@@ -69,7 +69,7 @@ struct atomic_file *atomic_open(const char *path)
 	struct atomic_file *a = xcalloc(1, sizeof *a);
 	a->path = xstrdup(path);
 	a->tmp = tmp;
-	a->w = wfile_fd(fd, a->tmp);
+	a->w = wfile_fd(fd, a->path); /* messages name the file the user knows */
 	a->next = open_files;
 	open_files = a;
 	return a;
