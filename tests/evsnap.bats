@@ -366,6 +366,18 @@ evsnap: $T/snaps.ndjson: lines that are not snapshots; compacting would lose the
 	[ "$(cat "$T/out")" = "$(head -n 4 "$EV" | evsnap)" ]
 }
 
+@test "evsnap --compact --strict: an event the fold rejects ends the archived part, after it" {
+	gen_store 300 "$T/store.ndjson"
+	cp "$T/store.ndjson" "$T/orig"
+	# the first ThingChanged (seq 98) fails: x is a string
+	run_split compact --strict --rule 'ThingChanged=inc:n=x' --retain 0 --now 2026-11-02T00:00:00Z
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evsnap: $T/store.ndjson:98: event e98: inc: payload field 'x' is a string, not a number" ] || fail_with "stderr"
+	[ "$(ls "$T/arch")" = "store.ndjson.000000000001-000000000098.ndjson" ]
+	cat "$T"/arch/* "$T/store.ndjson" | cmp - "$T/orig"
+	[ "$(wc -l < "$T/store.ndjson")" -eq 202 ]
+}
+
 @test "evsnap at version 2^63-1: an event after it is a duplicate, never an overflow" {
 	M=9223372036854775807
 	printf '%s\n' "{\"event_id\":\"e1\",\"aggregate_id\":\"a\",\"event_type\":\"ACreated\",\"payload\":{\"n\":1},\"timestamp\":\"2026-11-01T00:00:00Z\",\"version\":$M}" \
