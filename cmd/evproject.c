@@ -1439,6 +1439,9 @@ int main(int argc, char **argv)
 	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);
 	setup(&P, &tool);
 	if (P.state_path) {
+		/* the state is an output file: nothing is written unless
+		 * every input opens */
+		ev_need_inputs(&cx, argc - ind, argv + ind);
 		/* fail before any output if the state cannot be saved */
 		struct atomic_file *probe = atomic_open(P.state_path);
 		if (!probe)
@@ -1461,7 +1464,7 @@ int main(int argc, char **argv)
 	if (!P.partial)
 		rows_finish(&P.rows);
 	wfile_flush(ev_out);
-	if (P.state_path && cx.status < EV_IO)
+	if (P.state_path && ev_status_commits(&cx))
 		state_save(&P);
 	for (size_t i = 0; i < P.nagg; i++)
 		if (P.agg[i].nonnumeric)

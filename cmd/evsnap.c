@@ -194,6 +194,10 @@ static void run_snapshots(struct snap *s, int nfiles, char **files)
 {
 	struct atomic_file *af = NULL;
 	if (s->output) {
+		/* nothing is created before every input is known to open */
+		ev_need_inputs(&cx, nfiles, files);
+		if (s->snapshots && access(s->snapshots, F_OK) == 0)
+			ev_need_inputs(&cx, 1, (char **)&s->snapshots);
 		af = atomic_open(s->output);
 		if (!af)
 			ev_die_errno(EV_IO, "-o %s", s->output);
@@ -208,8 +212,8 @@ static void run_snapshots(struct snap *s, int nfiles, char **files)
 	ev_run(&cx, nfiles, files, on_event, s);
 	if (!s->every)
 		emit_all(s);
-	if (af && atomic_commit(af) < 0)
-		ev_die_errno(EV_IO, "-o %s", s->output);
+	if (af)
+		ev_commit(&cx, af, "-o"); /* replaces the old file only after success */
 }
 
 /* ---- compaction ----------------------------------------------------- */
@@ -234,6 +238,7 @@ struct compaction {
 	/* the batch being written */
 	struct atomic_file *batch;
 	uint64_t batch_first, batch_last, batch_lines;
+	char batch_label[300];
 	/* counts */
 	uint64_t archived, dropped, files;
 };
@@ -320,6 +325,7 @@ static void batch_close(struct compaction *c)
 	/* the temporary file was named after a provisional target */
 	free(c->batch->path);
 	c->batch->path = final;
+	c->batch->w->name = final;
 	if (atomic_commit(c->batch) < 0)
 		ev_die_errno(EV_IO, "archive file %s", final);
 	c->batch = NULL;
@@ -339,6 +345,10 @@ static void batch_line(struct compaction *c, uint64_t seq, uint64_t from, uint64
 		if (!c->batch)
 			ev_die_errno(EV_IO, "archive file in %s", c->s->archive);
 		free(p);
+		/* its name is known only at its end: messages name the batch */
+		snprintf(c->batch_label, sizeof c->batch_label, "the archive batch from seq %" PRIu64 " in %.200s",
+		         seq, c->s->archive);
+		c->batch->w->name = c->batch_label;
 		c->batch_first = seq;
 		c->batch_lines = 0;
 	}
@@ -445,6 +455,8 @@ static uint64_t archive_head(struct compaction *c)
 			c->base.last_seq = seq;
 		c->archived++;
 		ev_hand(&cx, &ev, compact_fold, c->s);
+		if (cx.stop) /* --strict: a rejected event ends the archived part */
+			break;
 	}
 	if (rc < 0)
 		ev_die_errno(EV_IO, "read %s", c->s->store);
@@ -489,8 +501,13 @@ static void run_compaction(struct snap *s)
 	c.cutoff = cx.now - retain;
 	const char *slash = strrchr(s->store, '/');
 	c.name = slash ? slash + 1 : s->store;
-	if (mkdir(s->archive, 0777) < 0 && errno != EEXIST)
-		ev_die_errno(EV_IO, "--archive %s", s->archive);
+	/* a store that is not there (a typo) is an error, and creates
+	 * nothing: no lock file, no archive directory, no snapshots */
+	struct stat sst;
+	if (stat(s->store, &sst) < 0)
+		ev_die_errno(EV_USAGE, "--store %s", s->store);
+	if (!S_ISREG(sst.st_mode))
+		ev_die(EV_USAGE, "--store %s: not a regular file", s->store);
 
 	int lockfd = store_lock(s->store, s->lock_timeout);
 	if (lockfd < 0) {
@@ -499,13 +516,8 @@ static void run_compaction(struct snap *s)
 		ev_die_errno(EV_IO, "%s.lock", s->store);
 	}
 	c.rfd = open(s->store, O_RDONLY | O_CLOEXEC);
-	if (c.rfd < 0) {
-		if (errno == ENOENT) { /* no store: nothing to compact */
-			store_unlock(lockfd);
-			return;
-		}
-		ev_die_errno(EV_IO, "%s", s->store);
-	}
+	if (c.rfd < 0)
+		ev_die_errno(errno == ENOENT ? EV_USAGE : EV_IO, "--store %s", s->store);
 	uint64_t torn;
 	int tc = store_tail_check(c.rfd, &torn);
 	if (tc < 0)
@@ -525,6 +537,8 @@ static void run_compaction(struct snap *s)
 	if (cx.rejected != rejected)
 		ev_die(EV_USAGE, "%s: lines that are not snapshots; compacting would lose them",
 		       s->snapshots);
+	if (mkdir(s->archive, 0777) < 0 && errno != EEXIST)
+		ev_die_errno(EV_IO, "--archive %s", s->archive);
 	clean_archive(&c);
 
 	uint64_t keep_from = archive_head(&c);

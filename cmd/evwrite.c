@@ -279,21 +279,6 @@ static void new_uuid(struct writer *w, int v7, char out[37])
 	uuid_unparse_lower(u, out);
 }
 
-static int is_uuid(const char *p, size_t n)
-{
-	if (n != 36)
-		return 0;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (p[i] != '-')
-				return 0;
-		} else if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i]) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* ---- --schema ------------------------------------------------------- */
 
 static void load_schema(struct writer *w)
@@ -463,14 +448,16 @@ static int check_present(struct writer *w, struct ev_event *ev)
 	size_t n;
 	uint64_t v;
 	int64_t us;
-	if (!w->message && (t = event_field(d, &cx.fm, F_ID)) != JNONE) {
-		const char *p = str_of(w, d, t, &n);
-		if (!p || !is_uuid(p, n)) {
-			ev_reject(&cx, ev, "%s is not a UUID: %.*s", cx.fm.f[F_ID].text,
-			          (int)EV_MAX(0, (int)d->tok[t].len > 60 ? 60 : (int)d->tok[t].len),
-			          d->text + d->tok[t].start);
-			return -1;
-		}
+	/* a present id is any non-empty string or integer (GitHub's
+	 * "34502641367", "ev-001", 42), kept as it is; only the ids evwrite
+	 * makes are UUIDs */
+	if ((t = event_field(d, &cx.fm, F_ID)) != JNONE &&
+	    !((d->tok[t].type == J_STR && d->tok[t].len > 2) ||
+	      (d->tok[t].type == J_NUM && (d->tok[t].flags & JF_INT)))) {
+		ev_reject(&cx, ev, "%s must be a non-empty string or an integer, not %.*s%s", cx.fm.f[F_ID].text,
+		          d->tok[t].len > 60 ? 60 : (int)d->tok[t].len, d->text + d->tok[t].start,
+		          d->tok[t].len > 60 ? "..." : "");
+		return -1;
 	}
 	if ((t = event_field(d, &cx.fm, F_TIME)) != JNONE && time_of_token(d, t, cx.fm.unit, &us) < 0) {
 		ev_reject(&cx, ev, "unparsable %s %.*s", cx.fm.f[F_TIME].text,
@@ -820,9 +807,24 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	uint64_t actual;
 	if (store_version(w->st, w->vk.p, w->vk.len, &actual) < 0)
 		goto io;
+	uint64_t seq = store_next_seq(w->st), s;
+	/* versions and seq are read back as int64 by every tool: none can
+	 * follow INT64_MAX */
+	if (actual >= INT64_MAX) {
+		struct buf k = {0};
+		key_text(d, key, &k);
+		ev_reject(c, ev, "aggregate %s is at version %" PRIu64 ", the largest there can be: no event can follow",
+		          k.p, actual);
+		buf_free(&k);
+		return;
+	}
+	if (seq > INT64_MAX) {
+		ev_reject(c, ev, "the store is at seq %" PRIu64 ", the largest there can be: no event can follow",
+		          seq - 1);
+		return;
+	}
 	if (check_expect(w, d, key, actual) < 0)
 		return;
-	uint64_t seq = store_next_seq(w->st), s;
 	uint32_t st = path_lookup(d, 0, &w->seq_path);
 	if (st != JNONE && pos_int(d, st, &s) == 0 && s != seq) {
 		ev_reject(c, ev, "seq %" PRIu64 " is not the store's next position %" PRIu64, s, seq);
@@ -835,17 +837,6 @@ io:
 	w->io_failed = 1;
 	ev_raise(c, EV_IO);
 	c->stop = 1;
-}
-
-/* --strict ends the run inside ev_reject: what was accepted before the
- * rejected line is appended first (unless the input is one unit). */
-static struct writer *strict_writer;
-static void strict_flush(void)
-{
-	if (strict_writer && strict_writer->st && !strict_writer->atomic && cx.strict && cx.rejected) {
-		store_flush(strict_writer->st);
-		wfile_flush(ev_out);
-	}
 }
 
 static void setup_paths(struct writer *w)
@@ -900,6 +891,9 @@ int main(int argc, char **argv)
 	if (w.schema_path)
 		load_schema(&w);
 
+	/* appending to a store writes a file: all inputs must open first */
+	if (w.store_path && !w.dry_run)
+		ev_need_inputs(&cx, argc - ind, argv + ind);
 	if (!w.message) {
 		struct store_opts o = { w.store_path, &cx.fm, w.lock_timeout, w.fsync, w.repair,
 		                        w.dry_run, w.atomic, w.quiet ? NULL : ev_out };
@@ -909,8 +903,6 @@ int main(int argc, char **argv)
 			ev_finish(&cx);
 			return rc;
 		}
-		strict_writer = &w;
-		atexit(strict_flush);
 	}
 	ev_run(&cx, argc - ind, argv + ind, on_event, &w);
 	if (w.st) {
@@ -923,7 +915,6 @@ int main(int argc, char **argv)
 		} else if (store_flush(w.st) != 0) {
 			ev_raise(&cx, EV_IO);
 		}
-		strict_writer = NULL;
 		if (store_close(w.st) != 0)
 			ev_raise(&cx, EV_IO);
 	}

@@ -77,7 +77,7 @@ struct atomic_file *atomic_open(const char *path)
 	}
 	a->next = open_files;
 	open_files = a;
-	a->w = wfile_fd(fd, a->tmp);
+	a->w = wfile_fd(fd, a->path); /* messages name the file the user knows */
 	return a;
 }
 

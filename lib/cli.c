@@ -7,16 +7,19 @@
  * = events handed on + lines rejected" holds for all of them.
  */
 #include "cli.h"
+#include "atomic.h"
 #include "ev.h"
 #include "jwrite.h"
 #include "timeutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +101,10 @@ static void init(struct evctx *cx)
 {
 	memset(cx, 0, sizeof *cx);
 	signal(SIGPIPE, SIG_DFL);
+	/* a file-size limit (ulimit -f) is a write error like ENOSPC: the
+	 * write fails with EFBIG, so an append is cut back and temporary
+	 * files are removed, instead of a kill that leaves both behind */
+	signal(SIGXFSZ, SIG_IGN);
 	setlocale(LC_CTYPE, "C.UTF-8");
 	fieldmap_init(&cx->fm);
 	cx->now = time_now();
@@ -324,10 +331,11 @@ void ev_reject(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...
 	if (cx->errors)
 		errors_record(cx, ev, reason.p ? reason.p : "");
 	buf_free(&reason);
-	if (cx->strict) {
-		ev_finish(cx);
-		exit(EV_REJECT > cx->status ? EV_REJECT : cx->status);
-	}
+	/* --strict ends the run through the normal end of the loop (the
+	 * loops test cx->stop), so what the tool does at the end (flush an
+	 * append, commit or drop an output file) decides the status too */
+	if (cx->strict)
+		cx->stop = 1;
 }
 
 void ev_line_warn(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...)
@@ -436,6 +444,61 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 	}
 	if (cx->progress)
 		progress(cx, cx->done_bytes, 1);
+}
+
+/* Can the operand be opened for reading?  Nothing is read, and a FIFO
+ * or device is not opened (that could take its data or its writer's
+ * place): it only has to exist and be readable. */
+static int probe_input(const char *path)
+{
+	struct stat st;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		return access(path, R_OK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+void ev_need_inputs(struct evctx *cx, int nfiles, char **files)
+{
+	int bad = 0;
+	for (int i = 0; i < nfiles; i++)
+		if (probe_input(files[i]) < 0) {
+			ev_warn_errno("%s", files[i]);
+			bad++;
+		}
+	if (!bad)
+		return;
+	ev_warn("nothing written: %s cannot be opened", bad == 1 ? "an input" : "inputs");
+	ev_raise(cx, EV_USAGE);
+	exit(cx->status);
+}
+
+int ev_status_commits(const struct evctx *cx)
+{
+	return cx->status == EV_OK || cx->status == EV_NOMATCH || cx->status == EV_REJECT;
+}
+
+void ev_commit(struct evctx *cx, struct atomic_file *a, const char *what)
+{
+	if (!ev_status_commits(cx)) {
+		atomic_abort(a);
+		return;
+	}
+	char *path = xstrdup(a->path);
+	if (atomic_commit(a) < 0)
+		ev_die_errno(EV_IO, "%s%s%s", what ? what : "", what ? " " : "", path);
+	free(path);
 }
 
 void ev_watch_path(struct evctx *cx, const struct path *p, const char *opt)

@@ -38,7 +38,9 @@ struct evctx {
 	uint64_t events;       /* valid events handed to the tool */
 	uint64_t rejected;
 	struct wfile *errors;  /* --errors sink, opened at start */
-	int stop;              /* set by the tool: stop reading all input */
+	int stop;              /* stop reading all input: set by the tool, or
+	                          by ev_reject under --strict (never reset it
+	                          once cx->strict && cx->rejected) */
 	const struct ev_event *handed; /* the event the callback is working on */
 	struct jdoc doc;       /* the current event's tape */
 
@@ -94,7 +96,8 @@ void ev_hand(struct evctx *cx, struct ev_event *ev, ev_event_fn fn, void *arg);
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg);
 
 /* Reject the line of ev: "PROG: FILE:LINE: reason" on stderr, a record
- * to --errors, status 3; --strict exits at once. */
+ * to --errors, status 3; with --strict it sets cx->stop, so the loop ends
+ * after this line and the tool finishes as at the end of its input. */
 void ev_reject(struct evctx *cx, const struct ev_event *ev, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A warning about an input line (not a rejection). */
@@ -120,6 +123,22 @@ int ev_dur_arg(const char *name, const char *s, int64_t *v);
  * ev_compile_expr have their paths watched already.
  */
 void ev_watch_path(struct evctx *cx, const struct path *p, const char *opt);
+
+/*
+ * Output files (evtools(7) Output).  A tool that writes files other than
+ * standard output and the appending sinks (-o, --state, a store) calls
+ * ev_need_inputs before it creates or opens any of them: when an operand
+ * cannot be opened it names each one, says nothing was written, and
+ * exits 2.  (A tool writing only to standard output reads the others.)
+ */
+void ev_need_inputs(struct evctx *cx, int nfiles, char **files);
+/* Does the status so far let output files replace the old ones?  Only
+ * 0, 1 and 3 do: a failed run leaves the old files as they were. */
+int ev_status_commits(const struct evctx *cx);
+/* Commit an atomic file (atomic.h) when ev_status_commits, else remove
+ * its temporary file; a failed commit exits 5 naming WHAT and the path. */
+struct atomic_file;
+void ev_commit(struct evctx *cx, struct atomic_file *a, const char *what);
 
 /* Flush stdout and the sinks, warn about watched paths that matched
  * nothing; returns the exit status. */

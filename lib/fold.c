@@ -644,7 +644,9 @@ static int check_version(struct fold *f, struct evctx *cx, struct ev_event *ev, 
 		a->have_last_ver = 1;
 		return 0;
 	}
-	if (v == a->last_ver + 1) {
+	/* nothing follows INT64_MAX: such an event is a duplicate or out of
+	 * order below, never an overflow */
+	if (a->last_ver < INT64_MAX && v == a->last_ver + 1) {
 		a->last_ver = v;
 		return 0;
 	}

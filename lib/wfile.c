@@ -6,11 +6,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WBUF_SIZE (64 * 1024)
 
-static struct wfile stdout_file = { 1, "standard output", NULL, 0, 0 };
+static struct wfile stdout_file = { 1, "standard output", NULL, 0, 0, 0 };
 struct wfile *ev_out = &stdout_file;
 
 struct wfile *wfile_fd(int fd, const char *name)
@@ -21,9 +22,38 @@ struct wfile *wfile_fd(int fd, const char *name)
 	return w;
 }
 
+/* The directory that would hold path: must exist and be writable. */
+static int dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xmemdup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	struct stat st;
+	int rc = stat(dir, &st);
+	if (rc == 0 && !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = access(dir, W_OK | X_OK);
+	int e = errno;
+	free(dir);
+	errno = e;
+	return rc;
+}
+
 struct wfile *wfile_append(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* created by the first write: a run that has nothing for it,
+		 * or that stops before (an input that cannot be opened), leaves
+		 * no file behind */
+		if (dir_writable(path) < 0)
+			return NULL;
+		struct wfile *w = wfile_fd(-1, path);
+		w->create = 1;
+		return w;
+	}
 	if (fd < 0)
 		return NULL;
 	return wfile_fd(fd, path);
@@ -31,6 +61,12 @@ struct wfile *wfile_append(const char *path)
 
 static void write_all(struct wfile *w, const char *p, size_t n)
 {
+	if (w->fd < 0 && w->create) {
+		w->fd = open(w->name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (w->fd < 0)
+			ev_die_errno(EV_IO, "%s", w->name);
+		w->create = 0;
+	}
 	while (n) {
 		ssize_t k = write(w->fd, p, n);
 		if (k < 0 && errno == EINTR)
@@ -90,6 +126,11 @@ void wfile_line(struct wfile *w, const void *p, size_t n)
 void wfile_close(struct wfile *w, int sync)
 {
 	wfile_flush(w);
+	if (w->fd < 0) { /* an appending file that got nothing: never created */
+		free(w->buf);
+		free(w);
+		return;
+	}
 	if (sync && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
 		ev_die_errno(EV_IO, "fsync %s", w->name);
 	if (w == ev_out) {

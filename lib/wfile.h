@@ -14,12 +14,16 @@ struct wfile {
 	const char *name;
 	char *buf;
 	size_t len, cap;
+	int create;       /* fd is -1: create name at the first write */
 };
 
 extern struct wfile *ev_out; /* stdout */
 
-/* Open path for appending (created with O_EXCL-free O_CREAT, umask
- * permissions).  NULL with errno set on failure. */
+/* Open path for appending (--errors, --late, --alerts).  An existing file
+ * is opened now; a missing one is created (umask permissions) by the
+ * first write, so nothing is left behind by a run that writes nothing to
+ * it.  NULL with errno set when the file cannot be opened, or, when it is
+ * missing, its directory does not exist or cannot be written. */
 struct wfile *wfile_append(const char *path);
 struct wfile *wfile_fd(int fd, const char *name);
 

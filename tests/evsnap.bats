@@ -108,23 +108,51 @@ setup() {
 	[ "$(ls -A "$T" | grep -c tmp)" -eq 0 ]
 }
 
-@test "evsnap -o into an unwritable place fails with status 5 and keeps the old file" {
-	mkdir "$T/ro"
-	printf 'old\n' > "$T/ro/out"
-	chmod 555 "$T/ro"
-	if touch "$T/ro/probe" 2>/dev/null; then
-		rm -f "$T/ro/probe"
-		chmod 755 "$T/ro"
-		skip "running as a user who can write anywhere"
-	fi
-	run_split evsnap -o "$T/ro/out" "$EV"
-	chmod 755 "$T/ro"
+@test "evsnap -o into a place that cannot be written fails with status 5" {
+	printf 'x\n' > "$T/file"
+	run_split evsnap -o "$T/file/out" "$EV"
 	[ "$status" -eq 5 ]
-	[[ "$stderr" == "evsnap: -o $T/ro/out: Permission denied" ]] || fail_with "stderr"
-	[ "$(cat "$T/ro/out")" = "old" ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evsnap: -o $T/file/out: Not a directory" ] || fail_with "stderr"
 	run_split evsnap -o /nonexistent-dir/out "$EV"
 	[ "$status" -eq 5 ]
 	[ "$stderr" = "evsnap: -o /nonexistent-dir/out: No such file or directory" ] || fail_with "stderr"
+}
+
+@test "evsnap -o with an input that cannot be opened writes nothing and exits 2" {
+	mkdir "$T/w" && cd "$T/w"
+	printf 'old\n' > s.ndjson
+	run_split evsnap -o s.ndjson --errors rej.ndjson "$EV" missing.ndjson
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evsnap: missing.ndjson: No such file or directory
+evsnap: nothing written: an input cannot be opened" ] || fail_with "stderr"
+	[ "$(cat s.ndjson)" = "old" ]
+	[ "$(ls -A)" = "s.ndjson" ] || fail_with "files: $(ls -A)"
+	# an absent output stays absent; an unreadable --snapshots is an input too
+	mkdir snapdir
+	run_split evsnap -o new.ndjson --snapshots snapdir "$EV"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evsnap: snapdir: Is a directory
+evsnap: nothing written: an input cannot be opened" ] || fail_with "stderr 2"
+	[ ! -e new.ndjson ]
+	# to standard output, the other inputs are read
+	run_split evsnap missing.ndjson "$EV"
+	[ "$status" -eq 2 ]
+	[ "$output" = "$(evsnap "$EV")" ]
+	[ "$stderr" = "evsnap: missing.ndjson: No such file or directory" ] || fail_with "stderr 3"
+}
+
+@test "evsnap -o under a file-size limit exits 5, leaves no temporary file and keeps the old file" {
+	mkdir "$T/w" && cd "$T/w"
+	gen_store 2000 big.ndjson
+	printf 'old\n' > s.ndjson
+	run_split bash -c "ulimit -f 16; evsnap --every 1 -o s.ndjson big.ndjson"
+	[ "$status" -eq 5 ] || fail_with "status"
+	[ "$output" = "" ]
+	[ "$stderr" = "evsnap: write error on s.ndjson: File too large" ] || fail_with "stderr"
+	[ "$(cat s.ndjson)" = "old" ]
+	[ "$(ls -A)" = "$(printf 'big.ndjson\ns.ndjson')" ] || fail_with "files: $(ls -A)"
 }
 
 @test "evsnap -o /dev/full-like failures: a write error is status 5" {
@@ -288,10 +316,76 @@ evsnap: $T/snaps.ndjson: lines that are not snapshots; compacting would lose the
 	[ "$status" -eq 2 ]
 }
 
-@test "evsnap --compact of a missing store does nothing" {
-	run_split compact --retain 0
-	[ "$status" -eq 0 ]
-	[ ! -e "$T/store.ndjson" ]
+@test "evsnap --compact of a missing store exits 2 and creates nothing" {
+	mkdir "$T/w" && cd "$T/w"
+	run_split evsnap --compact --store typo.ndjson --retain 1d --archive arch --snapshots snaps.ndjson
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evsnap: --store typo.ndjson: No such file or directory" ] || fail_with "stderr"
+	[ "$(ls -A)" = "" ] || fail_with "created: $(ls -A)"
+	# an existing snapshots file and archive directory are left alone
+	mkdir arch
+	printf 'old\n' > snaps.ndjson
+	run_split evsnap --compact --store typo.ndjson --retain 1d --archive arch --snapshots snaps.ndjson
+	[ "$status" -eq 2 ]
+	[ "$(ls -A)" = "$(printf 'arch\nsnaps.ndjson')" ]
+	[ "$(ls -A arch)" = "" ]
+	[ "$(cat snaps.ndjson)" = "old" ]
+}
+
+@test "evsnap --compact under a file-size limit exits 5, leaves no temporary file and keeps the old files" {
+	gen_store 5000 "$T/store.ndjson"
+	# a first compaction, so that there are old snapshots and an old base
+	compact --retain 4h --batch 1000
+	for f in store.ndjson snaps.ndjson store.ndjson.base; do cp "$T/$f" "$T/$f.orig"; done
+	ls "$T/arch" > "$T/arch.orig"
+	before=$(replay_of "$T/store.ndjson" "$T/snaps.ndjson")
+	run_split bash -c "ulimit -f 16; evsnap --compact --store '$T/store.ndjson' --archive '$T/arch' --snapshots '$T/snaps.ndjson' --now 2026-11-02T00:00:00Z --retain 1h"
+	[ "$status" -eq 5 ] || fail_with "status"
+	[ "$stderr" = "evsnap: write error on the archive batch from seq 3600 in $T/arch: File too large" ] || fail_with "stderr"
+	for f in store.ndjson snaps.ndjson store.ndjson.base; do cmp "$T/$f" "$T/$f.orig"; done
+	[ "$(ls "$T/arch")" = "$(cat "$T/arch.orig")" ] || fail_with "archive"
+	[ "$(ls -A "$T" "$T/arch" | grep -c '\.tmp\.')" -eq 0 ] || fail_with "temporary files: $(ls -A "$T" "$T/arch")"
+	[ "$(replay_of "$T/store.ndjson" "$T/snaps.ndjson")" = "$before" ]
+	# without the limit it completes
+	run_split evsnap --compact --store "$T/store.ndjson" --archive "$T/arch" --snapshots "$T/snaps.ndjson" --now 2026-11-02T00:00:00Z --retain 1h
+	[ "$status" -eq 0 ] || fail_with "re-run"
+	[ ! -s "$T/store.ndjson" ]
+	[ "$(replay_of "$T/store.ndjson" "$T/snaps.ndjson")" = "$before" ]
+}
+
+@test "evsnap --strict stops at the first rejected line with status 3 and snapshots what came before" {
+	{ head -n 4 "$EV"; echo 'nope'; tail -n +5 "$EV"; } > "$T/e"
+	run_split evsnap --strict "$T/e"
+	[ "$status" -eq 3 ]
+	[ "$output" = "$(head -n 4 "$EV" | evsnap)" ]
+	[ "$stderr" = "evsnap: $T/e:5: invalid JSON: unexpected 'n', expected a value at column 1" ] || fail_with "stderr"
+	# with -o the snapshots of the lines before it are written (status 3)
+	run_split evsnap --strict -o "$T/out" "$T/e"
+	[ "$status" -eq 3 ]
+	[ "$(cat "$T/out")" = "$(head -n 4 "$EV" | evsnap)" ]
+}
+
+@test "evsnap --compact --strict: an event the fold rejects ends the archived part, after it" {
+	gen_store 300 "$T/store.ndjson"
+	cp "$T/store.ndjson" "$T/orig"
+	# the first ThingChanged (seq 98) fails: x is a string
+	run_split compact --strict --rule 'ThingChanged=inc:n=x' --retain 0 --now 2026-11-02T00:00:00Z
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evsnap: $T/store.ndjson:98: event e98: inc: payload field 'x' is a string, not a number" ] || fail_with "stderr"
+	[ "$(ls "$T/arch")" = "store.ndjson.000000000001-000000000098.ndjson" ]
+	cat "$T"/arch/* "$T/store.ndjson" | cmp - "$T/orig"
+	[ "$(wc -l < "$T/store.ndjson")" -eq 202 ]
+}
+
+@test "evsnap at version 2^63-1: an event after it is a duplicate, never an overflow" {
+	M=9223372036854775807
+	printf '%s\n' "{\"event_id\":\"e1\",\"aggregate_id\":\"a\",\"event_type\":\"ACreated\",\"payload\":{\"n\":1},\"timestamp\":\"2026-11-01T00:00:00Z\",\"version\":$M}" \
+		"{\"event_id\":\"e2\",\"aggregate_id\":\"a\",\"event_type\":\"AChanged\",\"payload\":{\"n\":2},\"timestamp\":\"2026-11-01T00:00:01Z\",\"version\":$M}" > "$T/e"
+	run_split evsnap --strict-versions "$T/e"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evsnap: $T/e:2: duplicate version in aggregate a: event e2 has version $M again" ] || fail_with "stderr"
+	[[ "$output" == "{\"aggregate_id\":\"a\",\"version\":$M,\"state\":{\"n\":1},"* ]] || fail_with "output"
 }
 
 @test "evsnap --compact with writers appending all along: no event is lost" {

@@ -106,7 +106,7 @@ evwrite: <stdin>:3: missing required fields 'payload.sku', 'user'" ] || fail_wit
 
 @test "evwrite rejects present but invalid envelope values instead of fixing them" {
 	printf '%s\n' \
-		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":"e-1"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":""}' \
 		'{"aggregate_id":"a","event_type":"T","payload":{},"timestamp":"yesterday"}' \
 		'{"aggregate_id":"a","event_type":"T","payload":{},"version":0}' \
 		'{"aggregate_id":"a","event_type":"T","payload":{},"seq":"1"}' \
@@ -116,7 +116,7 @@ evwrite: <stdin>:3: missing required fields 'payload.sku', 'user'" ] || fail_wit
 	run_split evwrite --store "$S" --errors rej.ndjson bad.ndjson
 	[ "$status" -eq 3 ]
 	[ "$output" = "" ]
-	[[ "$stderr" == 'evwrite: bad.ndjson:1: event_id is not a UUID: "e-1"
+	[[ "$stderr" == 'evwrite: bad.ndjson:1: event_id must be a non-empty string or an integer, not ""
 evwrite: bad.ndjson:2: unparsable timestamp "yesterday"
 evwrite: bad.ndjson:3: version is not a positive integer
 evwrite: bad.ndjson:4: seq is not a positive integer
@@ -230,6 +230,98 @@ evwrite: expected 4, actual 2 (aggregate order-2)" ] || fail_with "stderr"
 	run_split sh -c "printf '%s\n' '{\"aggregate_id\":\"z\",\"event_id\":\"\\u0030b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11\",\"event_type\":\"T\",\"payload\":{}}' | evwrite -q --store '$S'"
 	[[ "$stderr" == *"duplicate event_id"* ]]
 	check_store "$S"
+}
+
+@test "evwrite keeps any present non-empty string or integer event_id, compared as a JSON value" {
+	printf '%s\n' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":"34502641367"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":"ev-001"}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":34502641367}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":-7}' \
+		'{"aggregate_id":"a","event_type":"T","payload":{},"event_id":123456789012345678901234567890}' >ids.ndjson
+	run_split evwrite --store "$S" --now $NOW ids.ndjson
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "${#lines[@]}" -eq 5 ]
+	# kept byte for byte: "34502641367" and 34502641367 are two ids
+	[ "$(sed 's/.*"event_id":\([^,]*\),.*/\1/' "$S")" = '"34502641367"
+"ev-001"
+34502641367
+-7
+123456789012345678901234567890' ] || fail_with "ids"
+	check_store "$S"
+	cp "$S" before
+	# re-sent: every one is a duplicate, through the sidecar index ...
+	[ -s "$S.idx" ]
+	run_split evwrite --store "$S" ids.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = 'evwrite: ids.ndjson:1: warning: duplicate event_id "34502641367" skipped: already in the store
+evwrite: ids.ndjson:2: warning: duplicate event_id "ev-001" skipped: already in the store
+evwrite: ids.ndjson:3: warning: duplicate event_id 34502641367 skipped: already in the store
+evwrite: ids.ndjson:4: warning: duplicate event_id -7 skipped: already in the store
+evwrite: ids.ndjson:5: warning: duplicate event_id 123456789012345678901234567890 skipped: already in the store' ] || fail_with "stderr"
+	cmp "$S" before
+	# ... and through an index rebuilt by a scan
+	rm "$S.idx"
+	run_split evwrite --store "$S" ids.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c 'skipped: already in the store')" -eq 5 ]
+	cmp "$S" before
+	# "42" and 42 are different ids, each a duplicate only of itself
+	printf '%s\n' '{"aggregate_id":"b","event_type":"T","payload":{},"event_id":"42"}' \
+		'{"aggregate_id":"b","event_type":"T","payload":{},"event_id":42}' \
+		'{"aggregate_id":"b","event_type":"T","payload":{},"event_id":42}' >ft.ndjson
+	run_split evwrite -q --store "$S" ft.ndjson
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'evwrite: ft.ndjson:3: warning: duplicate event_id 42 skipped: already in the store' ] || fail_with "42"
+	[ "$(wc -l <"$S")" -eq 7 ]
+	check_store "$S"
+	# what is not an id is rejected, not fixed
+	printf '%s\n' '{"aggregate_id":"c","event_type":"T","payload":{},"event_id":1.5}' \
+		'{"aggregate_id":"c","event_type":"T","payload":{},"event_id":null}' \
+		'{"aggregate_id":"c","event_type":"T","payload":{},"event_id":{"id":1}}' \
+		'{"aggregate_id":"c","event_type":"T","payload":{},"event_id":true}' >badid.ndjson
+	cp "$S" before
+	run_split evwrite --store "$S" badid.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[ "$stderr" = 'evwrite: badid.ndjson:1: event_id must be a non-empty string or an integer, not 1.5
+evwrite: badid.ndjson:2: event_id must be a non-empty string or an integer, not null
+evwrite: badid.ndjson:3: event_id must be a non-empty string or an integer, not {"id":1}
+evwrite: badid.ndjson:4: event_id must be a non-empty string or an integer, not true' ] || fail_with "bad ids"
+	cmp "$S" before
+	# ids evwrite makes are UUIDs
+	printf '%s\n' '{"aggregate_id":"d","event_type":"T","payload":{}}' | evwrite -q --store "$S"
+	[[ "$(tail -n 1 "$S")" =~ \"event_id\":\"$UUID\" ]]
+}
+
+@test "evwrite --store with an input that cannot be opened appends nothing, creates nothing and exits 2" {
+	mkdir w && cd w
+	S=$PWD/store.ndjson
+	printf '%s\n' '{"aggregate_id":"a","event_type":"T","payload":{}}' >a.ndjson
+	run_split evwrite --store "$S" --errors rej.ndjson a.ndjson missing.ndjson
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: missing.ndjson: No such file or directory
+evwrite: nothing written: an input cannot be opened" ] || fail_with "stderr"
+	[ "$(ls -A)" = "a.ndjson" ] || fail_with "created: $(ls -A)"
+	# an existing store is left as it was
+	evwrite -q --store "$S" a.ndjson
+	cp "$S" before
+	mkdir dir
+	run_split evwrite --store "$S" a.ndjson dir missing.ndjson
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: dir: Is a directory
+evwrite: missing.ndjson: No such file or directory
+evwrite: nothing written: inputs cannot be opened" ] || fail_with "stderr 2"
+	cmp "$S" before
+	# without a store (standard output only) the other inputs are read
+	run_split evwrite --now $NOW a.ndjson missing.ndjson a.ndjson
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "evwrite: missing.ndjson: No such file or directory" ] || fail_with "stdout only"
 }
 
 @test "evwrite --atomic appends the whole input or nothing" {
@@ -367,13 +459,16 @@ evwrite: expected 4, actual 2 (aggregate order-2)" ] || fail_with "stderr"
 	evwrite -q --store "$S" "$FX/orders.ndjson"
 	cp "$S" before
 	gen 300 5 full >big.ndjson
-	run_split bash -c "trap '' XFSZ; ulimit -f 16; evwrite --store '$S' big.ndjson"
+	# the file-size limit's signal is ignored by the tool itself: the
+	# write fails with EFBIG and the append is cut back
+	run_split bash -c "ulimit -f 16; evwrite --store '$S' big.ndjson"
 	[ "$status" -eq 5 ]
 	[ "$output" = "" ]
-	[[ "$stderr" == *"cannot append 300 events (store left as it was): File too large"* ]] || fail_with "stderr"
+	[ "$stderr" = "evwrite: $S: cannot append 300 events (store left as it was): File too large" ] || fail_with "stderr"
 	cmp "$S" before
+	[ "$(ls -A | grep -c tmp)" -eq 0 ]
 	# one event at a time: those written before the limit stay, and were echoed
-	run_split bash -c "trap '' XFSZ; ulimit -f 16; evwrite --fsync always --store '$S' big.ndjson"
+	run_split bash -c "ulimit -f 16; evwrite --fsync always --store '$S' big.ndjson"
 	[ "$status" -eq 5 ]
 	[ "$(wc -c <"$S")" -le 16384 ]
 	whole "$S"
@@ -483,6 +578,55 @@ evwrite: expected 4, actual 2 (aggregate order-2)" ] || fail_with "stderr"
 	[ "$status" -eq 3 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(wc -l <"$S")" -eq 1 ]
+}
+
+@test "evwrite --strict appends what came before the rejected line; a failed append then exits 5" {
+	gen 300 5 strict >big.ndjson
+	echo '{"aggregate_id":"a"}' >>big.ndjson
+	gen 2 1 after >>big.ndjson
+	evwrite -q --store "$S" "$FX/orders.ndjson"
+	cp "$S" before
+	# the rejected line stops the run; the final append fails on the limit
+	run_split bash -c "ulimit -f 16; evwrite --strict --store '$S' big.ndjson"
+	[ "$status" -eq 5 ] || fail_with "status"
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: big.ndjson:301: missing required fields 'event_type', 'payload'
+evwrite: $S: cannot append 300 events (store left as it was): File too large" ] || fail_with "stderr"
+	cmp "$S" before
+	# echoing what was appended fails on a full disk: 5 as well
+	run_split sh -c "evwrite --strict --store '$S' big.ndjson >/dev/full"
+	[ "$status" -eq 5 ]
+	[ "$stderr" = "evwrite: big.ndjson:301: missing required fields 'event_type', 'payload'
+evwrite: write error on standard output: No space left on device" ] || fail_with "stderr full"
+	[ "$(wc -l <"$S")" -eq $(($(wc -l <before) + 300)) ]
+	check_store "$S"
+	# --strict with --atomic: nothing appended, status 3
+	cp "$S" before
+	run_split evwrite --strict --atomic --store "$S" big.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	cmp "$S" before
+}
+
+@test "evwrite rejects an event after version or seq 2^63-1 instead of overflowing" {
+	M=9223372036854775807
+	printf '%s\n' "{\"aggregate_id\":\"a\",\"event_type\":\"T\",\"payload\":{},\"event_id\":\"x1\",\"timestamp\":\"2026-11-27T10:00:00Z\",\"version\":$M,\"seq\":1}" >"$S"
+	cp "$S" before
+	printf '%s\n' '{"aggregate_id":"a","event_type":"T","payload":{}}' '{"aggregate_id":"b","event_type":"T","payload":{}}' >in.ndjson
+	run_split evwrite --now $NOW --store "$S" in.ndjson
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evwrite: in.ndjson:1: aggregate a is at version $M, the largest there can be: no event can follow" ] || fail_with "version"
+	[[ "$output" =~ ^\{\"aggregate_id\":\"b\",\"event_type\":\"T\",\"payload\":\{\},\"event_id\":\"$UUID\",$TS,\"version\":1,\"seq\":2,\"metadata\":\{\"correlation_id\":\"$UUID\"\}\}$ ]] || fail_with "b"
+	# seq
+	printf '%s\n' "{\"aggregate_id\":\"a\",\"event_type\":\"T\",\"payload\":{},\"event_id\":\"x1\",\"timestamp\":\"2026-11-27T10:00:00Z\",\"version\":1,\"seq\":$M}" >"$S"
+	rm -f "$S.idx"
+	cp "$S" before
+	run_split evwrite --store "$S" in.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: in.ndjson:1: the store is at seq $M, the largest there can be: no event can follow
+evwrite: in.ndjson:2: the store is at seq $M, the largest there can be: no event can follow" ] || fail_with "seq"
+	cmp "$S" before
 }
 
 @test "evwrite --help lists every option and the man page documents it" {

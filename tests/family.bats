@@ -50,3 +50,61 @@ tools() { for t in "$EVBIN"/ev*; do [ -x "$t" ] && basename "$t"; done; }
 		[ "$stderr" = "${cmd%% *}: write error on standard output: No space left on device" ] || fail_with "$cmd message"
 	done
 }
+
+@test "--strict stops every tool at the first rejected line; the tool ends as at the end of its input, status 3" {
+	f="$BATS_TEST_TMPDIR/s.ndjson"
+	printf '%s\n' '{"aggregate_id":"a","event_type":"X","payload":{},"timestamp":"2026-11-01T00:00:00Z","event_id":"e1"}' 'nope' \
+		'{"aggregate_id":"b","event_type":"X","payload":{},"timestamp":"2026-11-01T00:00:01Z","event_id":"e2"}' > "$f"
+	head -n 1 "$f" > "$BATS_TEST_TMPDIR/first.ndjson"
+	for cmd in evquery "evquery -c" evreplay evsnap "evproject -p by-type" "evproject -g @key -a count" "evwrite --dry-run --correlation-id c"; do
+		t=${cmd%% *}
+		[ -x "$EVBIN/$t" ] || continue
+		run_split sh -c "$cmd --strict '$f'"
+		[ "$status" -eq 3 ] || fail_with "$cmd status"
+		[ "$stderr" = "$t: $f:2: invalid JSON: unexpected 'n', expected a value at column 1" ] || fail_with "$cmd stderr"
+		# what it printed is what it prints for the lines before
+		[ -n "$output" ] && [ "$output" = "$($cmd "$BATS_TEST_TMPDIR/first.ndjson")" ] || fail_with "$cmd output"
+	done
+	# a rejection by the tool itself (not bad JSON) stops it too
+	run_split evquery --strict --since 2026-01-01 - <<<'{"n":1}
+{"timestamp":"2026-11-01T00:00:00Z"}'
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evquery: <stdin>:1: missing time field 'timestamp'" ] || fail_with "evquery --since"
+}
+
+@test "every tool ignores SIGXFSZ: a file-size limit is a write error with status 5" {
+	awk 'BEGIN { for (i = 1; i <= 200; i++) printf "{\"aggregate_id\":\"a%d\",\"event_type\":\"X\",\"payload\":{\"i\":%d},\"timestamp\":\"2026-11-01T00:00:00Z\",\"event_id\":\"e%d\"}\n", i, i, i }' > "$BATS_TEST_TMPDIR/e.ndjson"
+	for cmd in evquery evreplay evsnap "evproject -g @id -a count" evwrite; do
+		[ -x "$EVBIN/${cmd%% *}" ] || continue
+		run_split bash -c "ulimit -f 1; $cmd '$BATS_TEST_TMPDIR/e.ndjson' > '$BATS_TEST_TMPDIR/out'"
+		[ "$status" -eq 5 ] || fail_with "$cmd status"
+		[ "$stderr" = "${cmd%% *}: write error on standard output: File too large" ] || fail_with "$cmd message"
+	done
+}
+
+@test "a tool that writes output files and cannot open an operand writes nothing and exits 2" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '%s\n' '{"aggregate_id":"a","event_type":"X","payload":{},"timestamp":"2026-11-01T00:00:00Z"}' > e.ndjson
+	evproject -p by-type --state st e.ndjson >/dev/null
+	cp st st.orig
+	printf 'old\n' > out
+	for cmd in "evproject -p by-type --state st" "evsnap -o out" "evwrite -q --store store.ndjson"; do
+		t=${cmd%% *}
+		run_split sh -c "$cmd --errors rej.ndjson e.ndjson missing.ndjson"
+		[ "$status" -eq 2 ] || fail_with "$cmd status"
+		[ "$output" = "" ] || fail_with "$cmd output"
+		[ "$stderr" = "$t: missing.ndjson: No such file or directory
+$t: nothing written: an input cannot be opened" ] || fail_with "$cmd stderr"
+		cmp st st.orig
+		[ "$(cat out)" = old ]
+		[ ! -e store.ndjson ] && [ ! -e store.ndjson.lock ] && [ ! -e rej.ndjson ] || fail_with "$cmd created files"
+		[ "$(ls -A | grep -c '\.tmp\.')" -eq 0 ] || fail_with "$cmd temporary files"
+	done
+	# tools writing only to standard output read the other operands
+	for cmd in evquery evreplay evsnap "evproject -p by-type" "evwrite -q --dry-run"; do
+		run_split sh -c "$cmd missing.ndjson e.ndjson"
+		[ "$status" -eq 2 ] || fail_with "$cmd status"
+		[ "$output" = "$($cmd e.ndjson)" ] || fail_with "$cmd output"
+	done
+}
