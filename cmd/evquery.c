@@ -76,6 +76,16 @@ static const char help_text[] =
 	"      --follow             keep reading the file as it grows (like tail -F)\n"
 	"      --state FILE         resume after the last event read, save the position\n";
 
+/* One -s column: a path, an envelope field (@id ... @line) or a
+ * computed value NAME=(EXPR). */
+enum special { SP_NONE, SP_ID, SP_KEY, SP_TYPE, SP_TIME, SP_PAYLOAD, SP_VERSION, SP_SEQ, SP_LINE };
+struct col {
+	struct path path;
+	struct expr *expr;
+	enum special sp;
+	char *name;
+};
+
 struct query {
 	/* filters */
 	struct expr **where;
@@ -91,7 +101,7 @@ struct query {
 	int shard, nshards;
 	int invert;
 	/* output */
-	struct path *sel;
+	struct col *sel;
 	size_t nsel;
 	int count, quiet, exit_status, sorted, quiet_output;
 	uint64_t limit, tail;
@@ -136,7 +146,16 @@ static int option(int c, const char *arg, void *tool)
 		}
 		where_src[nwhere_src++] = arg;
 		return 0;
-	case 't': path_split_list(arg, &q->types, &q->ntypes); return 0;
+	case 't': {
+		size_t from = q->ntypes;
+		path_split_list(arg, &q->types, &q->ntypes);
+		for (size_t i = from; i < q->ntypes; i++)
+			if (!q->types[i][0]) {
+				ev_warn("-t: empty type in '%s'", arg);
+				return -1;
+			}
+		return 0;
+	}
 	case 'A':
 		q->aggs = xrealloc(q->aggs, (q->naggs + 1) * sizeof *q->aggs);
 		q->aggs[q->naggs++] = xstrdup(arg);
@@ -239,17 +258,18 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 	int hit = 1;
 	if (q->trace && !traced(q, d))
 		hit = 0;
+	/* a shard is a partition: -v inverts the filters, never the shard */
+	if (q->nshards) {
+		uint64_t h = json_shard_hash(d, event_field(d, &cx.fm, F_KEY), &q->scratch);
+		if (h % (uint64_t)q->nshards != (uint64_t)q->shard)
+			return 0;
+	}
 	if (hit && q->ntypes && !in_list(q, d, event_field(d, &cx.fm, F_TYPE), q->types, q->ntypes))
 		hit = 0;
 	if (hit && q->naggs && !in_list(q, d, event_field(d, &cx.fm, F_KEY), q->aggs, q->naggs))
 		hit = 0;
 	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr))
 		hit = 0;
-	if (hit && q->nshards) {
-		uint64_t h = json_shard_hash(d, event_field(d, &cx.fm, F_KEY), &q->scratch);
-		if (h % (uint64_t)q->nshards != (uint64_t)q->shard)
-			hit = 0;
-	}
 	if (hit && q->have_since && t < q->since)
 		hit = 0;
 	if (hit && q->have_until && t > q->until)
@@ -264,46 +284,50 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 
 /* ---- output --------------------------------------------------------- */
 
-static const char *special_name(const char *s)
+static const char *const special_names[] = { NULL, "@id", "@key", "@type", "@time",
+                                             "@payload", "@version", "@seq", "@line" };
+
+static enum special special_of(const char *s)
 {
-	static const char *const names[] = { "@id", "@key", "@type", "@time", "@payload",
-	                                     "@version", "@seq", "@line" };
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strcmp(s, names[i]) == 0)
-			return names[i];
-	return NULL;
+	for (int i = SP_ID; i <= SP_LINE; i++)
+		if (strcmp(s, special_names[i]) == 0)
+			return (enum special)i;
+	return SP_NONE;
 }
 
 /* The JSON text of a selected field into out (nothing for null). */
-static void select_value(struct query *q, const struct path *p, const struct jdoc *d,
-                         uint64_t lineno, struct buf *out)
+static void select_value(struct query *q, struct col *c, const struct jdoc *d, uint64_t lineno,
+                         struct buf *out)
 {
-	const char *s = p->text;
 	uint32_t t = JNONE;
-	if (s[0] == '@' && special_name(s)) {
-		if (!strcmp(s, "@line")) {
-			jw_uint(out, lineno);
+	switch (c->sp) {
+	case SP_LINE:
+		jw_uint(out, lineno);
+		return;
+	case SP_TIME: {
+		int64_t us;
+		t = event_field(d, &cx.fm, F_TIME);
+		if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
+			char tb[40];
+			size_t n = time_format(us, tb);
+			jw_string(out, tb, n);
+		}
+		return; /* missing or unparsable: null */
+	}
+	case SP_SEQ: t = path_lookup(d, 0, &q->seq_path); break;
+	case SP_ID: t = event_field(d, &cx.fm, F_ID); break;
+	case SP_KEY: t = event_field(d, &cx.fm, F_KEY); break;
+	case SP_TYPE: t = event_field(d, &cx.fm, F_TYPE); break;
+	case SP_PAYLOAD: t = event_field(d, &cx.fm, F_PAYLOAD); break;
+	case SP_VERSION: t = event_field(d, &cx.fm, F_VERSION); break;
+	case SP_NONE:
+		if (c->expr) {
+			struct expr_input in = { d, lineno, NULL };
+			expr_eval_json(c->expr, &in, out);
 			return;
 		}
-		if (!strcmp(s, "@time")) {
-			int64_t us;
-			t = event_field(d, &cx.fm, F_TIME);
-			if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
-				char tb[40];
-				size_t n = time_format(us, tb);
-				jw_string(out, tb, n);
-			}
-			return; /* missing or unparsable: null */
-		} else if (!strcmp(s, "@seq")) {
-			t = path_lookup(d, 0, &q->seq_path);
-		} else {
-			static const char *const f[] = { "@id", "@key", "@type", "@time", "@payload", "@version" };
-			for (int i = 0; i < F_NFIELDS; i++)
-				if (!strcmp(s, f[i]))
-					t = event_field(d, &cx.fm, (enum ev_field)i);
-		}
-	} else {
-		t = path_lookup(d, 0, p);
+		t = path_lookup(d, 0, &c->path);
+		break;
 	}
 	if (t != JNONE)
 		json_write_compact(d, t, out);
@@ -754,6 +778,60 @@ static void run_follow(struct query *q, int nfiles, char **files)
 	input_close(&in);
 }
 
+/*
+ * -s: columns by the rule of evtools(7).  A column is named NAME=, an
+ * envelope field by its mapped name (@time is "timestamp" by default;
+ * @seq and @line are "seq" and "line"), anything else by its text; two
+ * columns with one name are a usage error, as they would make a record
+ * with a duplicate key.
+ */
+static void parse_select(struct query *q, const struct ev_tool *tool)
+{
+	char **items = NULL, err[512];
+	size_t n = 0;
+	path_split_list(q->sel_arg, &items, &n);
+	q->sel = xcalloc(n, sizeof *q->sel);
+	for (size_t i = 0; i < n; i++) {
+		struct col *c = &q->sel[i];
+		const char *body;
+		int kind = path_item(items[i], &c->name, &body, err, sizeof err);
+		if (kind < 0) {
+			ev_warn("-s: %s", err);
+			ev_usage(tool);
+		}
+		if (kind == PATH_ITEM_EXPR) {
+			c->expr = ev_compile_expr(&cx, "-s", body, NULL, 0);
+		} else if ((c->sp = special_of(body)) != SP_NONE) {
+			static const enum ev_field fields[] = { 0, F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION };
+			if (!c->name)
+				c->name = xstrdup(c->sp == SP_SEQ    ? "seq"
+				                  : c->sp == SP_LINE ? "line"
+				                                     : cx.fm.f[fields[c->sp]].text);
+		} else {
+			if (path_parse(&c->path, body, err, sizeof err) < 0) {
+				ev_warn("-s: %s", err);
+				ev_usage(tool);
+			}
+			ev_watch_path(&cx, &c->path, "-s");
+		}
+		if (!c->name)
+			c->name = xstrdup(body);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(q->sel[j].name, c->name) == 0) {
+				ev_warn("-s: two columns named '%s' (name one with NAME=PATH)", c->name);
+				ev_usage(tool);
+			}
+		free(items[i]);
+	}
+	free(items);
+	q->nsel = n;
+	const char **names = xcalloc(n, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = q->sel[i].name;
+	rows_init(&q->rows, (enum rowfmt)q->fmt, n, names);
+	free(names);
+}
+
 int main(int argc, char **argv)
 {
 	static struct query q;
@@ -777,25 +855,9 @@ int main(int argc, char **argv)
 	path_parse(&q.corr_path, "metadata.correlation_id", err, sizeof err);
 	path_parse(&q.cause_path, "metadata.causation_id", err, sizeof err);
 	path_parse(&q.seq_path, "seq", err, sizeof err);
-	if (q.sel_arg) {
-		char **names = NULL;
-		size_t n = 0;
-		path_split_list(q.sel_arg, &names, &n);
-		q.sel = xcalloc(n, sizeof *q.sel);
-		for (size_t i = 0; i < n; i++) {
-			if (names[i][0] == '@' && special_name(names[i])) {
-				q.sel[i].text = xstrdup(names[i]);
-			} else if (path_parse(&q.sel[i], names[i], err, sizeof err) < 0) {
-				ev_warn("-s: %s", err);
-				ev_usage(&tool);
-			}
-		}
-		q.nsel = n;
-		rows_init(&q.rows, (enum rowfmt)q.fmt, n, (const char *const *)names);
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-	} else if (q.fmt != RF_NDJSON) {
+	if (q.sel_arg)
+		parse_select(&q, &tool);
+	else if (q.fmt != RF_NDJSON) {
 		const char *names[5] = { cx.fm.f[F_TIME].text, cx.fm.f[F_TYPE].text, cx.fm.f[F_KEY].text,
 		                         cx.fm.f[F_ID].text, cx.fm.f[F_PAYLOAD].text };
 		rows_init(&q.rows, (enum rowfmt)q.fmt, 5, names);
@@ -821,7 +883,7 @@ int main(int argc, char **argv)
 		ev_run(&cx, argc - ind, argv + ind, on_event, &q);
 	}
 
-	if (q.count) {
+	if (q.count && !q.quiet) {
 		uint64_t n = q.matched;
 		if (q.have_tail && n > q.tail)
 			n = q.tail;
@@ -838,5 +900,7 @@ int main(int argc, char **argv)
 			rows_finish(&q.rows);
 	if ((q.exit_status || q.quiet) && q.matched == 0)
 		ev_raise(&cx, EV_NOMATCH);
-	return ev_finish(&cx);
+	int status = ev_finish(&cx);
+	/* grep's rule: with -q, a match is success whatever else happened */
+	return q.quiet && q.matched ? 0 : status;
 }

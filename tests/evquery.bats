@@ -151,7 +151,7 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 	printf '%s\n' '{"k":"a"}' '{"k":"foobar"}' '{"k":42}' '{"k":"42"}' '{}' '{"k":null}' '{"k":""}' > "$BATS_TEST_TMPDIR/k.ndjson"
 	for i in 0 1 2 3 4 5 6; do
 		printf '%s:' $i
-		evquery --key-field k --shard $i/7 -s @line "$BATS_TEST_TMPDIR/k.ndjson" | sed 's/{"@line":\([0-9]*\)}/\1/' | paste -sd, -
+		evquery --key-field k --shard $i/7 -s @line "$BATS_TEST_TMPDIR/k.ndjson" | sed 's/{"line":\([0-9]*\)}/\1/' | paste -sd, -
 	done > "$BATS_TEST_TMPDIR/out"
 	run cat "$BATS_TEST_TMPDIR/out"
 	[ "$output" = '0:
@@ -172,19 +172,20 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 	[ "$output" = "8" ]
 }
 
-@test "evquery -s selects flat records keyed by the path text" {
-	run evquery -t OrderPlaced -s 'event_id,payload.total,payload.missing,@type,@time,@line' "$EV"
+@test "evquery -s selects flat records keyed by the path text, envelope fields by their mapped names" {
+	run_split evquery -t OrderPlaced -s 'event_id,payload.total,payload.missing,@type,@time,@line' "$EV"
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"event_id":"e1","payload.total":120.5,"payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-01T10:00:00.000000Z","@line":1}
-{"event_id":"e3","payload.total":35,"payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-01T11:00:00.000000Z","@line":3}
-{"event_id":"e5","payload.total":999.99,"payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-02T09:30:00.000000Z","@line":5}
-{"event_id":"e8","payload.total":"n/a","payload.missing":null,"@type":"OrderPlaced","@time":"2026-11-03T09:00:00.000000Z","@line":8}' ] || fail_with "got"
+	[ "$output" = '{"event_id":"e1","payload.total":120.5,"payload.missing":null,"event_type":"OrderPlaced","timestamp":"2026-11-01T10:00:00.000000Z","line":1}
+{"event_id":"e3","payload.total":35,"payload.missing":null,"event_type":"OrderPlaced","timestamp":"2026-11-01T11:00:00.000000Z","line":3}
+{"event_id":"e5","payload.total":999.99,"payload.missing":null,"event_type":"OrderPlaced","timestamp":"2026-11-02T09:30:00.000000Z","line":5}
+{"event_id":"e8","payload.total":"n/a","payload.missing":null,"event_type":"OrderPlaced","timestamp":"2026-11-03T09:00:00.000000Z","line":8}' ] || fail_with "got"
+	[ "$stderr" = "evquery: warning: path 'payload.missing' (-s) matched no event" ] || fail_with "stderr"
 }
 
 @test "evquery -s @time is null when the time is missing or unparsable" {
 	printf '%s\n' '{"timestamp":"yesterday"}' '{}' > "$BATS_TEST_TMPDIR/t.ndjson"
 	run evquery -s @time,@id "$BATS_TEST_TMPDIR/t.ndjson"
-	[ "$output" = $'{"@time":null,"@id":null}\n{"@time":null,"@id":null}' ]
+	[ "$output" = $'{"timestamp":null,"event_id":null}\n{"timestamp":null,"event_id":null}' ]
 }
 
 @test "evquery -s with a JSON pointer, an index and a quoted member" {
@@ -240,7 +241,7 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 
 @test "evquery -s @line under --tail names the original line" {
 	run evquery --tail 1 -s @line,event_id -t OrderShipped "$EV"
-	[ "$output" = '{"@line":4,"event_id":"e4"}' ]
+	[ "$output" = '{"line":4,"event_id":"e4"}' ]
 }
 
 @test "evquery -q prints nothing and exits 0 on a match, 1 otherwise" {
@@ -268,7 +269,7 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 
 @test "evquery --format csv quotes per RFC 4180 and writes null empty" {
 	printf '%s\n' '{"a":"x,y","b":"say \"hi\"","c":null,"d":[1,2],"e":" pad"}' > "$BATS_TEST_TMPDIR/c.ndjson"
-	run evquery --format csv -s a,b,c,d,e,f "$BATS_TEST_TMPDIR/c.ndjson"
+	run_split evquery --format csv -s a,b,c,d,e,f "$BATS_TEST_TMPDIR/c.ndjson"
 	[ "$output" = 'a,b,c,d,e,f
 "x,y","say ""hi""",,"[1,2]"," pad",' ] || fail_with "got"
 }
@@ -282,7 +283,7 @@ t\tn\nb\\' ] || fail_with "got"
 
 @test "evquery --format table aligns columns" {
 	run evquery --format table -s event_id,@type,payload.total -t OrderPlaced "$EV"
-	[ "$output" = 'event_id  @type        payload.total
+	[ "$output" = 'event_id  event_type   payload.total
 e1        OrderPlaced  120.5
 e3        OrderPlaced  35
 e5        OrderPlaced  999.99
@@ -331,7 +332,7 @@ evquery: $BATS_TEST_TMPDIR/s.ndjson:byte 156: invalid JSON: unexpected 'b', expe
 	printf '%s\n' '{"MESSAGE":"boom","SYSLOG_IDENTIFIER":"sshd","__REALTIME_TIMESTAMP":"1793696400000000","_HOSTNAME":"h1"}' \
 		'{"MESSAGE":"ok","SYSLOG_IDENTIFIER":"cron","__REALTIME_TIMESTAMP":"1793696460000000","_HOSTNAME":"h2"}' > "$BATS_TEST_TMPDIR/j.ndjson"
 	run evquery --type-field SYSLOG_IDENTIFIER --time-field __REALTIME_TIMESTAMP -t sshd -s @type,@time,MESSAGE "$BATS_TEST_TMPDIR/j.ndjson"
-	[ "$output" = '{"@type":"sshd","@time":"2026-11-03T09:00:00.000000Z","MESSAGE":"boom"}' ] || fail_with "got"
+	[ "$output" = '{"SYSLOG_IDENTIFIER":"sshd","__REALTIME_TIMESTAMP":"2026-11-03T09:00:00.000000Z","MESSAGE":"boom"}' ] || fail_with "got"
 	EV_KEY_FIELD=_HOSTNAME run evquery -A h2 -s MESSAGE "$BATS_TEST_TMPDIR/j.ndjson"
 	[ "$output" = '{"MESSAGE":"ok"}' ]
 	EV_KEY_FIELD=_HOSTNAME run evquery --key-field SYSLOG_IDENTIFIER -A cron -s MESSAGE "$BATS_TEST_TMPDIR/j.ndjson"
