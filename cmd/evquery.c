@@ -63,8 +63,9 @@ static const char help_text[] =
 	"      --correlation ID     keep events whose metadata.correlation_id is ID\n"
 	"      --trace EVENT_ID     keep that event and all it caused (metadata.causation_id)\n"
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
-	"  -v, --invert             keep the events that do not match\n"
-	"  -s, --select PATHS       print these fields (comma-separated) as flat records\n"
+	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
+	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
+	"                           PATH, NAME=PATH or NAME=(EXPR))\n"
 	"  -c, --count              print the number of matching events\n"
 	"  -n, --limit N            stop after N matching events\n"
 	"      --tail N             print only the last N matching events\n"
@@ -72,7 +73,7 @@ static const char help_text[] =
 	"  -e, --exit-status        exit 1 when nothing matched\n"
 	"      --format FMT         ndjson (default), tsv, csv or table\n"
 	"      --sorted             input files are in time order: seek to --since,\n"
-	"                           stop after --until\n"
+	"                           stop after --until (disorder seen: read it all)\n"
 	"      --follow             keep reading the file as it grows (like tail -F)\n"
 	"      --state FILE         resume after the last event read, save the position\n";
 
@@ -942,7 +943,7 @@ int main(int argc, char **argv)
 	static struct query q;
 	static const struct ev_tool tool = {
 		"evquery",
-		"[-cehqv] [-w expr] [-t types] [-A id] [-s paths] [-n N] [--since time] [--until time] "
+		"[-cehqv] [-w expr] [-t types] [-A id] [-s columns] [-n N] [--since time] [--until time] "
 		"[--format fmt] [file ...]",
 		help_text, "w:t:A:vs:cn:qe", longopts, option
 	};
