@@ -598,3 +598,12 @@ evquery: $FQ/sorted-after.ndjson:byte 318: warning: out of time order: 2026-11-0
 	run_split evquery -t Nope -s eventTime "$F"
 	[ -z "$stderr" ]
 }
+
+@test "evquery --sorted: the part read afterwards starts at the file's start, byte order mark dropped" {
+	F="$BATS_TEST_TMPDIR/bom.ndjson"
+	{ printf '\357\273\277{"event_id":"x0","timestamp":"2026-11-01T00:00:00Z"}\n'; sed 1d "$FQ/sorted-before.ndjson"; } > "$F"
+	run_split evquery --sorted --since 2026-11-06 "$F"
+	[ "$status" -eq 0 ]
+	[ "$(ids)" = "b7,b8,b10,b3" ] || fail_with "ids"
+	[ "$stderr" = "evquery: $F:byte 427: warning: out of time order: 2026-11-04T12:00:00.000000Z after 2026-11-08T00:00:00.000000Z; reading the whole file" ] || fail_with "stderr"
+}
