@@ -1,7 +1,8 @@
 /*
  * evquery — select events: the query side of CQRS, and log forensics.
  *
- * Every filter is ANDed; -v inverts the whole.  Matching events are
+ * Every filter is ANDed; -v inverts the filters, never --shard (a
+ * partition: the shards of -v X add up to -v X).  Matching events are
  * written byte for byte as read.  The cheap tests (type, key, shard) run
  * before expressions, and none of them copies the line.
  */
