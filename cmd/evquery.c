@@ -1,7 +1,8 @@
 /*
  * evquery — select events: the query side of CQRS, and log forensics.
  *
- * Every filter is ANDed; -v inverts the whole.  Matching events are
+ * Every filter is ANDed; -v inverts the filters, never --shard (a
+ * partition: the shards of -v X add up to -v X).  Matching events are
  * written byte for byte as read.  The cheap tests (type, key, shard) run
  * before expressions, and none of them copies the line.
  */
@@ -63,8 +64,9 @@ static const char help_text[] =
 	"      --correlation ID     keep events whose metadata.correlation_id is ID\n"
 	"      --trace EVENT_ID     keep that event and all it caused (metadata.causation_id)\n"
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
-	"  -v, --invert             keep the events that do not match\n"
-	"  -s, --select PATHS       print these fields (comma-separated) as flat records\n"
+	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
+	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
+	"                           PATH, NAME=PATH or NAME=(EXPR))\n"
 	"  -c, --count              print the number of matching events\n"
 	"  -n, --limit N            stop after N matching events\n"
 	"      --tail N             print only the last N matching events\n"
@@ -72,9 +74,19 @@ static const char help_text[] =
 	"  -e, --exit-status        exit 1 when nothing matched\n"
 	"      --format FMT         ndjson (default), tsv, csv or table\n"
 	"      --sorted             input files are in time order: seek to --since,\n"
-	"                           stop after --until\n"
+	"                           stop after --until (disorder seen: read it all)\n"
 	"      --follow             keep reading the file as it grows (like tail -F)\n"
 	"      --state FILE         resume after the last event read, save the position\n";
+
+/* One -s column: a path, an envelope field (@id ... @line) or a
+ * computed value NAME=(EXPR). */
+enum special { SP_NONE, SP_ID, SP_KEY, SP_TYPE, SP_TIME, SP_PAYLOAD, SP_VERSION, SP_SEQ, SP_LINE };
+struct col {
+	struct path path;
+	struct expr *expr;
+	enum special sp;
+	char *name;
+};
 
 struct query {
 	/* filters */
@@ -91,7 +103,7 @@ struct query {
 	int shard, nshards;
 	int invert;
 	/* output */
-	struct path *sel;
+	struct col *sel;
 	size_t nsel;
 	int count, quiet, exit_status, sorted, quiet_output;
 	uint64_t limit, tail;
@@ -105,9 +117,12 @@ struct query {
 	struct buf scratch;
 	struct kept { char *line; size_t len; uint64_t lineno; } *ring; /* --tail */
 	size_t ringcap;
-	int64_t prev_time;
+	/* --sorted, per file */
+	int64_t prev_time;  /* the latest time read so far */
 	int have_prev;
-	int file_done;    /* --sorted: past --until in this file */
+	int file_done;      /* past --until: stop reading this file */
+	int disorder;       /* order found broken: read the whole file */
+	uint64_t seek;      /* where reading started (--since) */
 	const char *sel_arg, *since_arg, *until_arg;
 	/* --follow, --state */
 	int follow;
@@ -136,7 +151,16 @@ static int option(int c, const char *arg, void *tool)
 		}
 		where_src[nwhere_src++] = arg;
 		return 0;
-	case 't': path_split_list(arg, &q->types, &q->ntypes); return 0;
+	case 't': {
+		size_t from = q->ntypes;
+		path_split_list(arg, &q->types, &q->ntypes);
+		for (size_t i = from; i < q->ntypes; i++)
+			if (!q->types[i][0]) {
+				ev_warn("-t: empty type in '%s'", arg);
+				return -1;
+			}
+		return 0;
+	}
 	case 'A':
 		q->aggs = xrealloc(q->aggs, (q->naggs + 1) * sizeof *q->aggs);
 		q->aggs[q->naggs++] = xstrdup(arg);
@@ -239,17 +263,18 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 	int hit = 1;
 	if (q->trace && !traced(q, d))
 		hit = 0;
+	/* a shard is a partition: -v inverts the filters, never the shard */
+	if (q->nshards) {
+		uint64_t h = json_shard_hash(d, event_field(d, &cx.fm, F_KEY), &q->scratch);
+		if (h % (uint64_t)q->nshards != (uint64_t)q->shard)
+			return 0;
+	}
 	if (hit && q->ntypes && !in_list(q, d, event_field(d, &cx.fm, F_TYPE), q->types, q->ntypes))
 		hit = 0;
 	if (hit && q->naggs && !in_list(q, d, event_field(d, &cx.fm, F_KEY), q->aggs, q->naggs))
 		hit = 0;
 	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr))
 		hit = 0;
-	if (hit && q->nshards) {
-		uint64_t h = json_shard_hash(d, event_field(d, &cx.fm, F_KEY), &q->scratch);
-		if (h % (uint64_t)q->nshards != (uint64_t)q->shard)
-			hit = 0;
-	}
 	if (hit && q->have_since && t < q->since)
 		hit = 0;
 	if (hit && q->have_until && t > q->until)
@@ -264,46 +289,50 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 
 /* ---- output --------------------------------------------------------- */
 
-static const char *special_name(const char *s)
+static const char *const special_names[] = { NULL, "@id", "@key", "@type", "@time",
+                                             "@payload", "@version", "@seq", "@line" };
+
+static enum special special_of(const char *s)
 {
-	static const char *const names[] = { "@id", "@key", "@type", "@time", "@payload",
-	                                     "@version", "@seq", "@line" };
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strcmp(s, names[i]) == 0)
-			return names[i];
-	return NULL;
+	for (int i = SP_ID; i <= SP_LINE; i++)
+		if (strcmp(s, special_names[i]) == 0)
+			return (enum special)i;
+	return SP_NONE;
 }
 
 /* The JSON text of a selected field into out (nothing for null). */
-static void select_value(struct query *q, const struct path *p, const struct jdoc *d,
-                         uint64_t lineno, struct buf *out)
+static void select_value(struct query *q, struct col *c, const struct jdoc *d, uint64_t lineno,
+                         struct buf *out)
 {
-	const char *s = p->text;
 	uint32_t t = JNONE;
-	if (s[0] == '@' && special_name(s)) {
-		if (!strcmp(s, "@line")) {
-			jw_uint(out, lineno);
+	switch (c->sp) {
+	case SP_LINE:
+		jw_uint(out, lineno);
+		return;
+	case SP_TIME: {
+		int64_t us;
+		t = event_field(d, &cx.fm, F_TIME);
+		if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
+			char tb[40];
+			size_t n = time_format(us, tb);
+			jw_string(out, tb, n);
+		}
+		return; /* missing or unparsable: null */
+	}
+	case SP_SEQ: t = path_lookup(d, 0, &q->seq_path); break;
+	case SP_ID: t = event_field(d, &cx.fm, F_ID); break;
+	case SP_KEY: t = event_field(d, &cx.fm, F_KEY); break;
+	case SP_TYPE: t = event_field(d, &cx.fm, F_TYPE); break;
+	case SP_PAYLOAD: t = event_field(d, &cx.fm, F_PAYLOAD); break;
+	case SP_VERSION: t = event_field(d, &cx.fm, F_VERSION); break;
+	case SP_NONE:
+		if (c->expr) {
+			struct expr_input in = { d, lineno, NULL };
+			expr_eval_json(c->expr, &in, out);
 			return;
 		}
-		if (!strcmp(s, "@time")) {
-			int64_t us;
-			t = event_field(d, &cx.fm, F_TIME);
-			if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
-				char tb[40];
-				size_t n = time_format(us, tb);
-				jw_string(out, tb, n);
-			}
-			return; /* missing or unparsable: null */
-		} else if (!strcmp(s, "@seq")) {
-			t = path_lookup(d, 0, &q->seq_path);
-		} else {
-			static const char *const f[] = { "@id", "@key", "@type", "@time", "@payload", "@version" };
-			for (int i = 0; i < F_NFIELDS; i++)
-				if (!strcmp(s, f[i]))
-					t = event_field(d, &cx.fm, (enum ev_field)i);
-		}
-	} else {
-		t = path_lookup(d, 0, p);
+		t = path_lookup(d, 0, &c->path);
+		break;
 	}
 	if (t != JNONE)
 		json_write_compact(d, t, out);
@@ -386,6 +415,32 @@ static void flush_tail(struct query *q)
 	json_doc_free(&d);
 }
 
+/*
+ * --sorted: watch the order of what is read.  The first event older than
+ * one before it makes the file be read whole (one warning per file):
+ * --until stops nothing more, and the part before the seek point is read
+ * afterwards (run_sorted).  Returns 1 when reading this file stops here.
+ */
+static int sorted_check(struct query *q, struct evctx *c, struct ev_event *ev, int64_t t)
+{
+	if (q->have_prev && t < q->prev_time && !q->disorder) {
+		char a[40], b[40];
+		time_format(t, a);
+		time_format(q->prev_time, b);
+		ev_line_warn(c, ev, "out of time order: %s after %s; reading the whole file", a, b);
+		q->disorder = 1;
+	}
+	if (!q->have_prev || t > q->prev_time)
+		q->prev_time = t;
+	q->have_prev = 1;
+	if (q->have_until && t > q->until && !q->disorder) {
+		q->file_done = 1;
+		c->stop = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct query *q = arg;
@@ -396,21 +451,8 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			ev_reject(c, ev, "%s", why);
 			return;
 		}
-		if (q->sorted) {
-			if (q->have_prev && t < q->prev_time) {
-				char a[40], b[40];
-				time_format(t, a);
-				time_format(q->prev_time, b);
-				ev_line_warn(c, ev, "out of time order: %s after %s", a, b);
-			}
-			q->prev_time = t;
-			q->have_prev = 1;
-			if (q->have_until && t > q->until) {
-				q->file_done = 1;
-				c->stop = 1;
-				return;
-			}
-		}
+		if (q->sorted && !q->invert && sorted_check(q, c, ev, t))
+			return;
 	}
 	if (!matches(q, ev, t))
 		return;
@@ -429,23 +471,56 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 
 /* ---- --sorted: binary search for --since ---------------------------- */
 
-/* Read the line starting at or after pos (the first whole line).  Returns
- * its start offset, sets *next past its newline; *len = -1 at EOF. */
-static uint64_t line_from(int fd, uint64_t pos, uint64_t size, struct buf *line, uint64_t *next, int *eof)
+/*
+ * The search reads single lines with pread and never moves the reader.
+ * Every line it looks at (a probe) is kept with its time, and each new
+ * probe is checked against the others: two that contradict the order
+ * stop the search, and the file is read whole.  The first line is always
+ * a probe, so a file that starts late (rotated, concatenated out of
+ * order) is caught when any later probe is older.  A failed pread is a
+ * read error, never an end of file.
+ */
+struct probe {
+	uint64_t off;
+	int64_t t;
+};
+
+struct search {
+	int fd;
+	uint64_t size;
+	struct probe p[160]; /* a search takes at most 2 + 64 probes */
+	size_t n;
+	int contradicted;
+	struct probe a, b;   /* a before b in the file, b older */
+	struct buf line;
+	struct jdoc doc;
+};
+
+static ssize_t pread_full(int fd, char *p, size_t n, uint64_t at)
+{
+	for (;;) {
+		ssize_t k = pread(fd, p, n, (off_t)at);
+		if (k >= 0 || errno != EINTR)
+			return k;
+	}
+}
+
+/* The first line starting at or after pos (pos itself when a line starts
+ * there) and before limit, into s->line: 1 with *start and *next (past
+ * its newline) set, 0 when there is none, -1 on a read error. */
+static int line_from(struct search *s, uint64_t pos, uint64_t limit, uint64_t *start, uint64_t *next)
 {
 	char chunk[4096];
 	uint64_t at = pos;
-	buf_reset(line);
-	*eof = 0;
+	buf_reset(&s->line);
 	if (pos > 0) {
-		/* skip to after the next newline, unless pos follows one */
-		at = pos - 1;
+		at = pos - 1; /* the byte before: a newline means a line starts at pos */
 		for (;;) {
-			ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)at);
-			if (n <= 0) {
-				*eof = 1;
-				return size;
-			}
+			ssize_t n = pread_full(s->fd, chunk, sizeof chunk, at);
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				return 0;
 			char *nl = memchr(chunk, '\n', (size_t)n);
 			if (nl) {
 				at += (uint64_t)(nl - chunk) + 1;
@@ -454,94 +529,145 @@ static uint64_t line_from(int fd, uint64_t pos, uint64_t size, struct buf *line,
 			at += (uint64_t)n;
 		}
 	}
-	uint64_t start = at;
+	if (at >= limit || at >= s->size)
+		return 0;
+	*start = at;
 	for (;;) {
-		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)at);
-		if (n <= 0) {
-			if (start >= size)
-				*eof = 1;
-			*next = at;
-			return start;
+		ssize_t n = pread_full(s->fd, chunk, sizeof chunk, at);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			*next = at; /* a last line without a newline */
+			return 1;
 		}
 		char *nl = memchr(chunk, '\n', (size_t)n);
 		size_t k = nl ? (size_t)(nl - chunk) : (size_t)n;
-		buf_add(line, chunk, k);
+		buf_add(&s->line, chunk, k);
 		at += k;
 		if (nl) {
 			*next = at + 1;
-			return start;
+			return 1;
 		}
 	}
 }
 
-/* The first valid line at or after pos with its time; returns its start,
- * or size when there is none. */
-static uint64_t valid_from(int fd, uint64_t pos, uint64_t size, int64_t *t, uint64_t *next)
+/* The first line at or after pos (before limit) that is an event with a
+ * time: 1 with *start, *t and *next, 0 when there is none, -1 on a read
+ * error.  Lines skipped here are reported when (if) they are read. */
+static int valid_from(struct search *s, uint64_t pos, uint64_t limit, uint64_t *start, int64_t *t,
+                      uint64_t *next)
 {
-	struct buf line = {0};
-	struct jdoc d = {0};
 	struct jerr err;
 	char why[200];
-	uint64_t s = pos;
-	int eof;
 	for (;;) {
-		s = line_from(fd, pos, size, &line, next, &eof);
-		if (eof)
-			break;
-		const char *p = line.p ? line.p : "";
-		size_t n = line.len;
-		if (s == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		int rc = line_from(s, pos, limit, start, next);
+		if (rc <= 0)
+			return rc;
+		const char *p = s->line.p ? s->line.p : "";
+		size_t n = s->line.len;
+		if (*start == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
 			p += 3;
 			n -= 3;
 		}
 		if (n && p[n - 1] == '\r')
 			n--;
-		if (json_parse(&d, p, n, 0, &err) == 0 && event_time(&d, &cx.fm, t, why, sizeof why) == 0)
-			break;
-		pos = *next; /* skip the unusable line; it is reported when read */
-		if (pos >= size) {
-			s = size;
-			break;
-		}
+		if (json_parse(&s->doc, p, n, 0, &err) == 0 &&
+		    event_time(&s->doc, &cx.fm, t, why, sizeof why) == 0)
+			return 1;
+		pos = *next;
 	}
-	buf_free(&line);
-	json_doc_free(&d);
-	return eof ? size : s;
 }
 
-static uint64_t seek_since(struct input *in, int64_t since)
+static void probe(struct search *s, uint64_t off, int64_t t)
 {
-	uint64_t size = (uint64_t)in->size, lo = 0, hi = size;
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2, next;
-		int64_t t;
-		uint64_t s = valid_from(in->fd, mid, size, &t, &next);
-		if (s >= hi) {
-			/* nothing valid in [mid, hi): look at the first line of [lo, mid) */
-			s = valid_from(in->fd, lo, size, &t, &next);
-			if (s >= hi || t >= since)
-				return lo;
-			lo = next;
+	for (size_t i = 0; i < s->n && !s->contradicted; i++) {
+		const struct probe *o = &s->p[i];
+		if ((o->off < off && o->t > t) || (o->off > off && o->t < t)) {
+			s->contradicted = 1;
+			s->a = o->off < off ? *o : (struct probe){ off, t };
+			s->b = o->off < off ? (struct probe){ off, t } : *o;
+		}
+	}
+	if (s->n < sizeof s->p / sizeof *s->p)
+		s->p[s->n++] = (struct probe){ off, t };
+}
+
+/*
+ * Where to start reading for --since: after the last event older than
+ * since, so that every event from since on is read (if the file is in
+ * order).  lo only ever moves past a probe older than since, and hi down
+ * to a probe at or after since, or to where no event starts before it.
+ * 0 with *off set; -1 on a read error.
+ */
+static int seek_since(struct search *s, int64_t since, uint64_t *off)
+{
+	uint64_t lo, hi = s->size, start, next;
+	int64_t t;
+	int rc;
+	*off = 0;
+	rc = valid_from(s, 0, hi, &start, &t, &next);
+	if (rc <= 0)
+		return rc;
+	probe(s, start, t);
+	if (t >= since)
+		return 0;
+	lo = next;
+	while (lo < hi && !s->contradicted) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		rc = valid_from(s, mid, hi, &start, &t, &next);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			hi = mid;
 			continue;
 		}
+		probe(s, start, t);
 		if (t < since)
 			lo = next;
 		else
-			hi = mid > lo ? mid : lo;
-		if (hi <= lo || (t >= since && s == lo))
-			break;
+			hi = start;
 	}
-	/* lo is a line start (or the first line after mid) */
-	if (lo > 0) {
-		struct buf line = {0};
-		uint64_t next;
-		int eof;
-		lo = line_from(in->fd, lo, size, &line, &next, &eof);
-		buf_free(&line);
-	}
-	return lo;
+	*off = lo;
+	return 0;
 }
 
+/* Position in for --since; 0, or -1 after a read error was reported. */
+static int sorted_start(struct query *q, struct input *in)
+{
+	struct search s = { .fd = in->fd, .size = (uint64_t)in->size };
+	uint64_t off;
+	int rc = seek_since(&s, q->since, &off);
+	int saved = errno;
+	buf_free(&s.line);
+	json_doc_free(&s.doc);
+	if (rc < 0) {
+		errno = saved;
+		ev_warn_errno("%s: read error", in->label);
+		ev_raise(&cx, EV_IO);
+		return -1;
+	}
+	if (s.contradicted) {
+		char a[40], b[40];
+		time_format(s.a.t, a);
+		time_format(s.b.t, b);
+		ev_warn("%s: warning: not in time order: byte %" PRIu64 " is at %s, byte %" PRIu64
+		        " at %s; reading the whole file",
+		        in->label, s.a.off, a, s.b.off, b);
+		q->disorder = 1;
+		off = 0;
+	}
+	q->seek = off;
+	if (off > 0 && input_seek(in, off) < 0)
+		ev_die_errno(EV_IO, "%s: seek", in->label);
+	return 0;
+}
+
+/*
+ * --sorted: each file from the --since point to the first event after
+ * --until.  When the order shows broken while reading, the rest of the
+ * file is read, then the part before the seek point, its matches written
+ * then.  With -v the range is what is left out, so nothing is skipped.
+ */
 static void run_sorted(struct query *q, int nfiles, char **files)
 {
 	cx.by_offset = 1;
@@ -549,7 +675,8 @@ static void run_sorted(struct query *q, int nfiles, char **files)
 		ev_warn("--sorted needs regular files, not standard input");
 		exit(EV_USAGE);
 	}
-	for (int i = 0; i < nfiles; i++) {
+	ev_progress_begin(&cx, nfiles, files);
+	for (int i = 0; i < nfiles && !cx.stop; i++) {
 		struct input in;
 		if (input_open(&in, files[i]) < 0) {
 			ev_warn_errno("%s", files[i]);
@@ -562,20 +689,24 @@ static void run_sorted(struct query *q, int nfiles, char **files)
 			input_close(&in);
 			continue;
 		}
-		if (q->have_since) {
-			uint64_t off = seek_since(&in, q->since);
-			if (off > 0 && input_seek(&in, off) < 0)
-				ev_die_errno(EV_IO, "%s: seek", files[i]);
+		q->have_prev = q->file_done = q->disorder = 0;
+		q->seek = 0;
+		if (!q->invert && q->have_since && sorted_start(q, &in) < 0) {
+			input_close(&in);
+			continue;
 		}
-		q->have_prev = 0;
-		q->file_done = 0;
 		ev_run_input(&cx, &in, on_event, q);
-		input_close(&in);
 		if (q->file_done)
-			cx.stop = 0;
-		if (cx.stop)
-			break;
+			cx.stop = 0; /* only this file is done */
+		if (q->disorder && q->seek > 0 && !cx.stop) {
+			if (input_seek(&in, 0) < 0)
+				ev_die_errno(EV_IO, "%s: seek", in.label);
+			in.end = q->seek;
+			ev_run_input(&cx, &in, on_event, q);
+		}
+		input_close(&in);
 	}
+	ev_progress_end(&cx);
 }
 
 /* ---- --follow and --state: a catch-up subscription ------------------ */
@@ -754,12 +885,66 @@ static void run_follow(struct query *q, int nfiles, char **files)
 	input_close(&in);
 }
 
+/*
+ * -s: columns by the rule of evtools(7).  A column is named NAME=, an
+ * envelope field by its mapped name (@time is "timestamp" by default;
+ * @seq and @line are "seq" and "line"), anything else by its text; two
+ * columns with one name are a usage error, as they would make a record
+ * with a duplicate key.
+ */
+static void parse_select(struct query *q, const struct ev_tool *tool)
+{
+	char **items = NULL, err[512];
+	size_t n = 0;
+	path_split_list(q->sel_arg, &items, &n);
+	q->sel = xcalloc(n, sizeof *q->sel);
+	for (size_t i = 0; i < n; i++) {
+		struct col *c = &q->sel[i];
+		const char *body;
+		int kind = path_item(items[i], &c->name, &body, err, sizeof err);
+		if (kind < 0) {
+			ev_warn("-s: %s", err);
+			ev_usage(tool);
+		}
+		if (kind == PATH_ITEM_EXPR) {
+			c->expr = ev_compile_expr(&cx, "-s", body, NULL, 0);
+		} else if ((c->sp = special_of(body)) != SP_NONE) {
+			static const enum ev_field fields[] = { 0, F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION };
+			if (!c->name)
+				c->name = xstrdup(c->sp == SP_SEQ    ? "seq"
+				                  : c->sp == SP_LINE ? "line"
+				                                     : cx.fm.f[fields[c->sp]].text);
+		} else {
+			if (path_parse(&c->path, body, err, sizeof err) < 0) {
+				ev_warn("-s: %s", err);
+				ev_usage(tool);
+			}
+			ev_watch_path(&cx, &c->path, "-s");
+		}
+		if (!c->name)
+			c->name = xstrdup(body);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(q->sel[j].name, c->name) == 0) {
+				ev_warn("-s: two columns named '%s' (name one with NAME=PATH)", c->name);
+				ev_usage(tool);
+			}
+		free(items[i]);
+	}
+	free(items);
+	q->nsel = n;
+	const char **names = xcalloc(n, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = q->sel[i].name;
+	rows_init(&q->rows, (enum rowfmt)q->fmt, n, names);
+	free(names);
+}
+
 int main(int argc, char **argv)
 {
 	static struct query q;
 	static const struct ev_tool tool = {
 		"evquery",
-		"[-cehqv] [-w expr] [-t types] [-A id] [-s paths] [-n N] [--since time] [--until time] "
+		"[-cehqv] [-w expr] [-t types] [-A id] [-s columns] [-n N] [--since time] [--until time] "
 		"[--format fmt] [file ...]",
 		help_text, "w:t:A:vs:cn:qe", longopts, option
 	};
@@ -777,25 +962,9 @@ int main(int argc, char **argv)
 	path_parse(&q.corr_path, "metadata.correlation_id", err, sizeof err);
 	path_parse(&q.cause_path, "metadata.causation_id", err, sizeof err);
 	path_parse(&q.seq_path, "seq", err, sizeof err);
-	if (q.sel_arg) {
-		char **names = NULL;
-		size_t n = 0;
-		path_split_list(q.sel_arg, &names, &n);
-		q.sel = xcalloc(n, sizeof *q.sel);
-		for (size_t i = 0; i < n; i++) {
-			if (names[i][0] == '@' && special_name(names[i])) {
-				q.sel[i].text = xstrdup(names[i]);
-			} else if (path_parse(&q.sel[i], names[i], err, sizeof err) < 0) {
-				ev_warn("-s: %s", err);
-				ev_usage(&tool);
-			}
-		}
-		q.nsel = n;
-		rows_init(&q.rows, (enum rowfmt)q.fmt, n, (const char *const *)names);
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-	} else if (q.fmt != RF_NDJSON) {
+	if (q.sel_arg)
+		parse_select(&q, &tool);
+	else if (q.fmt != RF_NDJSON) {
 		const char *names[5] = { cx.fm.f[F_TIME].text, cx.fm.f[F_TYPE].text, cx.fm.f[F_KEY].text,
 		                         cx.fm.f[F_ID].text, cx.fm.f[F_PAYLOAD].text };
 		rows_init(&q.rows, (enum rowfmt)q.fmt, 5, names);
@@ -821,7 +990,7 @@ int main(int argc, char **argv)
 		ev_run(&cx, argc - ind, argv + ind, on_event, &q);
 	}
 
-	if (q.count) {
+	if (q.count && !q.quiet) {
 		uint64_t n = q.matched;
 		if (q.have_tail && n > q.tail)
 			n = q.tail;
@@ -838,5 +1007,7 @@ int main(int argc, char **argv)
 			rows_finish(&q.rows);
 	if ((q.exit_status || q.quiet) && q.matched == 0)
 		ev_raise(&cx, EV_NOMATCH);
-	return ev_finish(&cx);
+	int status = ev_finish(&cx);
+	/* grep's rule: with -q, a match is success whatever else happened */
+	return q.quiet && q.matched ? 0 : status;
 }

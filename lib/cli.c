@@ -421,17 +421,7 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 		files = stdin_only;
 		nfiles = 1;
 	}
-	if (cx->progress) {
-		cx->t0 = mono();
-		for (int i = 0; i < nfiles; i++) {
-			struct input probe;
-			if (strcmp(files[i], "-") != 0 && input_open(&probe, files[i]) == 0) {
-				if (probe.is_reg)
-					cx->total_bytes += (uint64_t)probe.size;
-				input_close(&probe);
-			}
-		}
-	}
+	ev_progress_begin(cx, nfiles, files);
 	for (int i = 0; i < nfiles && !cx->stop; i++) {
 		struct input in;
 		if (input_open(&in, files[i]) < 0) {
@@ -442,6 +432,26 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 		ev_run_input(cx, &in, fn, arg);
 		input_close(&in);
 	}
+	ev_progress_end(cx);
+}
+
+void ev_progress_begin(struct evctx *cx, int nfiles, char **files)
+{
+	if (!cx->progress)
+		return;
+	cx->t0 = mono();
+	for (int i = 0; i < nfiles; i++) {
+		struct input probe;
+		if (strcmp(files[i], "-") != 0 && input_open(&probe, files[i]) == 0) {
+			if (probe.is_reg)
+				cx->total_bytes += (uint64_t)probe.size;
+			input_close(&probe);
+		}
+	}
+}
+
+void ev_progress_end(struct evctx *cx)
+{
 	if (cx->progress)
 		progress(cx, cx->done_bytes, 1);
 }

@@ -91,6 +91,10 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
  * un-counts it, so events + rejected = lines read.  The loops call this;
  * a tool with its own loop must too. */
 void ev_hand(struct evctx *cx, struct ev_event *ev, ev_event_fn fn, void *arg);
+/* --progress for a tool with its own file loop: begin sums the sizes of
+ * the regular files, end prints the final line (ev_run does both). */
+void ev_progress_begin(struct evctx *cx, int nfiles, char **files);
+void ev_progress_end(struct evctx *cx);
 /* Read one opened input through the same loop (for tools that open and
  * position files themselves). */
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg);

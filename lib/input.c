@@ -45,7 +45,7 @@ int input_seek(struct input *in, uint64_t off)
 		return -1;
 	in->rpos = in->rend = 0;
 	in->eof = 0;
-	in->started = 1; /* no BOM check in the middle of a file */
+	in->started = off != 0; /* no BOM check in the middle of a file */
 	in->consumed = off;
 	buf_reset(&in->line);
 	return 0;
@@ -124,6 +124,8 @@ int input_next(struct input *in, const char **line, size_t *len)
 {
 	for (;;) {
 		uint64_t start = in->consumed;
+		if (in->end && start >= in->end)
+			return 0;
 		int rc = next_raw(in, line, len);
 		if (rc <= 0)
 			return rc;

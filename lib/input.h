@@ -30,13 +30,15 @@ struct input {
 	int eof, started;
 	int unterminated;   /* the line just returned had no newline */
 	int is_reg;         /* a regular file (seekable, size known) */
+	uint64_t end;       /* when not 0: no line starting at or after it is read */
 	off_t size;         /* its size, when is_reg */
 };
 
 /* Open path ("-" or NULL = stdin).  0 ok; -1 with errno set. */
 int input_open(struct input *in, const char *path);
 /* Start reading at byte offset off of a regular file (line numbers then
- * count from there and are not meaningful).  0 ok, -1 with errno. */
+ * count from there and are not meaningful; at 0, a BOM is dropped again).
+ * 0 ok, -1 with errno. */
 int input_seek(struct input *in, uint64_t off);
 /* Next non-blank line: 1 with *line and *len set (valid until the next call),
  * 0 at end of file, -1 on a read error (errno set). */

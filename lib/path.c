@@ -33,10 +33,16 @@ void path_free(struct path *p)
 	memset(p, 0, sizeof *p);
 }
 
+static int is_blank_ch(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 void path_split_list(const char *s, char ***list, size_t *n)
 {
 	const char *start = s;
 	char quote = 0;
+	int depth = 0; /* inside () or [] */
 	for (const char *p = s;; p++) {
 		if (quote) {
 			if (*p == '\\' && p[1])
@@ -50,10 +56,20 @@ void path_split_list(const char *s, char ***list, size_t *n)
 			quote = *p;
 			continue;
 		}
-		if (*p && *p != ',')
+		if (*p == '(' || *p == '[')
+			depth++;
+		else if ((*p == ')' || *p == ']') && depth > 0)
+			depth--;
+		if (*p && (*p != ',' || depth > 0))
 			continue;
+		/* blanks around commas are not part of an item */
+		const char *a = start, *b = p;
+		while (a < b && is_blank_ch(*a))
+			a++;
+		while (b > a && is_blank_ch(b[-1]))
+			b--;
 		*list = xrealloc(*list, (*n + 1) * sizeof **list);
-		(*list)[(*n)++] = xmemdup(start, (size_t)(p - start));
+		(*list)[(*n)++] = xmemdup(a, (size_t)(b - a));
 		if (!*p)
 			return;
 		start = p + 1;
@@ -205,4 +221,73 @@ uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
 	/* bookkeeping for ev_watch_path: the path's value is untouched */
 	((struct path *)p)->seen |= t != JNONE ? PATH_LOOKED | PATH_FOUND : PATH_LOOKED;
 	return t;
+}
+
+/*
+ * Bare path text (outside ["..."] members) never holds blanks or the
+ * characters of expressions: "payload.total * 2" and "lower(q)" are not
+ * paths, though every byte could be a member name.  Members with such
+ * characters are written quoted: ["a b"].
+ */
+static int looks_like_path(const char *s)
+{
+	if (s[0] == '/')
+		return 1; /* a JSON Pointer takes any member name */
+	for (const char *p = s; *p; p++) {
+		if (*p == '[') {
+			/* skip a quoted member or an index */
+			char quote = 0;
+			for (p++; *p; p++) {
+				if (quote) {
+					if (*p == '\\' && p[1])
+						p++;
+					else if (*p == quote)
+						quote = 0;
+				} else if (*p == '"' || *p == '\'') {
+					quote = *p;
+				} else if (*p == ']') {
+					break;
+				}
+			}
+			if (!*p)
+				return 1; /* unterminated: path_parse says why */
+			continue;
+		}
+		if (strchr(" \t()*+<>!=|&?,;'\"{}", *p))
+			return 0;
+	}
+	return 1;
+}
+
+int path_item(const char *item, char **name, const char **body, char *err, size_t errlen)
+{
+	*name = NULL;
+	*body = item;
+	const char *eq = strchr(item, '=');
+	if (eq && !strchr("/.@[(", item[0])) {
+		const char *q;
+		for (q = item; q < eq && !strchr("[\"'(", *q); q++)
+			;
+		if (q == eq) {
+			const char *a = item, *b = eq;
+			while (b > a && is_blank_ch(b[-1]))
+				b--;
+			if (b == a) {
+				snprintf(err, errlen, "'%s': empty column name before '='", item);
+				return -1;
+			}
+			*name = xmemdup(a, (size_t)(b - a));
+			*body = eq + 1;
+			while (is_blank_ch(**body))
+				(*body)++;
+		}
+	}
+	if (**body == '(')
+		return PATH_ITEM_EXPR;
+	if (!**body || looks_like_path(*body))
+		return PATH_ITEM_PATH;
+	snprintf(err, errlen, "'%s' is not a path (computed columns are NAME=(EXPR))", item);
+	free(*name);
+	*name = NULL;
+	return -1;
 }

@@ -38,9 +38,23 @@ int path_parse(struct path *p, const char *s, char *err, size_t errlen);
 void path_push(struct path *p, const char *key, size_t keylen);
 void path_free(struct path *p);
 /* Split a comma-separated list of paths (-s, -g, --require, -t), appending
- * NUL-terminated copies to *list; a comma inside a quoted member
- * (payload["a,b"]) does not split. */
+ * NUL-terminated copies to *list; a comma inside quotes
+ * (payload["a,b"]), brackets or parentheses does not split, and blanks
+ * around commas are dropped ('a, b' is "a" and "b"). */
 void path_split_list(const char *s, char ***list, size_t *n);
+
+/*
+ * One item of a column list (-s, -g), by the rule of evtools(7): it is
+ * NAME=BODY only when it does not start with / . @ [ ( and the text
+ * before its first '=' holds no [ " ' (.  Sets *name (allocated; NULL
+ * when unnamed) and *body (inside item, blanks after '=' skipped).
+ * Returns PATH_ITEM_PATH (body is to be parsed with path_parse),
+ * PATH_ITEM_EXPR (body starts with '(': a computed column), or -1 with
+ * err set when the body is not a path ("'payload.total * 2' is not a
+ * path (computed columns are NAME=(EXPR))").
+ */
+enum { PATH_ITEM_PATH = 1, PATH_ITEM_EXPR = 2 };
+int path_item(const char *item, char **name, const char **body, char *err, size_t errlen);
 
 /* Resolve from token root (normally 0, the event).  JNONE if missing.
  * Updates p->seen (the only thing it writes). */

@@ -151,7 +151,7 @@ evquery: $f:14: invalid JSON: unescaped control character 0x09 in string at colu
 	  printf '{"event_type":"After"}\n'; } > "$f"
 	run_split evquery -s @type "$f"
 	[ "$status" -eq 3 ]
-	[ "$output" = $'{"@type":"Big"}\n{"@type":"After"}' ]
+	[ "$output" = $'{"event_type":"Big"}\n{"event_type":"After"}' ]
 	[ "$stderr" = "evquery: $f:2: invalid JSON: unterminated string at column 6" ]
 	run sh -c "evquery -t Big '$f' 2>/dev/null | wc -c"
 	[ "$output" = "20000028" ]
