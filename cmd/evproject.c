@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -390,8 +391,11 @@ static void setup(struct proj *P, const struct ev_tool *t)
 			ev_warn("--lateness needs --window");
 			ev_usage(t);
 		}
-		if (ev_dur_arg("--lateness", P->lateness_arg, &P->wm.lateness) < 0)
+		if (wm_lateness_parse(&P->wm, P->lateness_arg) < 0) {
+			ev_warn("--lateness: bad duration '%s' (a duration such as 30s or 5m, or inf)",
+			        P->lateness_arg);
 			ev_usage(t);
+		}
 	}
 	if (P->late_path && !P->window_arg) {
 		ev_warn("--late needs --window");
@@ -544,18 +548,25 @@ static void win_free(struct proj *P, struct win *w)
 	free(w);
 }
 
+/* Put w in the close queue (at its current end).  Nothing closes before
+ * the end of input when the watermark cannot move (batch, lateness inf):
+ * then there is no queue, and its memory does not grow per event. */
 static void schedule(struct proj *P, struct win *w)
 {
+	if (P->wm.inf)
+		return;
 	w->qseq = ++P->qseq;
 	w->qend = w->end;
 	w->nq++;
 	closeq_push(&P->q, w->end, w->qseq, w);
 }
 
-/* The map key of a tumbling/hopping window: the group key, then start. */
-static void window_key(struct proj *P, int64_t start)
+/* The map key of a tumbling/hopping window: the group key, then its
+ * bounds (near the ends of the time range two windows may share one). */
+static void window_key(struct proj *P, int64_t start, int64_t end)
 {
 	buf_add(&P->key, &start, sizeof start);
+	buf_add(&P->key, &end, sizeof end);
 }
 
 /* Remove a session from its group's open list. */
@@ -1000,26 +1011,26 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		int64_t starts[WIN_MAX_OVERLAP];
-		size_t n = window_starts(&P->ws, t, starts);
+		static int64_t starts[WIN_MAX_OVERLAP], ends[WIN_MAX_OVERLAP];
+		size_t n = window_bounds(&P->ws, t, starts, ends);
 		size_t klen = P->key.len;
 		for (size_t i = 0; i < n; i++) {
 			P->key.len = klen;
-			window_key(P, starts[i]);
-			update(P, keyed_win(P, d, coff, pos, starts[i], starts[i] + P->ws.size), &in);
+			window_key(P, starts[i], ends[i]);
+			update(P, keyed_win(P, d, coff, pos, starts[i], ends[i]), &in);
 		}
 		break;
 	}
 	case WIN_SESSION: {
 		group_cells(P, d, coff);
 		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-		int64_t gap = P->ws.gap;
+		int64_t tend = win_sat_add(t, P->ws.gap);
 		struct win *w = NULL;
 		/* joins a session [s, e) when s - gap < t < e */
 		int late = g->have_closed && t < g->closed_end;
 		if (!late)
-			w = session_join(P, g, t, t + gap);
-		if (!late && !w && wm_closed(&P->wm, t + gap))
+			w = session_join(P, g, t, tend);
+		if (!late && !w && wm_closed(&P->wm, tend))
 			late = 1;
 		if (late) {
 			late_write(&P->late, ev->line, ev->len);
@@ -1029,7 +1040,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
 			w->sg = g;
 			w->start = t;
-			w->end = t + gap;
+			w->end = tend;
 			w->pos = pos;
 			session_insert(g, w);
 			schedule(P, w);
@@ -1039,8 +1050,8 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 				session_remove(g, w);
 				session_insert(g, w);
 			}
-			if (t + gap > w->end)
-				w->end = t + gap;
+			if (tend > w->end)
+				w->end = tend;
 			if (pos < w->pos)
 				w->pos = pos;
 			if (w->end != w->qend || !w->qseq)
@@ -1138,7 +1149,7 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 			schedule(P, w);
 	} else {
 		if (P->ws.kind != WIN_NONE)
-			window_key(P, start);
+			window_key(P, start, end);
 		int created;
 		void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
 		if (created) {
@@ -1426,6 +1437,22 @@ static void run_state(struct proj *P, int nfiles, char **files)
 	input_close(&in);
 }
 
+/* Is every operand a regular file (standard input too, when it is read)?
+ * An operand that cannot be stat'ed is reported by the read loop and not
+ * read, so it does not count against. */
+static int all_regular(int nfiles, char **files)
+{
+	struct stat st;
+	if (nfiles == 0)
+		return fstat(0, &st) == 0 && S_ISREG(st.st_mode);
+	for (int i = 0; i < nfiles; i++) {
+		int rc = strcmp(files[i], "-") ? stat(files[i], &st) : fstat(0, &st);
+		if (rc == 0 && !S_ISREG(st.st_mode))
+			return 0;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct proj P;
@@ -1438,6 +1465,12 @@ int main(int argc, char **argv)
 	};
 	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);
 	setup(&P, &tool);
+	/* Batch: windows over files read to the end wait for the whole input,
+	 * as if the lateness were infinite: no event is late whatever the
+	 * order.  Pipes, --state, --lateness and --emit update stream. */
+	if (P.window_arg && !P.merge && !P.state_path && !P.lateness_arg && !P.emit_update &&
+	    all_regular(argc - ind, argv + ind))
+		P.wm.inf = 1;
 	if (P.state_path) {
 		/* fail before any output if the state cannot be saved */
 		struct atomic_file *probe = atomic_open(P.state_path);
@@ -1467,6 +1500,6 @@ int main(int argc, char **argv)
 		if (P.agg[i].nonnumeric)
 			ev_warn("%" PRIu64 " non-numeric value%s skipped (%s)", P.agg[i].nonnumeric,
 			        P.agg[i].nonnumeric == 1 ? "" : "s", P.agg[i].text);
-	late_finish(&P.late);
+	ev_raise(&cx, late_finish(&P.late, "not counted in any window"));
 	return ev_finish(&cx);
 }

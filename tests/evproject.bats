@@ -215,14 +215,72 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 
 # ---- windows ----------------------------------------------------------------
 
-@test "evproject tumbling windows: an event exactly at a window's end belongs to the next" {
-	run_split evproject -g @type --window tumbling:1m "$WIN"
-	[ "$status" -eq 0 ]
+@test "evproject tumbling windows on a pipe: an event at a window's end belongs to the next; late events set status 3" {
+	run_split sh -c "cat '$WIN' | evproject -g @type --window tumbling:1m"
+	[ "$status" -eq 3 ]
 	[ "$output" = '{"event_type":"A","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2}
 {"event_type":"B","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
 {"event_type":"A","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
 {"event_type":"A","window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}' ] || fail_with "got"
-	[ "$stderr" = "evproject: 2 late events not counted in any window (keep them with --late FILE)" ] || fail_with "stderr"
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+}
+
+WIN_BATCH='{"event_type":"A","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":3}
+{"event_type":"B","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"event_type":"A","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":2}
+{"event_type":"A","window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}'
+
+# run_batch SHELL-CMD: the command must give the batch rows of $WIN, no late event
+run_batch() {
+	run_split sh -c "$1"
+	[ "$status" -eq 0 ] || fail_with "$1: status"
+	[ "$stderr" = "" ] || fail_with "$1: stderr"
+	[ "$output" = "$WIN_BATCH" ] || fail_with "$1: got"
+}
+
+@test "evproject windows over regular files wait for the whole input: no event is late, rows by window end" {
+	run_batch "evproject -g @type --window tumbling:1m '$WIN'"
+	run_batch "evproject -g @type --window tumbling:1m < '$WIN'"
+	run_batch "evproject -g @type --window tumbling:1m - < '$WIN'"
+	run_batch "evproject -g @type --window tumbling:1m --late '$BATS_TEST_TMPDIR/late' '$WIN'"
+	[ ! -s "$BATS_TEST_TMPDIR/late" ]
+	# a pipe gets the same with --lateness inf, and --lateness inf changes nothing on a file
+	run_batch "cat '$WIN' | evproject -g @type --window tumbling:1m --lateness inf"
+	run_batch "evproject -g @type --window tumbling:1m --lateness inf '$WIN'"
+}
+
+@test "evproject streams when one operand is a pipe, or with --lateness or --emit update" {
+	run_split sh -c "cat '$WIN' | evproject -g @type --window tumbling:1m '$WIN' -"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 8 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+	run_split evproject -g @type --window tumbling:1m --lateness 0 "$WIN"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+	run_split evproject --window tumbling:1m --emit update "$WIN"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+}
+
+@test "evproject over Suricata alerts written up to an hour out of order: a file counts them all, a pipe reports the late ones" {
+	EVE="$FP/eve.ndjson" # 48 alerts, each written up to an hour after its time
+	sum_counts() { echo $(( $(printf "%s\n" "$output" | sed "s/.*\"count\":\([0-9]*\)}/\1/" | paste -sd+) )); }
+	run_split evproject --window tumbling:10m "$EVE"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "file"
+	[ "$(sum_counts)" -eq 48 ]
+	[ "${#lines[@]}" -eq 12 ]
+	batch=$output
+	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 28 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "pipe"
+	[ "$(sum_counts)" -eq 20 ]
+	# routed, they are kept and the status stays 0
+	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m --late '$BATS_TEST_TMPDIR/late.ndjson'"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evproject: 28 late events not counted in any window (written to $BATS_TEST_TMPDIR/late.ndjson)" ] || fail_with "routed"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/late.ndjson")" -eq 28 ]
+	# an hour of lateness covers an hour of disorder: the rows of the file
+	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m --lateness 1h"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = "$batch" ] || fail_with "lateness 1h"
 }
 
 @test "evproject rows come out as windows close, before the input ends" {
@@ -249,6 +307,16 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 
 @test "evproject hopping windows overlap: each event is in DUR/STEP windows" {
 	run_split evproject --window hopping:2m/1m -a count -a collect:seq "$WIN"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"window_start":"2026-11-01T09:59:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":3,"collect_seq":[1,2,5]}
+{"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":6,"collect_seq":[1,2,3,4,5,7]}
+{"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:03:00.000000Z","count":3,"collect_seq":[3,4,7]}
+{"window_start":"2026-11-01T10:02:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1,"collect_seq":[6]}
+{"window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:05:00.000000Z","count":1,"collect_seq":[6]}' ] || fail_with "got"
+	# streaming, an event is late once its earliest window has closed
+	run_split sh -c "cat '$WIN' | evproject --window hopping:2m/1m -a count -a collect:seq"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
 	[ "$output" = '{"window_start":"2026-11-01T09:59:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2,"collect_seq":[1,2]}
 {"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":4,"collect_seq":[1,2,3,4]}
 {"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:03:00.000000Z","count":2,"collect_seq":[3,4]}
@@ -272,10 +340,16 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 		'{"u":"a","timestamp":"2026-11-01T10:00:45Z","n":3}' > "$BATS_TEST_TMPDIR/s.ndjson"
 	run evproject -g u -a collect:n --window session:1m --lateness 10m "$BATS_TEST_TMPDIR/s.ndjson"
 	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[1,2,3]}' ] || fail_with "got"
+	# a file is read as a whole: the same sessions
 	run_split evproject -g u -a collect:n --window session:1m "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[1,2,3]}' ] || fail_with "got"
+	# a pipe without lateness: the first session closed before the straggler came
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/s.ndjson' | evproject -g u -a collect:n --window session:1m"
+	[ "$status" -eq 3 ]
 	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","collect_n":[1]}
 {"u":"a","window_start":"2026-11-01T10:01:30.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[2]}' ] || fail_with "got"
-	[ "$stderr" = "evproject: 1 late event not counted in any window (keep them with --late FILE)" ]
+	[ "$stderr" = "evproject: 1 late event not counted in any window; use --lateness DUR or --late FILE" ]
 }
 
 @test "evproject --emit update writes a row each time a window changes" {
@@ -348,13 +422,14 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 @test "evproject --state with windows: runs together emit what a full run emits" {
 	S="$BATS_TEST_TMPDIR/store.ndjson"
 	head -n 4 "$WIN" > "$S"
-	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" "$S" > "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late" --state "$BATS_TEST_TMPDIR/st" "$S" > "$BATS_TEST_TMPDIR/out" 2>/dev/null
 	[ ! -s "$BATS_TEST_TMPDIR/out" ] # nothing has closed yet
 	tail -n +5 "$WIN" >> "$S"
-	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
-	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" --flush "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late" --state "$BATS_TEST_TMPDIR/st" "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late" --state "$BATS_TEST_TMPDIR/st" --flush "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
 	run cat "$BATS_TEST_TMPDIR/out"
-	[ "$output" = "$(evproject -g @type --window tumbling:1m --lateness 1m "$WIN" 2>/dev/null)" ] || fail_with "differs"
+	[ "$output" = "$(evproject -g @type --window tumbling:1m --lateness 1m --late /dev/null "$WIN" 2>/dev/null)" ] || fail_with "differs"
+	[ "$(cat "$BATS_TEST_TMPDIR/late")" = "$(sed -n 7p "$WIN")" ]
 	# sessions, one event per run
 	rm -f "$BATS_TEST_TMPDIR/st2" "$S"
 	: > "$BATS_TEST_TMPDIR/out"
