@@ -670,10 +670,8 @@ static int cell_cmp(const char *a, size_t an, const char *b, size_t bn)
 	int ra = json_rank(a, an), rb = json_rank(b, bn);
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
-	if (ra == 3) {
-		double x = strtod(a, NULL), y = strtod(b, NULL);
-		return x < y ? -1 : x > y;
-	}
+	if (ra == 3)
+		return json_num_cmp(a, an, b, bn);
 	if (ra == 4) {
 		struct buf x = {0}, y = {0};
 		json_unescape(a + 1, an - 2, &x);

@@ -80,7 +80,7 @@ ALLAGGS="$NUMAGGS -a first:event_id -a last:payload.total -a distinct:@key -a co
 {"payload.customer_id":null,"count":3,"sum_payload_total":null,"avg_payload_total":null,"min_payload_total":null,"max_payload_total":null,"stddev_payload_total":null,"p50_payload_total":null,"p90_payload_total":null,"p99_payload_total":null}
 {"payload.customer_id":"c2","count":2,"sum_payload_total":35,"avg_payload_total":35,"min_payload_total":35,"max_payload_total":35,"stddev_payload_total":null,"p50_payload_total":35,"p90_payload_total":35,"p99_payload_total":35}
 {"payload.customer_id":"c9","count":1,"sum_payload_total":null,"avg_payload_total":null,"min_payload_total":null,"max_payload_total":null,"stddev_payload_total":null,"p50_payload_total":null,"p90_payload_total":null,"p99_payload_total":null}
-{"payload.customer_id":"c3","count":1,"sum_payload_total":100,"avg_payload_total":100,"min_payload_total":1e2,"max_payload_total":1e2,"stddev_payload_total":null,"p50_payload_total":100,"p90_payload_total":100,"p99_payload_total":100}' ] || fail_with "got"
+{"payload.customer_id":"c3","count":1,"sum_payload_total":100,"avg_payload_total":100,"min_payload_total":1e2,"max_payload_total":1e2,"stddev_payload_total":null,"p50_payload_total":1e2,"p90_payload_total":1e2,"p99_payload_total":1e2}' ] || fail_with "got"
 	[ "$stderr" = 'evproject: 1 non-numeric value skipped (sum:payload.total)
 evproject: 1 non-numeric value skipped (avg:payload.total)
 evproject: 1 non-numeric value skipped (min:payload.total)
@@ -119,6 +119,27 @@ evproject: 1 non-numeric value skipped (p99:payload.total)' ] || fail_with "stde
 	seq 1 10 | sed 's/.*/{"v":&}/' > "$BATS_TEST_TMPDIR/p.ndjson"
 	run evproject -a p50:v -a p90:v -a p99:v -a median=p50:v -a stddev:v "$BATS_TEST_TMPDIR/p.ndjson"
 	[ "$output" = '{"p50_v":5,"p90_v":9,"p99_v":10,"median":5,"stddev_v":3.0276503540974917}' ] || fail_with "got"
+}
+
+@test "evproject compares numbers exactly: max, min and percentiles beyond 2^53 keep the value as written" {
+	printf '%s\n' '{"g":1,"v":9007199254740992}' '{"g":1,"v":9007199254740993}' '{"g":1,"v":9007199254740992.5}' \
+		'{"g":2,"v":1.10}' '{"g":2,"v":1.1000000000000000001}' '{"g":2,"v":-0}' > "$BATS_TEST_TMPDIR/n.ndjson"
+	run_split evproject -g g -a max:v -a min:v -a p50:v -a p90:v "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
+	[ "$output" = '{"g":1,"max_v":9007199254740993,"min_v":9007199254740992,"p50_v":9007199254740992.5,"p90_v":9007199254740993}
+{"g":2,"max_v":1.1000000000000000001,"min_v":-0,"p50_v":1.10,"p90_v":1.1000000000000000001}' ] || fail_with "got"
+	# the same through --partial/--merge
+	run_split sh -c "evproject -g g -a max:v -a min:v -a p50:v -a p90:v --partial '$BATS_TEST_TMPDIR/n.ndjson' | evproject -g g -a max:v -a min:v -a p50:v -a p90:v --merge"
+	[ "$output" = '{"g":1,"max_v":9007199254740993,"min_v":9007199254740992,"p50_v":9007199254740992.5,"p90_v":9007199254740993}
+{"g":2,"max_v":1.1000000000000000001,"min_v":-0,"p50_v":1.10,"p90_v":1.1000000000000000001}' ] || fail_with "merged"
+	# --sort orders by exact value, not through a double
+	run_split evproject -g v --sort -v "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$output" = '{"v":9007199254740993,"count":1}
+{"v":9007199254740992.5,"count":1}
+{"v":9007199254740992,"count":1}
+{"v":1.1000000000000000001,"count":1}
+{"v":1.10,"count":1}
+{"v":-0,"count":1}' ] || fail_with "sort"
 }
 
 @test "evproject NAME=AGG names columns; default names use underscores" {
