@@ -618,7 +618,8 @@ static struct win *session_join(struct proj *P, struct sgroup *g, int64_t lo, in
 	struct win *into = NULL;
 	for (size_t i = 0; i < g->ns;) {
 		struct win *s = g->s[i];
-		if (lo < s->end && s->start < hi) {
+		/* an end clamped to INT64_MAX holds INT64_MAX (window.h) */
+		if ((lo < s->end || s->end == INT64_MAX) && (s->start < hi || hi == INT64_MAX)) {
 			if (!into) {
 				into = s;
 				i++;

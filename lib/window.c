@@ -113,7 +113,8 @@ int wm_lateness_parse(struct watermark *m, const char *s)
 
 int wm_closed(const struct watermark *m, int64_t end)
 {
-	if (!m->have || m->inf)
+	/* an end clamped to INT64_MAX stands for one past it: never closed */
+	if (!m->have || m->inf || end == INT64_MAX)
 		return 0;
 	/* wm - lateness >= end; the difference of two int64 as a uint64 is
 	 * exact when wm >= end */

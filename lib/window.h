@@ -22,7 +22,8 @@
  * - Times are int64 microseconds over the whole range: window bounds that
  *   would pass an end of the range are clamped to it (saturated), never
  *   wrapped, so times near +-2^63 us give windows, not undefined
- *   behaviour.
+ *   behaviour.  An end clamped to INT64_MAX stands for one past it: such
+ *   a window holds INT64_MAX too and closes only at the end of input.
  * - The late sink decides, once for every tool, what late events do to
  *   the run: routed to --late FILE they are written there and summed up
  *   in one line, status unchanged; not routed, they are counted, summed

@@ -390,6 +390,48 @@ run_batch() {
 {"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:01:00.000000Z","count":1}' ] || fail_with "got"
 }
 
+@test "evproject windows at the ends of the time range saturate instead of overflowing" {
+	# times of +-2^63 us and durations of ~2^63 us: bounds are clamped
+	# (run under the sanitizer build, this is where signed overflow was)
+	printf '%s\n' '{"timestamp":9223372036854775807}' '{"timestamp":9223372036854775806}' '{"timestamp":-9223372036854775808}' \
+		'{"timestamp":-9223372036854775807}' '{"timestamp":0}' > "$BATS_TEST_TMPDIR/big.ndjson"
+	run_split evproject --time-unit us --window tumbling:1h "$BATS_TEST_TMPDIR/big.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "tumbling"
+	[ "$output" = '{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T20:00:00.000000Z","count":2}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T04:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "tumbling"
+	run_split evproject --time-unit us --window hopping:2h/1h "$BATS_TEST_TMPDIR/big.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "hopping"
+	[ "$output" = '{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T20:00:00.000000Z","count":2}
+{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T21:00:00.000000Z","count":2}
+{"window_start":"1969-12-31T23:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","count":1}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T02:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T03:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}
+{"window_start":"+294247-01-10T04:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "hopping"
+	# the last microsecond is one session with the one before it, on a pipe too
+	for src in "'$BATS_TEST_TMPDIR/big.ndjson'" "- < '$BATS_TEST_TMPDIR/big.ndjson' --lateness inf"; do
+		run_split sh -c "evproject --time-unit us --window session:1h $src"
+		[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "session"
+		[ "$output" = '{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T20:59:05.224193Z","count":2}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T04:00:54.775806Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "session"
+	done
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/big.ndjson' | evproject --time-unit us --window session:1h"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"window_start":"+294247-01-10T04:00:54.775806Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "session pipe"
+	# a window and a lateness of 106751991 days (just under 2^63 us)
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/big.ndjson' | evproject --time-unit us --window tumbling:106751991d --lateness 106751991d"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "huge"
+	[ "$output" = '{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"+294247-01-10T00:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T00:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "huge"
+	# epoch nanoseconds at the int64 limits (auto unit)
+	printf '%s\n' '{"timestamp":-9223372036854775808}' '{"timestamp":9223372036854775807}' > "$BATS_TEST_TMPDIR/ns.ndjson"
+	run_split evproject --window session:106751991d "$BATS_TEST_TMPDIR/ns.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"window_start":"1677-09-21T00:12:43.145224Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "ns"
+}
+
 # ---- --state ----------------------------------------------------------------
 
 @test "evproject --state: a re-run over a grown store equals a full run" {
