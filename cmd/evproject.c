@@ -81,13 +81,18 @@ static const char help_text[] =
 
 /* ---- what the user asked for ------------------------------------------ */
 
-enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR };
+enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR, GC_EXPR };
 
 struct gcol {
 	enum gkind kind;
 	enum ev_field field;
 	struct path path;
 	char *name;
+	/* GC_EXPR: NAME=(EXPR), its text, and the current event's value */
+	const char *src;
+	struct expr *expr;
+	struct buf val;
+	struct jdoc vdoc;
 };
 
 struct asrc {
@@ -260,8 +265,16 @@ static int field_of(const char *s)
 	return -1;
 }
 
-static void add_col(struct proj *P, const char *s, const struct ev_tool *t)
+/* One -g item: a path, @name, NAME=PATH, NAME=@name or NAME=(EXPR). */
+static void add_col(struct proj *P, const char *item, const struct ev_tool *t)
 {
+	char *name;
+	const char *s;
+	path_item_name(item, &name, &s);
+	if (!*s) {
+		ev_warn("-g: empty path in '%s'", item);
+		ev_usage(t);
+	}
 	P->col = xrealloc(P->col, (P->ncol + 1) * sizeof *P->col);
 	struct gcol *g = &P->col[P->ncol++];
 	memset(g, 0, sizeof *g);
@@ -271,24 +284,32 @@ static void add_col(struct proj *P, const char *s, const struct ev_tool *t)
 		g->kind = s[1] == 'd' ? GC_DATE : GC_HOUR;
 		g->name = xstrdup(s + 1);
 		P->need_time = 1;
-	} else if (f >= 0 && f != F_TIME) {
+	} else if (f >= 0) {
 		g->kind = GC_FIELD;
 		g->field = (enum ev_field)f;
 		g->name = xstrdup(cx.fm.f[f].text);
-	} else if (f == F_TIME) {
-		g->kind = GC_FIELD;
-		g->field = F_TIME;
-		g->name = xstrdup(cx.fm.f[F_TIME].text);
 	} else if (s[0] == '@') {
 		ev_warn("-g: unknown name '%s' (@type @key @date @hour @id @time @payload @version)", s);
 		ev_usage(t);
+	} else if (s[0] == '(') {
+		if (!name) {
+			ev_warn("-g: a computed group key needs a name: NAME=%s", s);
+			ev_usage(t);
+		}
+		g->kind = GC_EXPR;
+		g->src = s;
+		g->expr = ev_compile_expr(&cx, "-g", s, NULL, 0);
 	} else {
 		g->kind = GC_PATH;
-		if (path_parse(&g->path, s, err, sizeof err) < 0) {
-			ev_warn("-g: %s", err);
+		if (path_parse_item(&g->path, s, err, sizeof err) < 0) {
+			ev_warn("-g: %s (name a computed group key: NAME=(EXPR))", err);
 			ev_usage(t);
 		}
 		g->name = xstrdup(s);
+	}
+	if (name) {
+		free(g->name);
+		g->name = name;
 	}
 }
 
@@ -312,9 +333,17 @@ static void add_agg(struct proj *P, const char *s, const char *name, const struc
 	}
 	if (a->pathtext) {
 		int f = field_of(a->pathtext);
-		if (f >= 0)
+		if (f >= 0) {
 			src->field = f;
-		else if (a->pathtext[0] == '@') {
+			if (!name) { /* @time -> timestamp, or the mapped name */
+				free(a->name);
+				a->name = agg_default_name(a->kind, cx.fm.f[f].text);
+			}
+			if (f == F_TIME && (a->kind == AG_MIN || a->kind == AG_MAX)) {
+				a->kind = a->kind == AG_MIN ? AG_TMIN : AG_TMAX; /* RFC 3339 */
+				P->want_time = 1;
+			}
+		} else if (a->pathtext[0] == '@') {
 			ev_warn("-a: unknown name '%s' in '%s'", a->pathtext, s);
 			ev_usage(t);
 		} else if (path_parse(&src->path, a->pathtext, err, sizeof err) < 0) {
@@ -464,6 +493,13 @@ static void setup(struct proj *P, const struct ev_tool *t)
 		P->sort[P->nsort].col = c;
 		P->sort[P->nsort++].desc = desc;
 	}
+	/* P->col and P->asrc no longer move: watch the paths the user wrote */
+	for (size_t i = 0; i < P->ncol; i++)
+		if (P->col[i].kind == GC_PATH)
+			ev_watch_path(&cx, &P->col[i].path, "-g");
+	for (size_t i = 0; i < P->nagg; i++)
+		if (P->asrc[i].field < 0 && P->asrc[i].path.text)
+			ev_watch_path(&cx, &P->asrc[i].path, "-a");
 	for (size_t i = 0; i < P->nwhere; i++) {
 		P->where = xrealloc(P->where, (i + 1) * sizeof *P->where);
 		P->where[i] = ev_compile_expr(&cx, "--where", P->where_src[i], NULL, 0);
@@ -487,7 +523,8 @@ static char *fingerprint(struct proj *P)
 	struct buf b = {0};
 	buf_adds(&b, "g=");
 	for (size_t i = 0; i < P->ncol; i++)
-		buf_printf(&b, "%s%s", i ? "," : "", P->col[i].name);
+		buf_printf(&b, "%s%s%s%s", i ? "," : "", P->col[i].name, P->col[i].src ? "=" : "",
+		           P->col[i].src ? P->col[i].src : "");
 	buf_adds(&b, " a=");
 	for (size_t i = 0; i < P->nagg; i++)
 		buf_printf(&b, "%s%s=%s/%s", i ? "," : "", P->agg[i].name, agg_kind_name(P->agg[i].kind),
@@ -870,7 +907,7 @@ static void close_windows(struct proj *P)
 /* ---- events --------------------------------------------------------------- */
 
 /* The group key of the current event into P->key; the tokens in P->tok. */
-static void group_key(struct proj *P, const struct jdoc *d, int64_t t)
+static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t line)
 {
 	buf_reset(&P->key);
 	for (size_t i = 0; i < P->ncol; i++) {
@@ -885,6 +922,14 @@ static void group_key(struct proj *P, const struct jdoc *d, int64_t t)
 				time_format_hour(t, P->label[i]);
 			buf_addc(&P->key, 's');
 			buf_adds(&P->key, P->label[i]);
+		} else if (g->kind == GC_EXPR) {
+			struct expr_input in = { d, line, NULL };
+			struct jerr jerr;
+			buf_reset(&g->val);
+			expr_eval_json(g->expr, &in, &g->val);
+			if (json_parse(&g->vdoc, g->val.p, g->val.len, JSON_ANY, &jerr) < 0)
+				ev_die(EV_IO, "-g %s: bad value %.*s: %s", g->name, (int)g->val.len, g->val.p, jerr.msg);
+			json_value_key(&g->vdoc, 0, &P->key);
 		} else {
 			P->tok[i] = g->kind == GC_FIELD ? event_field(d, &cx.fm, g->field) : path_lookup(d, 0, &g->path);
 			json_value_key(d, P->tok[i], &P->key);
@@ -903,6 +948,8 @@ static void group_cells(struct proj *P, const struct jdoc *d, uint32_t *coff)
 		struct gcol *g = &P->col[i];
 		if (g->kind == GC_DATE || g->kind == GC_HOUR)
 			jw_cstring(&P->cell, P->label[i]);
+		else if (g->kind == GC_EXPR)
+			buf_add(&P->cell, g->val.p, g->val.len);
 		else if (P->tok[i] == JNONE)
 			buf_adds(&P->cell, "null");
 		else
@@ -991,7 +1038,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 				return;
 	}
 	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;
-	group_key(P, d, t);
+	group_key(P, d, t, ev->in->lineno);
 	for (size_t i = 0; i < P->nagg; i++) {
 		struct asrc *s = &P->asrc[i];
 		P->atok[i] = s->field >= 0 ? event_field(d, &cx.fm, (enum ev_field)s->field)

@@ -75,14 +75,26 @@ int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen)
 	} else if (k == AG_COUNT) {
 		a->name = xstrdup("count");
 	} else {
-		struct buf b = {0};
-		buf_adds(&b, kind_names[k]);
-		buf_addc(&b, '_');
-		for (const char *p = a->pathtext; *p; p++)
-			buf_addc(&b, *p == '.' ? '_' : *p);
-		a->name = b.p;
+		a->name = agg_default_name(a->kind, a->pathtext);
 	}
 	return 0;
+}
+
+char *agg_default_name(enum agg_kind k, const char *src)
+{
+	struct buf b = {0};
+	buf_adds(&b, kind_names[k]);
+	buf_addc(&b, '_');
+	for (const char *p = src; *p; p++) {
+		int word = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+		if (word)
+			buf_addc(&b, *p);
+		else if (b.p[b.len - 1] != '_' || p == src)
+			buf_addc(&b, '_'); /* a run of others is one '_' */
+	}
+	if (b.len > strlen(kind_names[k]) + 1 && b.p[b.len - 1] == '_')
+		b.p[--b.len] = 0;
+	return b.p;
 }
 
 void aggspec_free(struct aggspec *a)

@@ -62,6 +62,10 @@ struct aggspec {
  * tool resolves it, @key and friends included).  0, or -1 with err. */
 int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen);
 void aggspec_free(struct aggspec *a);
+/* The default column name of KIND over a column named SRC (evproject(1)):
+ * "KIND_" + SRC with every run of characters outside [A-Za-z0-9_] made one
+ * '_' and a trailing '_' dropped: sum:payload.total -> sum_payload_total. */
+char *agg_default_name(enum agg_kind k, const char *src);
 const char *agg_kind_name(enum agg_kind k);
 
 /* An exact decimal: m * 10^-scale, or the double d once inexact. */

@@ -33,10 +33,16 @@ void path_free(struct path *p)
 	memset(p, 0, sizeof *p);
 }
 
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 void path_split_list(const char *s, char ***list, size_t *n)
 {
 	const char *start = s;
 	char quote = 0;
+	int depth = 0; /* inside () or [] */
 	for (const char *p = s;; p++) {
 		if (quote) {
 			if (*p == '\\' && p[1])
@@ -50,10 +56,20 @@ void path_split_list(const char *s, char ***list, size_t *n)
 			quote = *p;
 			continue;
 		}
-		if (*p && *p != ',')
+		if (*p == '(' || *p == '[')
+			depth++;
+		else if ((*p == ')' || *p == ']') && depth > 0)
+			depth--;
+		if (*p && (*p != ',' || depth > 0))
 			continue;
+		/* blanks around commas are not part of the item */
+		const char *e = p;
+		while (start < e && is_blank(*start))
+			start++;
+		while (e > start && is_blank(e[-1]))
+			e--;
 		*list = xrealloc(*list, (*n + 1) * sizeof **list);
-		(*list)[(*n)++] = xmemdup(start, (size_t)(p - start));
+		(*list)[(*n)++] = xmemdup(start, (size_t)(e - start));
 		if (!*p)
 			return;
 		start = p + 1;
@@ -205,4 +221,47 @@ uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
 	/* bookkeeping for ev_watch_path: the path's value is untouched */
 	((struct path *)p)->seen |= t != JNONE ? PATH_LOOKED | PATH_FOUND : PATH_LOOKED;
 	return t;
+}
+
+/* ---- items of -s and -g lists ----------------------------------------- */
+
+void path_item_name(const char *s, char **name, const char **rest)
+{
+	*name = NULL;
+	*rest = s;
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s || strchr("/.@[(", s[0]))
+		return;
+	for (const char *p = s; p < eq; p++)
+		if (strchr("[\"'(", *p))
+			return;
+	*name = xmemdup(s, (size_t)(eq - s));
+	*rest = eq + 1;
+}
+
+int path_parse_item(struct path *p, const char *s, char *err, size_t errlen)
+{
+	if (s[0] != '/') {
+		/* outside ["..."] a path has no blanks and no operator */
+		char quote = 0;
+		for (const char *q = s; *q; q++) {
+			if (quote) {
+				if (*q == '\\' && q[1])
+					q++;
+				else if (*q == quote)
+					quote = 0;
+				continue;
+			}
+			if (q[0] == '[' && (q[1] == '"' || q[1] == '\'')) {
+				quote = *++q;
+				continue;
+			}
+			if (is_blank(*q) || strchr("()=\"'<>!&|*+?,{}", *q)) {
+				memset(p, 0, sizeof *p);
+				snprintf(err, errlen, "'%s' is not a path", s);
+				return -1;
+			}
+		}
+	}
+	return path_parse(p, s, err, errlen);
 }

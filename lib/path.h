@@ -38,9 +38,22 @@ int path_parse(struct path *p, const char *s, char *err, size_t errlen);
 void path_push(struct path *p, const char *key, size_t keylen);
 void path_free(struct path *p);
 /* Split a comma-separated list of paths (-s, -g, --require, -t), appending
- * NUL-terminated copies to *list; a comma inside a quoted member
- * (payload["a,b"]) does not split. */
+ * NUL-terminated copies to *list; a comma inside quotes (payload["a,b"]),
+ * () or [] does not split, and blanks around an item are dropped. */
 void path_split_list(const char *s, char ***list, size_t *n);
+
+/*
+ * One item of a -s or -g list (evtools(7) Paths): it is NAME=REST when it
+ * does not start with / . @ [ ( and the text before its first '=' holds
+ * none of [ " ' ( ; then *name is a new string, else NULL.  *rest points
+ * into s at what follows "NAME=" (or at s).
+ */
+void path_item_name(const char *s, char **name, const char **rest);
+/* path_parse for an item of a list option: outside ["..."] a path holds no
+ * blank and none of ( ) = " ' < > ! & | * + ? , { }, so that an expression
+ * ("payload.total * 2", "lower(q)") is "'S' is not a path" (-1 with err),
+ * never a path to a member of that name.  JSON Pointers are exempt. */
+int path_parse_item(struct path *p, const char *s, char *err, size_t errlen);
 
 /* Resolve from token root (normally 0, the event).  JNONE if missing.
  * Updates p->seen (the only thing it writes). */

@@ -93,11 +93,11 @@ evproject: 1 non-numeric value skipped (p99:payload.total)' ] || fail_with "stde
 
 @test "evproject first, last, distinct and collect keep values as written" {
 	run evproject -g payload.customer_id -a first:payload.total -a last:payload.total -a distinct:payload.total -a collect:payload.total -a distinct:@key -a collect:@key "$EV"
-	[ "$output" = '{"payload.customer_id":"c1","first_payload_total":120.5,"last_payload_total":0.1,"distinct_payload_total":3,"collect_payload_total":[120.5,999.99,0.1],"distinct_@key":3,"collect_@key":["order-1","order-3","42"]}
-{"payload.customer_id":null,"first_payload_total":null,"last_payload_total":null,"distinct_payload_total":0,"collect_payload_total":[],"distinct_@key":2,"collect_@key":["order-1","order-1","order-2"]}
-{"payload.customer_id":"c2","first_payload_total":35,"last_payload_total":null,"distinct_payload_total":2,"collect_payload_total":[35,null],"distinct_@key":2,"collect_@key":["order-2","order-4"]}
-{"payload.customer_id":"c9","first_payload_total":"n/a","last_payload_total":"n/a","distinct_payload_total":1,"collect_payload_total":["n/a"],"distinct_@key":1,"collect_@key":[42]}
-{"payload.customer_id":"c3","first_payload_total":1e2,"last_payload_total":1e2,"distinct_payload_total":1,"collect_payload_total":[1e2],"distinct_@key":1,"collect_@key":["order-5"]}' ] || fail_with "got"
+	[ "$output" = '{"payload.customer_id":"c1","first_payload_total":120.5,"last_payload_total":0.1,"distinct_payload_total":3,"collect_payload_total":[120.5,999.99,0.1],"distinct_aggregate_id":3,"collect_aggregate_id":["order-1","order-3","42"]}
+{"payload.customer_id":null,"first_payload_total":null,"last_payload_total":null,"distinct_payload_total":0,"collect_payload_total":[],"distinct_aggregate_id":2,"collect_aggregate_id":["order-1","order-1","order-2"]}
+{"payload.customer_id":"c2","first_payload_total":35,"last_payload_total":null,"distinct_payload_total":2,"collect_payload_total":[35,null],"distinct_aggregate_id":2,"collect_aggregate_id":["order-2","order-4"]}
+{"payload.customer_id":"c9","first_payload_total":"n/a","last_payload_total":"n/a","distinct_payload_total":1,"collect_payload_total":["n/a"],"distinct_aggregate_id":1,"collect_aggregate_id":[42]}
+{"payload.customer_id":"c3","first_payload_total":1e2,"last_payload_total":1e2,"distinct_payload_total":1,"collect_payload_total":[1e2],"distinct_aggregate_id":1,"collect_aggregate_id":["order-5"]}' ] || fail_with "got"
 }
 
 @test "evproject distinct compares JSON values: 1 and \"1\" differ, null counts, missing does not" {
@@ -145,6 +145,59 @@ evproject: 1 non-numeric value skipped (p99:payload.total)' ] || fail_with "stde
 @test "evproject NAME=AGG names columns; default names use underscores" {
 	run evproject -g payload.customer_id -a n=count -a revenue=sum:payload.total -a 'x.y=max:payload["total"]' -w 'payload.customer_id == "c2"' "$EV"
 	[ "$output" = '{"payload.customer_id":"c2","n":2,"revenue":35,"x.y":35}' ] || fail_with "got"
+}
+
+@test "evproject -g takes blanks around commas, NAME=PATH and NAME=(EXPR); column names follow one rule" {
+	run_split evproject -g ' @type , payload.customer_id	' -a count "$EV"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "blanks"
+	[ "${lines[0]}" = '{"event_type":"OrderPlaced","payload.customer_id":"c1","count":3}' ] || fail_with "blanks"
+	run_split evproject -g 'type=@type, customer=payload.customer_id' -a 'min:@time' -a max:@time -a 'sum:payload["total"]' \
+		-w '@type == "OrderPlaced" && payload.customer_id == "c2"' "$EV"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "names"
+	[ "$output" = '{"type":"OrderPlaced","customer":"c2","min_timestamp":"2026-11-01T11:00:00.000000Z","max_timestamp":"2026-11-03T02:30:00.000000Z","sum_payload_total":35}' ] || fail_with "names"
+	# an '=' inside brackets or quotes is part of the path, not a name
+	printf '%s\n' '{"a=b":1}' '{"a=b":1}' > "$BATS_TEST_TMPDIR/eq.ndjson"
+	run_split evproject -g '["a=b"]' "$BATS_TEST_TMPDIR/eq.ndjson"
+	[ "$output" = '{"[\"a=b\"]":1,"count":2}' ] || fail_with "bracket"
+	# a computed key, with commas inside it
+	run_split evproject -g 'big=(payload.total >= 100), t=(startswith(lower(@type), "order"))' -a count -w '@type == "OrderPlaced"' "$EV"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "computed"
+	[ "$output" = '{"big":true,"t":true,"count":3}
+{"big":false,"t":true,"count":4}' ] || fail_with "computed"
+}
+
+@test "evproject -g refuses what is not a path, a computed key without a name, and a duplicate column" {
+	run_split evproject -g 'lower(query)' "$EV"
+	[ "$status" -eq 2 ] && [ "$output" = "" ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: 'lower(query)' is not a path (name a computed group key: NAME=(EXPR))" ] || fail_with "call"
+	run_split evproject -g 'payload.total * 2' "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: 'payload.total * 2' is not a path (name a computed group key: NAME=(EXPR))" ] || fail_with "product"
+	run_split evproject -g '(payload.total * 2)' "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: a computed group key needs a name: NAME=(payload.total * 2)" ] || fail_with "unnamed"
+	run_split evproject -g 'count=@type' -a count "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: column name 'count' used twice (name an aggregation with NAME=AGG)" ] || fail_with "dup"
+	run_split evproject -g 'x=@type' -a x=count "$EV"
+	[ "$status" -eq 2 ]
+	run_split evproject -g 'a,,b' "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: empty path in 'a,,b'" ] || fail_with "empty"
+}
+
+@test "evproject warns about a -g or -a path that matched no event" {
+	run_split evproject -g qurey -a sum:rttt -a count "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"qurey":null,"sum_rttt":null,"count":10}' ] || fail_with "got"
+	[ "$stderr" = "evproject: warning: path 'qurey' (-g) matched no event
+evproject: warning: path 'rttt' (-a) matched no event" ] || fail_with "stderr"
+	# a path that is sometimes there, or null, is not warned about
+	run_split evproject -g payload.customer_id -a sum:payload.total "$EV"
+	[ "$stderr" = "evproject: 1 non-numeric value skipped (sum:payload.total)" ] || fail_with "present"
+	# nor any path when no event was read
+	run_split evproject -g qurey < /dev/null
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "empty input"
 }
 
 @test "evproject groups by several paths, @type and @key; a missing path is null" {
@@ -439,7 +492,7 @@ run_batch() {
 	head -n 4 "$EV" > "$S"
 	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = '{"payload.customer_id":"c1","count":1,"sum_payload_total":120.5,"avg_payload_total":120.5,"min_payload_total":120.5,"max_payload_total":120.5,"stddev_payload_total":null,"p50_payload_total":120.5,"p90_payload_total":120.5,"p99_payload_total":120.5,"first_event_id":"e1","last_payload_total":120.5,"distinct_@key":1,"collect_event_id":["e1"]}' ] || fail_with "got"
+	[ "${lines[0]}" = '{"payload.customer_id":"c1","count":1,"sum_payload_total":120.5,"avg_payload_total":120.5,"min_payload_total":120.5,"max_payload_total":120.5,"stddev_payload_total":null,"p50_payload_total":120.5,"p90_payload_total":120.5,"p99_payload_total":120.5,"first_event_id":"e1","last_payload_total":120.5,"distinct_aggregate_id":1,"collect_event_id":["e1"]}' ] || fail_with "got"
 	tail -n +5 "$EV" >> "$S"
 	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
 	full=$(evproject -g payload.customer_id $ALLAGGS "$EV" 2>/dev/null)
