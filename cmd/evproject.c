@@ -60,8 +60,8 @@ static const char help_text[] =
 	"\n"
 	"Options:\n"
 	"  -p, --projection NAME    by-type, by-aggregate, by-date or stats\n"
-	"  -g, --group-by PATHS     group by these paths (comma-separated; @type @key\n"
-	"                           @date @hour too)\n"
+	"  -g, --group-by KEYS      group by these paths (comma-separated; @type @key\n"
+	"                           @date @hour too; NAME=PATH, NAME=(EXPR))\n"
 	"  -a, --agg [NAME=]AGG     count, sum:P, avg:P, min:P, max:P, first:P, last:P,\n"
 	"                           distinct:P, collect:P, stddev:P, p50:P, p90:P, p99:P\n"
 	"                           (repeatable; columns in option order)\n"
@@ -70,7 +70,8 @@ static const char help_text[] =
 	"      --top N              print only the first N rows\n"
 	"      --format FMT         ndjson (default), tsv, csv or table\n"
 	"      --window SPEC        tumbling:DUR, hopping:DUR/STEP or session:GAP\n"
-	"      --lateness DUR       close windows DUR after the watermark passes them\n"
+	"      --lateness DUR|inf   stream, waiting DUR for out-of-order events\n"
+	"                           (default: files wait for their whole input)\n"
 	"      --late FILE          append late events to FILE\n"
 	"      --emit WHEN          final (default): a row when a window closes;\n"
 	"                           update: a row each time a group changes\n"
@@ -1504,7 +1505,7 @@ int main(int argc, char **argv)
 	static struct proj P;
 	static const struct ev_tool tool = {
 		"evproject",
-		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur] "
+		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur|inf] "
 		"[--late file] [--emit final|update] [--sort [-]col] [--top N] [--format fmt] "
 		"[--state file [--flush]] [--partial | --merge] [file ...]",
 		help_text, "p:g:a:w:", longopts, option

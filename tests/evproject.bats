@@ -676,8 +676,38 @@ shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
 	[ "$output" = "evproject (evtools) 0.1.0" ]
 }
 
-@test "evproject man page is mandoc-lint clean" {
-	command -v mandoc > /dev/null || skip "mandoc not installed"
+@test "evproject man page EXAMPLES over examples/orders.ndjson print what the page says" {
+	# each "$ command" (continued by a trailing \e or |) in a literal
+	# display, then its output up to the next "$ " or the display's end
+	awk -v dir="$BATS_TEST_TMPDIR" '
+		function flush() {
+			if (cmd ~ /examples\/orders\.ndjson/) {
+				n++
+				printf "%s\n", cmd > (dir "/ex" n ".cmd"); close(dir "/ex" n ".cmd")
+				printf "%s", out > (dir "/ex" n ".out"); close(dir "/ex" n ".out")
+			}
+			cmd = ""; out = ""
+		}
+		/^\.Bd -literal/ { inb = 1; cmd = ""; out = ""; next }
+		/^\.Ed/ { if (inb) flush(); inb = 0; next }
+		!inb { next }
+		{ line = $0; gsub(/\\e/, "\\", line) }
+		line ~ /^\$ / { flush(); cmd = substr(line, 3); cont = line ~ /[\\|]$/; next }
+		cont { cmd = cmd "\n" line; cont = line ~ /[\\|]$/; next }
+		{ out = out line "\n" }
+		END { print n + 0 > (dir "/count") }
+	' "$BATS_TEST_DIRNAME/../man/evproject.1"
+	[ "$(cat "$BATS_TEST_TMPDIR/count")" -ge 6 ] || fail_with "examples not found"
+	cd "$BATS_TEST_DIRNAME/.."
+	for cmdf in "$BATS_TEST_TMPDIR"/ex*.cmd; do
+		run_split sh -c "$(cat "$cmdf")"
+		[ "$output" = "$(cat "${cmdf%.cmd}.out")" ] || fail_with "$(cat "$cmdf")"
+	done
+}
+
+@test "evproject man page is clean for mandoc -Tlint and groff -ww" {
 	run mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/evproject.1"
 	[ "$output" = "" ] || fail_with "lint"
+	run groff -man -ww -z "$BATS_TEST_DIRNAME/../man/evproject.1"
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "groff"
 }
