@@ -3,10 +3,13 @@
 #include "ev.h"
 #include "timeutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* floor(a / b) for b > 0, in 128 bits: no operand or result overflows */
 static __int128 floor_div(__int128 a, int64_t b)
@@ -184,14 +187,33 @@ int late_open(struct latesink *l, const char *path)
 {
 	memset(l, 0, sizeof *l);
 	l->path = path;
-	if (path && !(l->w = wfile_append(path)))
+	if (!path)
+		return 0;
+	/* an existing file is opened now (appending neither truncates nor
+	 * creates); a new one only at the first late event, so that a run
+	 * without late events, or one that fails on its inputs, creates no
+	 * file, but a directory it could not be created in fails now */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		l->w = wfile_fd(fd, path);
+		return 0;
+	}
+	if (errno != ENOENT)
 		return -1;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int rc = access(slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".", W_OK | X_OK);
+	free(dir);
+	if (rc < 0)
+		return -1;
+	errno = 0;
 	return 0;
 }
 
 void late_write(struct latesink *l, const char *line, size_t len)
 {
 	l->count++;
+	if (l->path && !l->w && !(l->w = wfile_append(l->path)))
+		ev_die_errno(EV_IO, "--late %s", l->path);
 	if (l->w) {
 		wfile_line(l->w, line, len);
 		wfile_flush(l->w); /* rare, and kept even if the run stops early */

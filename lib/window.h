@@ -105,7 +105,9 @@ struct latesink {
 	struct wfile *w;
 	uint64_t count;
 };
-/* 0, or -1 with errno when the file cannot be opened. */
+/* 0, or -1 with errno when the file cannot be opened (or, when it does
+ * not exist, created in its directory).  A new file is created only at
+ * the first late event. */
 int late_open(struct latesink *l, const char *path);
 void late_write(struct latesink *l, const char *line, size_t len);
 /*

@@ -317,7 +317,7 @@ run_batch() {
 	run_batch "evproject -g @type --window tumbling:1m < '$WIN'"
 	run_batch "evproject -g @type --window tumbling:1m - < '$WIN'"
 	run_batch "evproject -g @type --window tumbling:1m --late '$BATS_TEST_TMPDIR/late' '$WIN'"
-	[ ! -s "$BATS_TEST_TMPDIR/late" ]
+	[ ! -e "$BATS_TEST_TMPDIR/late" ] # created only for a late event
 	# a pipe gets the same with --lateness inf, and --lateness inf changes nothing on a file
 	run_batch "cat '$WIN' | evproject -g @type --window tumbling:1m --lateness inf"
 	run_batch "evproject -g @type --window tumbling:1m --lateness inf '$WIN'"
@@ -355,6 +355,21 @@ run_batch() {
 	# an hour of lateness covers an hour of disorder: the rows of the file
 	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m --lateness 1h"
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = "$batch" ] || fail_with "lateness 1h"
+}
+
+@test "evproject --late: created only at the first late event; a directory it cannot be made in is a usage error" {
+	run_split sh -c "cat '$WIN' | evproject --window tumbling:1m --late '$BATS_TEST_TMPDIR/no/late.ndjson'"
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "no dir"
+	[ "$stderr" = "evproject: --late $BATS_TEST_TMPDIR/no/late.ndjson: No such file or directory" ] || fail_with "no dir"
+	# an input that cannot be opened: status 2, and no late file
+	run_split evproject --window tumbling:1m --late "$BATS_TEST_TMPDIR/late.ndjson" "$BATS_TEST_TMPDIR/missing.ndjson"
+	[ "$status" -eq 2 ]
+	[ ! -e "$BATS_TEST_TMPDIR/late.ndjson" ]
+	# an existing file is appended to
+	echo '{"old":1}' > "$BATS_TEST_TMPDIR/late.ndjson"
+	run_split sh -c "cat '$WIN' | evproject --window tumbling:1m --late '$BATS_TEST_TMPDIR/late.ndjson'"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/late.ndjson")" = "$(printf '%s\n' '{"old":1}'; sed -n '5p;7p' "$WIN")" ] || fail_with "append"
 }
 
 @test "evproject rows come out as windows close, before the input ends" {
