@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -59,8 +60,8 @@ static const char help_text[] =
 	"\n"
 	"Options:\n"
 	"  -p, --projection NAME    by-type, by-aggregate, by-date or stats\n"
-	"  -g, --group-by PATHS     group by these paths (comma-separated; @type @key\n"
-	"                           @date @hour too)\n"
+	"  -g, --group-by KEYS      group by these paths (comma-separated; @type @key\n"
+	"                           @date @hour too; NAME=PATH, NAME=(EXPR))\n"
 	"  -a, --agg [NAME=]AGG     count, sum:P, avg:P, min:P, max:P, first:P, last:P,\n"
 	"                           distinct:P, collect:P, stddev:P, p50:P, p90:P, p99:P\n"
 	"                           (repeatable; columns in option order)\n"
@@ -69,7 +70,8 @@ static const char help_text[] =
 	"      --top N              print only the first N rows\n"
 	"      --format FMT         ndjson (default), tsv, csv or table\n"
 	"      --window SPEC        tumbling:DUR, hopping:DUR/STEP or session:GAP\n"
-	"      --lateness DUR       close windows DUR after the watermark passes them\n"
+	"      --lateness DUR|inf   stream, waiting DUR for out-of-order events\n"
+	"                           (default: files wait for their whole input)\n"
 	"      --late FILE          append late events to FILE\n"
 	"      --emit WHEN          final (default): a row when a window closes;\n"
 	"                           update: a row each time a group changes\n"
@@ -80,13 +82,18 @@ static const char help_text[] =
 
 /* ---- what the user asked for ------------------------------------------ */
 
-enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR };
+enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR, GC_EXPR };
 
 struct gcol {
 	enum gkind kind;
 	enum ev_field field;
 	struct path path;
 	char *name;
+	/* GC_EXPR: NAME=(EXPR), its text, and the current event's value */
+	const char *src;
+	struct expr *expr;
+	struct buf val;
+	struct jdoc vdoc;
 };
 
 struct asrc {
@@ -259,28 +266,42 @@ static int field_of(const char *s)
 	return -1;
 }
 
-static void add_col(struct proj *P, const char *s, const struct ev_tool *t)
+/* One -g item: a path, @name, NAME=PATH, NAME=@name or NAME=(EXPR). */
+static void add_col(struct proj *P, const char *item, const struct ev_tool *t)
 {
+	char *name, err[256];
+	const char *s;
+	if (path_item(item, &name, &s, err, sizeof err) < 0) {
+		ev_warn("-g: %s", err);
+		ev_usage(t);
+	}
+	if (!*s) {
+		ev_warn("-g: empty path in '%s'", item);
+		ev_usage(t);
+	}
 	P->col = xrealloc(P->col, (P->ncol + 1) * sizeof *P->col);
 	struct gcol *g = &P->col[P->ncol++];
 	memset(g, 0, sizeof *g);
-	char err[256];
 	int f = field_of(s);
 	if (!strcmp(s, "@date") || !strcmp(s, "@hour")) {
 		g->kind = s[1] == 'd' ? GC_DATE : GC_HOUR;
 		g->name = xstrdup(s + 1);
 		P->need_time = 1;
-	} else if (f >= 0 && f != F_TIME) {
+	} else if (f >= 0) {
 		g->kind = GC_FIELD;
 		g->field = (enum ev_field)f;
 		g->name = xstrdup(cx.fm.f[f].text);
-	} else if (f == F_TIME) {
-		g->kind = GC_FIELD;
-		g->field = F_TIME;
-		g->name = xstrdup(cx.fm.f[F_TIME].text);
 	} else if (s[0] == '@') {
 		ev_warn("-g: unknown name '%s' (@type @key @date @hour @id @time @payload @version)", s);
 		ev_usage(t);
+	} else if (s[0] == '(') {
+		if (!name) {
+			ev_warn("-g: a computed group key needs a name: NAME=%s", s);
+			ev_usage(t);
+		}
+		g->kind = GC_EXPR;
+		g->src = s;
+		g->expr = ev_compile_expr(&cx, "-g", s, NULL, 0);
 	} else {
 		g->kind = GC_PATH;
 		if (path_parse(&g->path, s, err, sizeof err) < 0) {
@@ -288,6 +309,10 @@ static void add_col(struct proj *P, const char *s, const struct ev_tool *t)
 			ev_usage(t);
 		}
 		g->name = xstrdup(s);
+	}
+	if (name) {
+		free(g->name);
+		g->name = name;
 	}
 }
 
@@ -311,9 +336,17 @@ static void add_agg(struct proj *P, const char *s, const char *name, const struc
 	}
 	if (a->pathtext) {
 		int f = field_of(a->pathtext);
-		if (f >= 0)
+		if (f >= 0) {
 			src->field = f;
-		else if (a->pathtext[0] == '@') {
+			if (!name) { /* @time -> timestamp, or the mapped name */
+				free(a->name);
+				a->name = agg_default_name(a->kind, cx.fm.f[f].text);
+			}
+			if (f == F_TIME && (a->kind == AG_MIN || a->kind == AG_MAX)) {
+				a->kind = a->kind == AG_MIN ? AG_TMIN : AG_TMAX; /* RFC 3339 */
+				P->want_time = 1;
+			}
+		} else if (a->pathtext[0] == '@') {
 			ev_warn("-a: unknown name '%s' in '%s'", a->pathtext, s);
 			ev_usage(t);
 		} else if (path_parse(&src->path, a->pathtext, err, sizeof err) < 0) {
@@ -390,8 +423,11 @@ static void setup(struct proj *P, const struct ev_tool *t)
 			ev_warn("--lateness needs --window");
 			ev_usage(t);
 		}
-		if (ev_dur_arg("--lateness", P->lateness_arg, &P->wm.lateness) < 0)
+		if (wm_lateness_parse(&P->wm, P->lateness_arg) < 0) {
+			ev_warn("--lateness: bad duration '%s' (a duration such as 30s or 5m, or inf)",
+			        P->lateness_arg);
 			ev_usage(t);
+		}
 	}
 	if (P->late_path && !P->window_arg) {
 		ev_warn("--late needs --window");
@@ -460,6 +496,13 @@ static void setup(struct proj *P, const struct ev_tool *t)
 		P->sort[P->nsort].col = c;
 		P->sort[P->nsort++].desc = desc;
 	}
+	/* P->col and P->asrc no longer move: watch the paths the user wrote */
+	for (size_t i = 0; i < P->ncol; i++)
+		if (P->col[i].kind == GC_PATH)
+			ev_watch_path(&cx, &P->col[i].path, "-g");
+	for (size_t i = 0; i < P->nagg; i++)
+		if (P->asrc[i].field < 0 && P->asrc[i].path.text)
+			ev_watch_path(&cx, &P->asrc[i].path, "-a");
 	for (size_t i = 0; i < P->nwhere; i++) {
 		P->where = xrealloc(P->where, (i + 1) * sizeof *P->where);
 		P->where[i] = ev_compile_expr(&cx, "--where", P->where_src[i], NULL, 0);
@@ -483,7 +526,8 @@ static char *fingerprint(struct proj *P)
 	struct buf b = {0};
 	buf_adds(&b, "g=");
 	for (size_t i = 0; i < P->ncol; i++)
-		buf_printf(&b, "%s%s", i ? "," : "", P->col[i].name);
+		buf_printf(&b, "%s%s%s%s", i ? "," : "", P->col[i].name, P->col[i].src ? "=" : "",
+		           P->col[i].src ? P->col[i].src : "");
 	buf_adds(&b, " a=");
 	for (size_t i = 0; i < P->nagg; i++)
 		buf_printf(&b, "%s%s=%s/%s", i ? "," : "", P->agg[i].name, agg_kind_name(P->agg[i].kind),
@@ -544,18 +588,25 @@ static void win_free(struct proj *P, struct win *w)
 	free(w);
 }
 
+/* Put w in the close queue (at its current end).  Nothing closes before
+ * the end of input when the watermark cannot move (batch, lateness inf):
+ * then there is no queue, and its memory does not grow per event. */
 static void schedule(struct proj *P, struct win *w)
 {
+	if (P->wm.inf)
+		return;
 	w->qseq = ++P->qseq;
 	w->qend = w->end;
 	w->nq++;
 	closeq_push(&P->q, w->end, w->qseq, w);
 }
 
-/* The map key of a tumbling/hopping window: the group key, then start. */
-static void window_key(struct proj *P, int64_t start)
+/* The map key of a tumbling/hopping window: the group key, then its
+ * bounds (near the ends of the time range two windows may share one). */
+static void window_key(struct proj *P, int64_t start, int64_t end)
 {
 	buf_add(&P->key, &start, sizeof start);
+	buf_add(&P->key, &end, sizeof end);
 }
 
 /* Remove a session from its group's open list. */
@@ -607,7 +658,8 @@ static struct win *session_join(struct proj *P, struct sgroup *g, int64_t lo, in
 	struct win *into = NULL;
 	for (size_t i = 0; i < g->ns;) {
 		struct win *s = g->s[i];
-		if (lo < s->end && s->start < hi) {
+		/* an end clamped to INT64_MAX holds INT64_MAX (window.h) */
+		if ((lo < s->end || s->end == INT64_MAX) && (s->start < hi || hi == INT64_MAX)) {
 			if (!into) {
 				into = s;
 				i++;
@@ -659,10 +711,8 @@ static int cell_cmp(const char *a, size_t an, const char *b, size_t bn)
 	int ra = json_rank(a, an), rb = json_rank(b, bn);
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
-	if (ra == 3) {
-		double x = strtod(a, NULL), y = strtod(b, NULL);
-		return x < y ? -1 : x > y;
-	}
+	if (ra == 3)
+		return json_num_cmp(a, an, b, bn);
 	if (ra == 4) {
 		struct buf x = {0}, y = {0};
 		json_unescape(a + 1, an - 2, &x);
@@ -860,7 +910,7 @@ static void close_windows(struct proj *P)
 /* ---- events --------------------------------------------------------------- */
 
 /* The group key of the current event into P->key; the tokens in P->tok. */
-static void group_key(struct proj *P, const struct jdoc *d, int64_t t)
+static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t line)
 {
 	buf_reset(&P->key);
 	for (size_t i = 0; i < P->ncol; i++) {
@@ -875,6 +925,14 @@ static void group_key(struct proj *P, const struct jdoc *d, int64_t t)
 				time_format_hour(t, P->label[i]);
 			buf_addc(&P->key, 's');
 			buf_adds(&P->key, P->label[i]);
+		} else if (g->kind == GC_EXPR) {
+			struct expr_input in = { d, line, NULL };
+			struct jerr jerr;
+			buf_reset(&g->val);
+			expr_eval_json(g->expr, &in, &g->val);
+			if (json_parse(&g->vdoc, g->val.p, g->val.len, JSON_ANY, &jerr) < 0)
+				ev_die(EV_IO, "-g %s: bad value %.*s: %s", g->name, (int)g->val.len, g->val.p, jerr.msg);
+			json_value_key(&g->vdoc, 0, &P->key);
 		} else {
 			P->tok[i] = g->kind == GC_FIELD ? event_field(d, &cx.fm, g->field) : path_lookup(d, 0, &g->path);
 			json_value_key(d, P->tok[i], &P->key);
@@ -893,6 +951,8 @@ static void group_cells(struct proj *P, const struct jdoc *d, uint32_t *coff)
 		struct gcol *g = &P->col[i];
 		if (g->kind == GC_DATE || g->kind == GC_HOUR)
 			jw_cstring(&P->cell, P->label[i]);
+		else if (g->kind == GC_EXPR)
+			buf_add(&P->cell, g->val.p, g->val.len);
 		else if (P->tok[i] == JNONE)
 			buf_adds(&P->cell, "null");
 		else
@@ -981,7 +1041,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 				return;
 	}
 	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;
-	group_key(P, d, t);
+	group_key(P, d, t, ev->in->lineno);
 	for (size_t i = 0; i < P->nagg; i++) {
 		struct asrc *s = &P->asrc[i];
 		P->atok[i] = s->field >= 0 ? event_field(d, &cx.fm, (enum ev_field)s->field)
@@ -1000,26 +1060,26 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		int64_t starts[WIN_MAX_OVERLAP];
-		size_t n = window_starts(&P->ws, t, starts);
+		static int64_t starts[WIN_MAX_OVERLAP], ends[WIN_MAX_OVERLAP];
+		size_t n = window_bounds(&P->ws, t, starts, ends);
 		size_t klen = P->key.len;
 		for (size_t i = 0; i < n; i++) {
 			P->key.len = klen;
-			window_key(P, starts[i]);
-			update(P, keyed_win(P, d, coff, pos, starts[i], starts[i] + P->ws.size), &in);
+			window_key(P, starts[i], ends[i]);
+			update(P, keyed_win(P, d, coff, pos, starts[i], ends[i]), &in);
 		}
 		break;
 	}
 	case WIN_SESSION: {
 		group_cells(P, d, coff);
 		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-		int64_t gap = P->ws.gap;
+		int64_t tend = win_sat_add(t, P->ws.gap);
 		struct win *w = NULL;
 		/* joins a session [s, e) when s - gap < t < e */
 		int late = g->have_closed && t < g->closed_end;
 		if (!late)
-			w = session_join(P, g, t, t + gap);
-		if (!late && !w && wm_closed(&P->wm, t + gap))
+			w = session_join(P, g, t, tend);
+		if (!late && !w && wm_closed(&P->wm, tend))
 			late = 1;
 		if (late) {
 			late_write(&P->late, ev->line, ev->len);
@@ -1029,7 +1089,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
 			w->sg = g;
 			w->start = t;
-			w->end = t + gap;
+			w->end = tend;
 			w->pos = pos;
 			session_insert(g, w);
 			schedule(P, w);
@@ -1039,8 +1099,8 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 				session_remove(g, w);
 				session_insert(g, w);
 			}
-			if (t + gap > w->end)
-				w->end = t + gap;
+			if (tend > w->end)
+				w->end = tend;
 			if (pos < w->pos)
 				w->pos = pos;
 			if (w->end != w->qend || !w->qseq)
@@ -1138,7 +1198,7 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 			schedule(P, w);
 	} else {
 		if (P->ws.kind != WIN_NONE)
-			window_key(P, start);
+			window_key(P, start, end);
 		int created;
 		void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
 		if (created) {
@@ -1426,18 +1486,40 @@ static void run_state(struct proj *P, int nfiles, char **files)
 	input_close(&in);
 }
 
+/* Is every operand a regular file (standard input too, when it is read)?
+ * An operand that cannot be stat'ed is reported by the read loop and not
+ * read, so it does not count against. */
+static int all_regular(int nfiles, char **files)
+{
+	struct stat st;
+	if (nfiles == 0)
+		return fstat(0, &st) == 0 && S_ISREG(st.st_mode);
+	for (int i = 0; i < nfiles; i++) {
+		int rc = strcmp(files[i], "-") ? stat(files[i], &st) : fstat(0, &st);
+		if (rc == 0 && !S_ISREG(st.st_mode))
+			return 0;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct proj P;
 	static const struct ev_tool tool = {
 		"evproject",
-		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur] "
+		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur|inf] "
 		"[--late file] [--emit final|update] [--sort [-]col] [--top N] [--format fmt] "
 		"[--state file [--flush]] [--partial | --merge] [file ...]",
 		help_text, "p:g:a:w:", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);
 	setup(&P, &tool);
+	/* Batch: windows over files read to the end wait for the whole input,
+	 * as if the lateness were infinite: no event is late whatever the
+	 * order.  Pipes, --state, --lateness and --emit update stream. */
+	if (P.window_arg && !P.merge && !P.state_path && !P.lateness_arg && !P.emit_update &&
+	    all_regular(argc - ind, argv + ind))
+		P.wm.inf = 1;
 	if (P.state_path) {
 		/* the state is an output file: nothing is written unless
 		 * every input opens */
@@ -1470,6 +1552,6 @@ int main(int argc, char **argv)
 		if (P.agg[i].nonnumeric)
 			ev_warn("%" PRIu64 " non-numeric value%s skipped (%s)", P.agg[i].nonnumeric,
 			        P.agg[i].nonnumeric == 1 ? "" : "s", P.agg[i].text);
-	late_finish(&P.late);
+	ev_raise(&cx, late_finish(&P.late, "not counted in any window"));
 	return ev_finish(&cx);
 }

@@ -75,14 +75,26 @@ int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen)
 	} else if (k == AG_COUNT) {
 		a->name = xstrdup("count");
 	} else {
-		struct buf b = {0};
-		buf_adds(&b, kind_names[k]);
-		buf_addc(&b, '_');
-		for (const char *p = a->pathtext; *p; p++)
-			buf_addc(&b, *p == '.' ? '_' : *p);
-		a->name = b.p;
+		a->name = agg_default_name(a->kind, a->pathtext);
 	}
 	return 0;
+}
+
+char *agg_default_name(enum agg_kind k, const char *src)
+{
+	struct buf b = {0};
+	buf_adds(&b, kind_names[k]);
+	buf_addc(&b, '_');
+	for (const char *p = src; *p; p++) {
+		int word = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+		if (word)
+			buf_addc(&b, *p);
+		else if (b.p[b.len - 1] != '_' || p == src)
+			buf_addc(&b, '_'); /* a run of others is one '_' */
+	}
+	if (b.len > strlen(kind_names[k]) + 1 && b.p[b.len - 1] == '_')
+		b.p[--b.len] = 0;
+	return b.p;
 }
 
 void aggspec_free(struct aggspec *a)
@@ -314,11 +326,24 @@ static void set_text(struct buf *b, const struct jdoc *d, uint32_t t)
 	json_write_compact(d, t, b);
 }
 
-static void percentile_push(struct aggstate *s, double v)
+/* A number's text for the percentiles (s->has: sorted). */
+static void percentile_push(struct aggstate *s, const char *p, size_t n)
 {
-	s->vals = xgrow(s->vals, &s->cap, s->nv + 1, sizeof *s->vals);
-	s->vals[s->nv++] = v;
-	s->has = 0; /* unsorted */
+	s->nums = xgrow(s->nums, &s->cap, s->nv + 1, sizeof *s->nums);
+	s->nums[s->nv].off = s->v.len;
+	s->nums[s->nv++].len = n;
+	buf_add(&s->v, p, n);
+	s->has = 0;
+}
+
+/* Should the number text p replace the one held by a min/max state? */
+static int minmax_takes(const struct aggspec *a, const struct aggstate *s, const char *p, size_t n,
+                        uint64_t pos)
+{
+	if (!s->has)
+		return 1;
+	int c = json_num_cmp(p, n, s->v.p, s->v.len);
+	return (a->kind == AG_MIN ? c < 0 : c > 0) || (c == 0 && pos < s->pos);
 }
 
 static void collect_push(struct aggstate *s, const char *json, size_t n, uint64_t pos)
@@ -417,6 +442,26 @@ void agg_update(struct aggspec *a, struct aggstate *s, const struct agg_in *in, 
 		a->nonnumeric++;
 		return;
 	}
+	const char *np = d->text + d->tok[t].start;
+	size_t nn = d->tok[t].len;
+	switch (a->kind) {
+	case AG_MIN:
+	case AG_MAX:
+		if (minmax_takes(a, s, np, nn, in->pos)) {
+			buf_reset(&s->v);
+			buf_add(&s->v, np, nn);
+			s->pos = in->pos;
+			s->has = 1;
+		}
+		return;
+	case AG_P50:
+	case AG_P90:
+	case AG_P99:
+		percentile_push(s, np, nn);
+		return;
+	default:
+		break;
+	}
 	__int128 m;
 	int scale, exact;
 	double dv;
@@ -442,21 +487,6 @@ void agg_update(struct aggspec *a, struct aggstate *s, const struct agg_in *in, 
 			}
 		}
 		return;
-	case AG_MIN:
-	case AG_MAX:
-		if (!s->has || (a->kind == AG_MIN ? dv < s->x : dv > s->x) ||
-		    (dv == s->x && in->pos < s->pos)) {
-			s->x = dv;
-			s->pos = in->pos;
-			s->has = 1;
-			set_text(&s->v, d, t);
-		}
-		return;
-	case AG_P50:
-	case AG_P90:
-	case AG_P99:
-		percentile_push(s, dv);
-		return;
 	default:
 		return;
 	}
@@ -464,16 +494,20 @@ void agg_update(struct aggspec *a, struct aggstate *s, const struct agg_in *in, 
 
 /* ---- results -------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
+static const char *sort_text; /* qsort has no argument for the comparator */
+
+static int cmp_numtext(const void *pa, const void *pb)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	const struct numtext *a = pa, *b = pb;
+	int c = json_num_cmp(sort_text + a->off, a->len, sort_text + b->off, b->len);
+	return c ? c : a->off < b->off ? -1 : a->off > b->off; /* equal: as read */
 }
 
 static void sort_values(struct aggstate *s)
 {
 	if (!s->has && s->nv) {
-		qsort(s->vals, s->nv, sizeof *s->vals, cmp_double);
+		sort_text = s->v.p;
+		qsort(s->nums, s->nv, sizeof *s->nums, cmp_numtext);
 		s->has = 1;
 	}
 }
@@ -617,7 +651,7 @@ void agg_result(const struct aggspec *a, struct aggstate *s, struct buf *out)
 		size_t rank = (size_t)(((unsigned __int128)p * s->nv + 99) / 100);
 		if (rank < 1)
 			rank = 1;
-		jw_double(out, s->vals[rank - 1]);
+		buf_add(out, s->v.p + s->nums[rank - 1].off, s->nums[rank - 1].len);
 		return;
 	}
 	case AG_VALCOUNT: {
@@ -737,7 +771,7 @@ void agg_partial(const struct aggspec *a, const struct aggstate *cs, struct buf 
 		for (size_t i = 0; i < s->nv; i++) {
 			if (i)
 				buf_addc(out, ',');
-			jw_double(out, s->vals[i]);
+			buf_add(out, s->v.p + s->nums[i].off, s->nums[i].len);
 		}
 		buf_adds(out, "]}");
 		return;
@@ -828,14 +862,9 @@ int agg_merge_partial(const struct aggspec *a, struct aggstate *s, const struct 
 		if (a->kind == AG_FIRST || a->kind == AG_LAST) {
 			take = !s->has || (a->kind == AG_FIRST ? pos < s->pos : pos >= s->pos);
 		} else {
-			int64_t iv;
-			double dv;
 			if (d->tok[v].type != J_NUM)
 				BAD("%s: bad %s state", a->name, kind_names[a->kind]);
-			dv = json_tok_num(d, v, &iv, &dv) ? (double)iv : dv;
-			take = !s->has || (a->kind == AG_MIN ? dv < s->x : dv > s->x) || (dv == s->x && pos < s->pos);
-			if (take)
-				s->x = dv;
+			take = minmax_takes(a, s, d->text + d->tok[v].start, d->tok[v].len, pos);
 		}
 		if (take) {
 			set_text(&s->v, d, v);
@@ -874,14 +903,12 @@ int agg_merge_partial(const struct aggspec *a, struct aggstate *s, const struct 
 		if (v == JNONE || d->tok[v].type != J_ARR)
 			BAD("%s: bad percentile state", a->name);
 		for (uint32_t e = v + 1; e < d->tok[v].next; e = d->tok[e].next) {
-			int64_t iv;
-			double dv;
 			if (d->tok[e].type != J_NUM) {
 				rc = -1;
 				snprintf(err, errlen, "%s: bad percentile state", a->name);
 				break;
 			}
-			percentile_push(s, json_tok_num(d, e, &iv, &dv) ? (double)iv : dv);
+			percentile_push(s, d->text + d->tok[e].start, d->tok[e].len);
 		}
 		break;
 	case AG_VALCOUNT:
@@ -942,7 +969,7 @@ void agg_state_free(struct aggstate *s)
 	buf_free(&s->v);
 	free(s->off);
 	free(s->vpos);
-	free(s->vals);
+	free(s->nums);
 	strset_free(&s->set);
 	bmap_free(&s->map);
 	for (size_t i = 0; s->vc && i < s->nv; i++)

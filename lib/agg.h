@@ -11,6 +11,9 @@
  *   exactly what one pass gives.  Integers stay integers.  A value with
  *   more digits, or a sum beyond the mantissa's range, switches that state
  *   to double arithmetic (and then the last digit may depend on order).
+ * - Numbers are compared exactly, by json_num_cmp on their text (never
+ *   through a double): min, max and the percentiles pick a value from the
+ *   input and write it as it was written, so 9007199254740993 stays so.
  * - Percentiles are exact, nearest-rank, over every numeric value seen;
  *   distinct holds each distinct value once; collect holds every value.
  *   That is the memory they need; the other kinds hold O(1).
@@ -59,6 +62,10 @@ struct aggspec {
  * tool resolves it, @key and friends included).  0, or -1 with err. */
 int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen);
 void aggspec_free(struct aggspec *a);
+/* The default column name of KIND over a column named SRC (evproject(1)):
+ * "KIND_" + SRC with every run of characters outside [A-Za-z0-9_] made one
+ * '_' and a trailing '_' dropped: sum:payload.total -> sum_payload_total. */
+char *agg_default_name(enum agg_kind k, const char *src);
 const char *agg_kind_name(enum agg_kind k);
 
 /* An exact decimal: m * 10^-scale, or the double d once inexact. */
@@ -72,14 +79,13 @@ struct dec {
 struct aggstate {
 	uint64_t n;       /* count; numeric values seen */
 	struct dec s, q;  /* sum and sum of squares */
-	double x;         /* min/max: the value compared */
 	uint64_t pos;     /* min/max/first/last: the event's position */
 	int has;          /* min/max/first/last/tmin/tmax: a value is held */
 	int64_t t;        /* tmin/tmax */
-	struct buf v;     /* min/max/first/last: value text; collect: texts */
+	struct buf v;     /* min/max/first/last: value text; collect, percentiles: texts */
 	size_t *off;      /* collect: value starts in v */
 	uint64_t *vpos;   /* collect: positions */
-	double *vals;     /* percentiles */
+	struct numtext { size_t off, len; } *nums; /* percentiles: texts in v */
 	size_t nv, cap;
 	struct strset set;     /* distinct */
 	struct bmap map;     /* valcount: key -> index */

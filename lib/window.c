@@ -3,18 +3,26 @@
 #include "ev.h"
 #include "timeutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* floor(a / b) for b > 0 */
-static int64_t floor_div(int64_t a, int64_t b)
+/* floor(a / b) for b > 0, in 128 bits: no operand or result overflows */
+static __int128 floor_div(__int128 a, int64_t b)
 {
-	int64_t q = a / b;
+	__int128 q = a / b;
 	if ((a % b != 0) && (a < 0))
 		q--;
 	return q;
+}
+
+static int64_t clamp64(__int128 v)
+{
+	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
 }
 
 static int dur_arg(const char *s, size_t n, int64_t *us, const char *what, const char *all, char *err, size_t errlen)
@@ -70,28 +78,50 @@ int winspec_parse(const char *s, struct winspec *w, char *err, size_t errlen)
 	return 0;
 }
 
-size_t window_starts(const struct winspec *w, int64_t t, int64_t *starts)
+size_t window_bounds(const struct winspec *w, int64_t t, int64_t *starts, int64_t *ends)
 {
-	/* starts k*step with k*step <= t < k*step + size */
-	int64_t last = floor_div(t, w->step);
-	int64_t first = floor_div(t - w->size, w->step) + 1;
+	/* starts k*step with k*step <= t < k*step + size, computed exactly
+	 * in 128 bits and clamped to the int64 range only when stored */
+	__int128 last = floor_div(t, w->step);
+	__int128 first = floor_div((__int128)t - w->size, w->step) + 1;
 	size_t n = 0;
-	for (int64_t k = first; k <= last && n < WIN_MAX_OVERLAP; k++)
-		starts[n++] = k * w->step;
+	for (__int128 k = first; k <= last && n < WIN_MAX_OVERLAP; k++) {
+		__int128 start = k * w->step;
+		starts[n] = clamp64(start);
+		ends[n++] = clamp64(start + w->size);
+	}
 	return n;
 }
 
 int64_t window_first_end(const struct winspec *w, int64_t t)
 {
-	return (floor_div(t - w->size, w->step) + 1) * w->step + w->size;
+	__int128 first = floor_div((__int128)t - w->size, w->step) + 1;
+	return clamp64(first * w->step + w->size);
+}
+
+int wm_lateness_parse(struct watermark *m, const char *s)
+{
+	if (!strcmp(s, "inf")) {
+		m->inf = 1;
+		m->lateness = INT64_MAX;
+		return 0;
+	}
+	int64_t us;
+	if (!*s || dur_parse(s, strlen(s), &us) < 0 || us < 0)
+		return -1;
+	m->inf = 0;
+	m->lateness = us;
+	return 0;
 }
 
 int wm_closed(const struct watermark *m, int64_t end)
 {
-	if (!m->have)
+	/* an end clamped to INT64_MAX stands for one past it: never closed */
+	if (!m->have || m->inf || end == INT64_MAX)
 		return 0;
-	/* wm - lateness >= end, without overflow */
-	return m->wm >= end && m->wm - end >= m->lateness;
+	/* wm - lateness >= end; the difference of two int64 as a uint64 is
+	 * exact when wm >= end */
+	return m->wm >= end && (uint64_t)m->wm - (uint64_t)end >= (uint64_t)m->lateness;
 }
 
 /* ---- close queue ---------------------------------------------------- */
@@ -157,33 +187,53 @@ int late_open(struct latesink *l, const char *path)
 {
 	memset(l, 0, sizeof *l);
 	l->path = path;
-	if (path && !(l->w = wfile_append(path)))
+	if (!path)
+		return 0;
+	/* an existing file is opened now (appending neither truncates nor
+	 * creates); a new one only at the first late event, so that a run
+	 * without late events, or one that fails on its inputs, creates no
+	 * file, but a directory it could not be created in fails now */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		l->w = wfile_fd(fd, path);
+		return 0;
+	}
+	if (errno != ENOENT)
 		return -1;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int rc = access(slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".", W_OK | X_OK);
+	free(dir);
+	if (rc < 0)
+		return -1;
+	errno = 0;
 	return 0;
 }
 
 void late_write(struct latesink *l, const char *line, size_t len)
 {
 	l->count++;
+	if (l->path && !l->w && !(l->w = wfile_append(l->path)))
+		ev_die_errno(EV_IO, "--late %s", l->path);
 	if (l->w) {
 		wfile_line(l->w, line, len);
 		wfile_flush(l->w); /* rare, and kept even if the run stops early */
 	}
 }
 
-void late_finish(struct latesink *l)
+int late_finish(struct latesink *l, const char *what)
 {
 	if (l->w) {
 		wfile_close(l->w, 0);
 		l->w = NULL;
 	}
 	if (!l->count)
-		return;
+		return EV_OK;
 	wfile_flush(ev_out);
-	if (l->path)
-		ev_warn("%" PRIu64 " late event%s not counted in any window (written to %s)", l->count,
-		        l->count == 1 ? "" : "s", l->path);
-	else
-		ev_warn("%" PRIu64 " late event%s not counted in any window (keep them with --late FILE)",
-		        l->count, l->count == 1 ? "" : "s");
+	const char *s = l->count == 1 ? "" : "s";
+	if (l->path) {
+		ev_warn("%" PRIu64 " late event%s %s (written to %s)", l->count, s, what, l->path);
+		return EV_OK;
+	}
+	ev_warn("%" PRIu64 " late event%s %s; use --lateness DUR or --late FILE", l->count, s, what);
+	return EV_REJECT;
 }

@@ -80,7 +80,7 @@ ALLAGGS="$NUMAGGS -a first:event_id -a last:payload.total -a distinct:@key -a co
 {"payload.customer_id":null,"count":3,"sum_payload_total":null,"avg_payload_total":null,"min_payload_total":null,"max_payload_total":null,"stddev_payload_total":null,"p50_payload_total":null,"p90_payload_total":null,"p99_payload_total":null}
 {"payload.customer_id":"c2","count":2,"sum_payload_total":35,"avg_payload_total":35,"min_payload_total":35,"max_payload_total":35,"stddev_payload_total":null,"p50_payload_total":35,"p90_payload_total":35,"p99_payload_total":35}
 {"payload.customer_id":"c9","count":1,"sum_payload_total":null,"avg_payload_total":null,"min_payload_total":null,"max_payload_total":null,"stddev_payload_total":null,"p50_payload_total":null,"p90_payload_total":null,"p99_payload_total":null}
-{"payload.customer_id":"c3","count":1,"sum_payload_total":100,"avg_payload_total":100,"min_payload_total":1e2,"max_payload_total":1e2,"stddev_payload_total":null,"p50_payload_total":100,"p90_payload_total":100,"p99_payload_total":100}' ] || fail_with "got"
+{"payload.customer_id":"c3","count":1,"sum_payload_total":100,"avg_payload_total":100,"min_payload_total":1e2,"max_payload_total":1e2,"stddev_payload_total":null,"p50_payload_total":1e2,"p90_payload_total":1e2,"p99_payload_total":1e2}' ] || fail_with "got"
 	[ "$stderr" = 'evproject: 1 non-numeric value skipped (sum:payload.total)
 evproject: 1 non-numeric value skipped (avg:payload.total)
 evproject: 1 non-numeric value skipped (min:payload.total)
@@ -93,11 +93,11 @@ evproject: 1 non-numeric value skipped (p99:payload.total)' ] || fail_with "stde
 
 @test "evproject first, last, distinct and collect keep values as written" {
 	run evproject -g payload.customer_id -a first:payload.total -a last:payload.total -a distinct:payload.total -a collect:payload.total -a distinct:@key -a collect:@key "$EV"
-	[ "$output" = '{"payload.customer_id":"c1","first_payload_total":120.5,"last_payload_total":0.1,"distinct_payload_total":3,"collect_payload_total":[120.5,999.99,0.1],"distinct_@key":3,"collect_@key":["order-1","order-3","42"]}
-{"payload.customer_id":null,"first_payload_total":null,"last_payload_total":null,"distinct_payload_total":0,"collect_payload_total":[],"distinct_@key":2,"collect_@key":["order-1","order-1","order-2"]}
-{"payload.customer_id":"c2","first_payload_total":35,"last_payload_total":null,"distinct_payload_total":2,"collect_payload_total":[35,null],"distinct_@key":2,"collect_@key":["order-2","order-4"]}
-{"payload.customer_id":"c9","first_payload_total":"n/a","last_payload_total":"n/a","distinct_payload_total":1,"collect_payload_total":["n/a"],"distinct_@key":1,"collect_@key":[42]}
-{"payload.customer_id":"c3","first_payload_total":1e2,"last_payload_total":1e2,"distinct_payload_total":1,"collect_payload_total":[1e2],"distinct_@key":1,"collect_@key":["order-5"]}' ] || fail_with "got"
+	[ "$output" = '{"payload.customer_id":"c1","first_payload_total":120.5,"last_payload_total":0.1,"distinct_payload_total":3,"collect_payload_total":[120.5,999.99,0.1],"distinct_aggregate_id":3,"collect_aggregate_id":["order-1","order-3","42"]}
+{"payload.customer_id":null,"first_payload_total":null,"last_payload_total":null,"distinct_payload_total":0,"collect_payload_total":[],"distinct_aggregate_id":2,"collect_aggregate_id":["order-1","order-1","order-2"]}
+{"payload.customer_id":"c2","first_payload_total":35,"last_payload_total":null,"distinct_payload_total":2,"collect_payload_total":[35,null],"distinct_aggregate_id":2,"collect_aggregate_id":["order-2","order-4"]}
+{"payload.customer_id":"c9","first_payload_total":"n/a","last_payload_total":"n/a","distinct_payload_total":1,"collect_payload_total":["n/a"],"distinct_aggregate_id":1,"collect_aggregate_id":[42]}
+{"payload.customer_id":"c3","first_payload_total":1e2,"last_payload_total":1e2,"distinct_payload_total":1,"collect_payload_total":[1e2],"distinct_aggregate_id":1,"collect_aggregate_id":["order-5"]}' ] || fail_with "got"
 }
 
 @test "evproject distinct compares JSON values: 1 and \"1\" differ, null counts, missing does not" {
@@ -121,9 +121,83 @@ evproject: 1 non-numeric value skipped (p99:payload.total)' ] || fail_with "stde
 	[ "$output" = '{"p50_v":5,"p90_v":9,"p99_v":10,"median":5,"stddev_v":3.0276503540974917}' ] || fail_with "got"
 }
 
+@test "evproject compares numbers exactly: max, min and percentiles beyond 2^53 keep the value as written" {
+	printf '%s\n' '{"g":1,"v":9007199254740992}' '{"g":1,"v":9007199254740993}' '{"g":1,"v":9007199254740992.5}' \
+		'{"g":2,"v":1.10}' '{"g":2,"v":1.1000000000000000001}' '{"g":2,"v":-0}' > "$BATS_TEST_TMPDIR/n.ndjson"
+	run_split evproject -g g -a max:v -a min:v -a p50:v -a p90:v "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
+	[ "$output" = '{"g":1,"max_v":9007199254740993,"min_v":9007199254740992,"p50_v":9007199254740992.5,"p90_v":9007199254740993}
+{"g":2,"max_v":1.1000000000000000001,"min_v":-0,"p50_v":1.10,"p90_v":1.1000000000000000001}' ] || fail_with "got"
+	# the same through --partial/--merge
+	run_split sh -c "evproject -g g -a max:v -a min:v -a p50:v -a p90:v --partial '$BATS_TEST_TMPDIR/n.ndjson' | evproject -g g -a max:v -a min:v -a p50:v -a p90:v --merge"
+	[ "$output" = '{"g":1,"max_v":9007199254740993,"min_v":9007199254740992,"p50_v":9007199254740992.5,"p90_v":9007199254740993}
+{"g":2,"max_v":1.1000000000000000001,"min_v":-0,"p50_v":1.10,"p90_v":1.1000000000000000001}' ] || fail_with "merged"
+	# --sort orders by exact value, not through a double
+	run_split evproject -g v --sort -v "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$output" = '{"v":9007199254740993,"count":1}
+{"v":9007199254740992.5,"count":1}
+{"v":9007199254740992,"count":1}
+{"v":1.1000000000000000001,"count":1}
+{"v":1.10,"count":1}
+{"v":-0,"count":1}' ] || fail_with "sort"
+}
+
 @test "evproject NAME=AGG names columns; default names use underscores" {
 	run evproject -g payload.customer_id -a n=count -a revenue=sum:payload.total -a 'x.y=max:payload["total"]' -w 'payload.customer_id == "c2"' "$EV"
 	[ "$output" = '{"payload.customer_id":"c2","n":2,"revenue":35,"x.y":35}' ] || fail_with "got"
+}
+
+@test "evproject -g takes blanks around commas, NAME=PATH and NAME=(EXPR); column names follow one rule" {
+	run_split evproject -g ' @type , payload.customer_id	' -a count "$EV"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "blanks"
+	[ "${lines[0]}" = '{"event_type":"OrderPlaced","payload.customer_id":"c1","count":3}' ] || fail_with "blanks"
+	run_split evproject -g 'type=@type, customer=payload.customer_id' -a 'min:@time' -a max:@time -a 'sum:payload["total"]' \
+		-w '@type == "OrderPlaced" && payload.customer_id == "c2"' "$EV"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "names"
+	[ "$output" = '{"type":"OrderPlaced","customer":"c2","min_timestamp":"2026-11-01T11:00:00.000000Z","max_timestamp":"2026-11-03T02:30:00.000000Z","sum_payload_total":35}' ] || fail_with "names"
+	# an '=' inside brackets or quotes is part of the path, not a name
+	printf '%s\n' '{"a=b":1}' '{"a=b":1}' > "$BATS_TEST_TMPDIR/eq.ndjson"
+	run_split evproject -g '["a=b"]' "$BATS_TEST_TMPDIR/eq.ndjson"
+	[ "$output" = '{"[\"a=b\"]":1,"count":2}' ] || fail_with "bracket"
+	# a computed key, with commas inside it
+	run_split evproject -g 'big=(payload.total >= 100), t=(startswith(lower(@type), "order"))' -a count -w '@type == "OrderPlaced"' "$EV"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "computed"
+	[ "$output" = '{"big":true,"t":true,"count":3}
+{"big":false,"t":true,"count":4}' ] || fail_with "computed"
+}
+
+@test "evproject -g refuses what is not a path, a computed key without a name, and a duplicate column" {
+	run_split evproject -g 'lower(query)' "$EV"
+	[ "$status" -eq 2 ] && [ "$output" = "" ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: 'lower(query)' is not a path (computed columns are NAME=(EXPR))" ] || fail_with "call"
+	run_split evproject -g 'payload.total * 2' "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: 'payload.total * 2' is not a path (computed columns are NAME=(EXPR))" ] || fail_with "product"
+	run_split evproject -g '(payload.total * 2)' "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: a computed group key needs a name: NAME=(payload.total * 2)" ] || fail_with "unnamed"
+	run_split evproject -g 'count=@type' -a count "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: column name 'count' used twice (name an aggregation with NAME=AGG)" ] || fail_with "dup"
+	run_split evproject -g 'x=@type' -a x=count "$EV"
+	[ "$status" -eq 2 ]
+	run_split evproject -g 'a,,b' "$EV"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "evproject: -g: empty path in 'a,,b'" ] || fail_with "empty"
+}
+
+@test "evproject warns about a -g or -a path that matched no event" {
+	run_split evproject -g qurey -a sum:rttt -a count "$EV"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"qurey":null,"sum_rttt":null,"count":10}' ] || fail_with "got"
+	[ "$stderr" = "evproject: warning: path 'qurey' (-g) matched no event
+evproject: warning: path 'rttt' (-a) matched no event" ] || fail_with "stderr"
+	# a path that is sometimes there, or null, is not warned about
+	run_split evproject -g payload.customer_id -a sum:payload.total "$EV"
+	[ "$stderr" = "evproject: 1 non-numeric value skipped (sum:payload.total)" ] || fail_with "present"
+	# nor any path when no event was read
+	run_split evproject -g qurey < /dev/null
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "empty input"
 }
 
 @test "evproject groups by several paths, @type and @key; a missing path is null" {
@@ -215,14 +289,87 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 
 # ---- windows ----------------------------------------------------------------
 
-@test "evproject tumbling windows: an event exactly at a window's end belongs to the next" {
-	run_split evproject -g @type --window tumbling:1m "$WIN"
-	[ "$status" -eq 0 ]
+@test "evproject tumbling windows on a pipe: an event at a window's end belongs to the next; late events set status 3" {
+	run_split sh -c "cat '$WIN' | evproject -g @type --window tumbling:1m"
+	[ "$status" -eq 3 ]
 	[ "$output" = '{"event_type":"A","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2}
 {"event_type":"B","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
 {"event_type":"A","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
 {"event_type":"A","window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}' ] || fail_with "got"
-	[ "$stderr" = "evproject: 2 late events not counted in any window (keep them with --late FILE)" ] || fail_with "stderr"
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+}
+
+WIN_BATCH='{"event_type":"A","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":3}
+{"event_type":"B","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":1}
+{"event_type":"A","window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":2}
+{"event_type":"A","window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1}'
+
+# run_batch SHELL-CMD: the command must give the batch rows of $WIN, no late event
+run_batch() {
+	run_split sh -c "$1"
+	[ "$status" -eq 0 ] || fail_with "$1: status"
+	[ "$stderr" = "" ] || fail_with "$1: stderr"
+	[ "$output" = "$WIN_BATCH" ] || fail_with "$1: got"
+}
+
+@test "evproject windows over regular files wait for the whole input: no event is late, rows by window end" {
+	run_batch "evproject -g @type --window tumbling:1m '$WIN'"
+	run_batch "evproject -g @type --window tumbling:1m < '$WIN'"
+	run_batch "evproject -g @type --window tumbling:1m - < '$WIN'"
+	run_batch "evproject -g @type --window tumbling:1m --late '$BATS_TEST_TMPDIR/late' '$WIN'"
+	[ ! -e "$BATS_TEST_TMPDIR/late" ] # created only for a late event
+	# a pipe gets the same with --lateness inf, and --lateness inf changes nothing on a file
+	run_batch "cat '$WIN' | evproject -g @type --window tumbling:1m --lateness inf"
+	run_batch "evproject -g @type --window tumbling:1m --lateness inf '$WIN'"
+}
+
+@test "evproject streams when one operand is a pipe, or with --lateness or --emit update" {
+	run_split sh -c "cat '$WIN' | evproject -g @type --window tumbling:1m '$WIN' -"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 8 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+	run_split evproject -g @type --window tumbling:1m --lateness 0 "$WIN"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+	run_split evproject --window tumbling:1m --emit update "$WIN"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+}
+
+@test "evproject over Suricata alerts written up to an hour out of order: a file counts them all, a pipe reports the late ones" {
+	EVE="$FP/eve.ndjson" # 48 alerts, each written up to an hour after its time
+	sum_counts() { echo $(( $(printf "%s\n" "$output" | sed "s/.*\"count\":\([0-9]*\)}/\1/" | paste -sd+) )); }
+	run_split evproject --window tumbling:10m "$EVE"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "file"
+	[ "$(sum_counts)" -eq 48 ]
+	[ "${#lines[@]}" -eq 12 ]
+	batch=$output
+	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 28 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "pipe"
+	[ "$(sum_counts)" -eq 20 ]
+	# routed, they are kept and the status stays 0
+	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m --late '$BATS_TEST_TMPDIR/late.ndjson'"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evproject: 28 late events not counted in any window (written to $BATS_TEST_TMPDIR/late.ndjson)" ] || fail_with "routed"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/late.ndjson")" -eq 28 ]
+	# an hour of lateness covers an hour of disorder: the rows of the file
+	run_split sh -c "cat '$EVE' | evproject --window tumbling:10m --lateness 1h"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = "$batch" ] || fail_with "lateness 1h"
+}
+
+@test "evproject --late: created only at the first late event; a directory it cannot be made in is a usage error" {
+	run_split sh -c "cat '$WIN' | evproject --window tumbling:1m --late '$BATS_TEST_TMPDIR/no/late.ndjson'"
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "no dir"
+	[ "$stderr" = "evproject: --late $BATS_TEST_TMPDIR/no/late.ndjson: No such file or directory" ] || fail_with "no dir"
+	# an input that cannot be opened: status 2, and no late file
+	run_split evproject --window tumbling:1m --late "$BATS_TEST_TMPDIR/late.ndjson" "$BATS_TEST_TMPDIR/missing.ndjson"
+	[ "$status" -eq 2 ]
+	[ ! -e "$BATS_TEST_TMPDIR/late.ndjson" ]
+	# an existing file is appended to
+	echo '{"old":1}' > "$BATS_TEST_TMPDIR/late.ndjson"
+	run_split sh -c "cat '$WIN' | evproject --window tumbling:1m --late '$BATS_TEST_TMPDIR/late.ndjson'"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/late.ndjson")" = "$(printf '%s\n' '{"old":1}'; sed -n '5p;7p' "$WIN")" ] || fail_with "append"
 }
 
 @test "evproject rows come out as windows close, before the input ends" {
@@ -249,6 +396,16 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 
 @test "evproject hopping windows overlap: each event is in DUR/STEP windows" {
 	run_split evproject --window hopping:2m/1m -a count -a collect:seq "$WIN"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"window_start":"2026-11-01T09:59:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":3,"collect_seq":[1,2,5]}
+{"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":6,"collect_seq":[1,2,3,4,5,7]}
+{"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:03:00.000000Z","count":3,"collect_seq":[3,4,7]}
+{"window_start":"2026-11-01T10:02:00.000000Z","window_end":"2026-11-01T10:04:00.000000Z","count":1,"collect_seq":[6]}
+{"window_start":"2026-11-01T10:03:00.000000Z","window_end":"2026-11-01T10:05:00.000000Z","count":1,"collect_seq":[6]}' ] || fail_with "got"
+	# streaming, an event is late once its earliest window has closed
+	run_split sh -c "cat '$WIN' | evproject --window hopping:2m/1m -a count -a collect:seq"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "stderr"
 	[ "$output" = '{"window_start":"2026-11-01T09:59:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","count":2,"collect_seq":[1,2]}
 {"window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:00.000000Z","count":4,"collect_seq":[1,2,3,4]}
 {"window_start":"2026-11-01T10:01:00.000000Z","window_end":"2026-11-01T10:03:00.000000Z","count":2,"collect_seq":[3,4]}
@@ -272,10 +429,16 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 		'{"u":"a","timestamp":"2026-11-01T10:00:45Z","n":3}' > "$BATS_TEST_TMPDIR/s.ndjson"
 	run evproject -g u -a collect:n --window session:1m --lateness 10m "$BATS_TEST_TMPDIR/s.ndjson"
 	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[1,2,3]}' ] || fail_with "got"
+	# a file is read as a whole: the same sessions
 	run_split evproject -g u -a collect:n --window session:1m "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[1,2,3]}' ] || fail_with "got"
+	# a pipe without lateness: the first session closed before the straggler came
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/s.ndjson' | evproject -g u -a collect:n --window session:1m"
+	[ "$status" -eq 3 ]
 	[ "$output" = '{"u":"a","window_start":"2026-11-01T10:00:00.000000Z","window_end":"2026-11-01T10:01:00.000000Z","collect_n":[1]}
 {"u":"a","window_start":"2026-11-01T10:01:30.000000Z","window_end":"2026-11-01T10:02:30.000000Z","collect_n":[2]}' ] || fail_with "got"
-	[ "$stderr" = "evproject: 1 late event not counted in any window (keep them with --late FILE)" ]
+	[ "$stderr" = "evproject: 1 late event not counted in any window; use --lateness DUR or --late FILE" ]
 }
 
 @test "evproject --emit update writes a row each time a window changes" {
@@ -295,6 +458,48 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 {"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:01:00.000000Z","count":1}' ] || fail_with "got"
 }
 
+@test "evproject windows at the ends of the time range saturate instead of overflowing" {
+	# times of +-2^63 us and durations of ~2^63 us: bounds are clamped
+	# (run under the sanitizer build, this is where signed overflow was)
+	printf '%s\n' '{"timestamp":9223372036854775807}' '{"timestamp":9223372036854775806}' '{"timestamp":-9223372036854775808}' \
+		'{"timestamp":-9223372036854775807}' '{"timestamp":0}' > "$BATS_TEST_TMPDIR/big.ndjson"
+	run_split evproject --time-unit us --window tumbling:1h "$BATS_TEST_TMPDIR/big.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "tumbling"
+	[ "$output" = '{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T20:00:00.000000Z","count":2}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T04:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "tumbling"
+	run_split evproject --time-unit us --window hopping:2h/1h "$BATS_TEST_TMPDIR/big.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "hopping"
+	[ "$output" = '{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T20:00:00.000000Z","count":2}
+{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T21:00:00.000000Z","count":2}
+{"window_start":"1969-12-31T23:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","count":1}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T02:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T03:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}
+{"window_start":"+294247-01-10T04:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "hopping"
+	# the last microsecond is one session with the one before it, on a pipe too
+	for src in "'$BATS_TEST_TMPDIR/big.ndjson'" "- < '$BATS_TEST_TMPDIR/big.ndjson' --lateness inf"; do
+		run_split sh -c "evproject --time-unit us --window session:1h $src"
+		[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "session"
+		[ "$output" = '{"window_start":"-290308-12-21T19:59:05.224192Z","window_end":"-290308-12-21T20:59:05.224193Z","count":2}
+{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T04:00:54.775806Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "session"
+	done
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/big.ndjson' | evproject --time-unit us --window session:1h"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"window_start":"+294247-01-10T04:00:54.775806Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "session pipe"
+	# a window and a lateness of 106751991 days (just under 2^63 us)
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/big.ndjson' | evproject --time-unit us --window tumbling:106751991d --lateness 106751991d"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evproject: 2 late events not counted in any window; use --lateness DUR or --late FILE" ] || fail_with "huge"
+	[ "$output" = '{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"+294247-01-10T00:00:00.000000Z","count":1}
+{"window_start":"+294247-01-10T00:00:00.000000Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "huge"
+	# epoch nanoseconds at the int64 limits (auto unit)
+	printf '%s\n' '{"timestamp":-9223372036854775808}' '{"timestamp":9223372036854775807}' > "$BATS_TEST_TMPDIR/ns.ndjson"
+	run_split evproject --window session:106751991d "$BATS_TEST_TMPDIR/ns.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"window_start":"1677-09-21T00:12:43.145224Z","window_end":"+294247-01-10T04:00:54.775807Z","count":2}' ] || fail_with "ns"
+}
+
 # ---- --state ----------------------------------------------------------------
 
 @test "evproject --state: a re-run over a grown store equals a full run" {
@@ -302,7 +507,7 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 	head -n 4 "$EV" > "$S"
 	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = '{"payload.customer_id":"c1","count":1,"sum_payload_total":120.5,"avg_payload_total":120.5,"min_payload_total":120.5,"max_payload_total":120.5,"stddev_payload_total":null,"p50_payload_total":120.5,"p90_payload_total":120.5,"p99_payload_total":120.5,"first_event_id":"e1","last_payload_total":120.5,"distinct_@key":1,"collect_event_id":["e1"]}' ] || fail_with "got"
+	[ "${lines[0]}" = '{"payload.customer_id":"c1","count":1,"sum_payload_total":120.5,"avg_payload_total":120.5,"min_payload_total":120.5,"max_payload_total":120.5,"stddev_payload_total":null,"p50_payload_total":120.5,"p90_payload_total":120.5,"p99_payload_total":120.5,"first_event_id":"e1","last_payload_total":120.5,"distinct_aggregate_id":1,"collect_event_id":["e1"]}' ] || fail_with "got"
 	tail -n +5 "$EV" >> "$S"
 	run_split evproject -g payload.customer_id $ALLAGGS --state "$BATS_TEST_TMPDIR/st" "$S"
 	full=$(evproject -g payload.customer_id $ALLAGGS "$EV" 2>/dev/null)
@@ -348,13 +553,14 @@ evproject: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"soon\" in 'timestamp'
 @test "evproject --state with windows: runs together emit what a full run emits" {
 	S="$BATS_TEST_TMPDIR/store.ndjson"
 	head -n 4 "$WIN" > "$S"
-	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" "$S" > "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late" --state "$BATS_TEST_TMPDIR/st" "$S" > "$BATS_TEST_TMPDIR/out" 2>/dev/null
 	[ ! -s "$BATS_TEST_TMPDIR/out" ] # nothing has closed yet
 	tail -n +5 "$WIN" >> "$S"
-	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
-	evproject -g @type --window tumbling:1m --lateness 1m --state "$BATS_TEST_TMPDIR/st" --flush "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late" --state "$BATS_TEST_TMPDIR/st" "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
+	evproject -g @type --window tumbling:1m --lateness 1m --late "$BATS_TEST_TMPDIR/late" --state "$BATS_TEST_TMPDIR/st" --flush "$S" >> "$BATS_TEST_TMPDIR/out" 2>/dev/null
 	run cat "$BATS_TEST_TMPDIR/out"
-	[ "$output" = "$(evproject -g @type --window tumbling:1m --lateness 1m "$WIN" 2>/dev/null)" ] || fail_with "differs"
+	[ "$output" = "$(evproject -g @type --window tumbling:1m --lateness 1m --late /dev/null "$WIN" 2>/dev/null)" ] || fail_with "differs"
+	[ "$(cat "$BATS_TEST_TMPDIR/late")" = "$(sed -n 7p "$WIN")" ]
 	# sessions, one event per run
 	rm -f "$BATS_TEST_TMPDIR/st2" "$S"
 	: > "$BATS_TEST_TMPDIR/out"
@@ -485,8 +691,38 @@ shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
 	[ "$output" = "evproject (evtools) 0.1.0" ]
 }
 
-@test "evproject man page is mandoc-lint clean" {
-	command -v mandoc > /dev/null || skip "mandoc not installed"
+@test "evproject man page EXAMPLES over examples/orders.ndjson print what the page says" {
+	# each "$ command" (continued by a trailing \e or |) in a literal
+	# display, then its output up to the next "$ " or the display's end
+	awk -v dir="$BATS_TEST_TMPDIR" '
+		function flush() {
+			if (cmd ~ /examples\/orders\.ndjson/) {
+				n++
+				printf "%s\n", cmd > (dir "/ex" n ".cmd"); close(dir "/ex" n ".cmd")
+				printf "%s", out > (dir "/ex" n ".out"); close(dir "/ex" n ".out")
+			}
+			cmd = ""; out = ""
+		}
+		/^\.Bd -literal/ { inb = 1; cmd = ""; out = ""; next }
+		/^\.Ed/ { if (inb) flush(); inb = 0; next }
+		!inb { next }
+		{ line = $0; gsub(/\\e/, "\\", line) }
+		line ~ /^\$ / { flush(); cmd = substr(line, 3); cont = line ~ /[\\|]$/; next }
+		cont { cmd = cmd "\n" line; cont = line ~ /[\\|]$/; next }
+		{ out = out line "\n" }
+		END { print n + 0 > (dir "/count") }
+	' "$BATS_TEST_DIRNAME/../man/evproject.1"
+	[ "$(cat "$BATS_TEST_TMPDIR/count")" -ge 6 ] || fail_with "examples not found"
+	cd "$BATS_TEST_DIRNAME/.."
+	for cmdf in "$BATS_TEST_TMPDIR"/ex*.cmd; do
+		run_split sh -c "$(cat "$cmdf")"
+		[ "$output" = "$(cat "${cmdf%.cmd}.out")" ] || fail_with "$(cat "$cmdf")"
+	done
+}
+
+@test "evproject man page is clean for mandoc -Tlint and groff -ww" {
 	run mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/evproject.1"
 	[ "$output" = "" ] || fail_with "lint"
+	run groff -man -ww -z "$BATS_TEST_DIRNAME/../man/evproject.1"
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "groff"
 }
