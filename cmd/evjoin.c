@@ -236,7 +236,11 @@ static void emit(struct join *j, const char *key, size_t klen, const struct side
 	buf_reset(b);
 	if (j->fmt == FMT_JSON)
 		buf_adds(b, j->records == 1 ? "[\n" : ",\n");
-	if (j->flat) {
+	if (j->flat && !(l && r)) {
+		/* an unmatched row: the event itself, byte for byte */
+		const struct side *one = l ? l : r;
+		buf_add(b, one->line, one->len);
+	} else if (j->flat) {
 		/* at most one side is parsed on demand: the other is the event
 		 * in hand (or absent) */
 		const struct jdoc *ld = l ? side_doc(j, l) : NULL;
