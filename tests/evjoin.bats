@@ -304,6 +304,17 @@ evjoin: l:4: unparsable time \"soon\" in 'timestamp'" ] || fail_with "stderr"
 	[[ "$stderr" == *"evjoin: 0.0 MB, 3 events, "*" events/s"* ]] || fail_with "progress"
 }
 
+@test "evjoin reports a full disk with status 5 and an unwritable --late file with status 2" {
+	e L1 '"a"' 10:00:00 > l
+	e R1 '"a"' 10:00:30 > r
+	run_split sh -c "evjoin --on k l r > /dev/full"
+	[ "$status" -eq 5 ]
+	[ "$stderr" = "evjoin: write error on standard output: No space left on device" ] || fail_with "full"
+	run_split evjoin --on k --late /nonexistent/dir/late.ndjson l r
+	[ "$status" -eq 2 ] && [ "$output" = "" ]
+	[ "$stderr" = "evjoin: --late /nonexistent/dir/late.ndjson: No such file or directory" ] || fail_with "late"
+}
+
 # ---- output forms ---------------------------------------------------------------
 
 @test "evjoin --flat merges each pair into one object, right's clashing fields as right.NAME" {
