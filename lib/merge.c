@@ -226,6 +226,8 @@ static void announce(struct merge *m, int64_t w)
 void merge_run(struct merge *m)
 {
 	struct evctx *cx = m->cx;
+	if (cx->progress)
+		ev_progress(cx, 0, 0); /* starts the clock */
 	for (;;) {
 		for (int i = 0; i < m->n; i++)
 			fill(m, &m->src[i]);
