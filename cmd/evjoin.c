@@ -57,13 +57,13 @@ static const char help_text[] =
 	"      --on PATH            the join key on both sides (default: the key field)\n"
 	"      --left-on PATH       the join key of LEFT events (with --right-on)\n"
 	"      --right-on PATH      the join key of RIGHT events (with --left-on)\n"
-	"      --within DUR         pair events at most DUR apart, inclusive (default 60s)\n"
+	"      --within DUR         pair events at most DUR apart, inclusive (60s)\n"
 	"      --kind KIND          inner (default), left, right or outer: which\n"
-	"                           unmatched events are kept, with null for the other side\n"
+	"                           unmatched events are kept, with null beside them\n"
 	"  -e, --exit-status        exit 1 when no pair was found\n"
-	"      --flat               one object per pair, right's clashing fields as right.NAME\n"
+	"      --flat               one object per pair (right's clashes as right.NAME)\n"
 	"      --format FMT         ndjson (default), json, tsv, csv or table\n"
-	"      --lookup             RIGHT is a reference table (no time): enrich each LEFT event\n"
+	"      --lookup             RIGHT is a table (no time) enriching each LEFT event\n"
 	"      --lateness DUR       accept events up to DUR out of time order (or inf)\n"
 	"      --late FILE          append late events to FILE\n";
 
