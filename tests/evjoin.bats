@@ -17,8 +17,9 @@ setup() {
 }
 
 # ---- the ksqlDB / Kafka Streams example ----------------------------------
-# The stream-stream join example of the Kafka Streams join semantics page
-# (also ksqlDB's): one key, every record inside one window.  LEFT: 3:A
+# The stream-stream join example of the "Kafka Streams Join Semantics"
+# page of the Apache Kafka wiki (Kafka Streams is the engine under
+# ksqlDB's stream-stream joins): one key, every record inside one window.  LEFT: 3:A
 # 5:B 9:C 15:D; RIGHT: 4:a 6:b 10:c 14:d (the null-value records of the
 # example are left out: Kafka drops them before joining).  Documented
 # result, in processing order: 4 [A,a]; 5 [B,a]; 6 [A,b] [B,b]; 9 [C,a]
@@ -54,7 +55,7 @@ ksql_rows() {
 	EOF
 }
 
-@test "evjoin gives the documented ksqlDB stream-stream INNER join rows in processing order" {
+@test "evjoin gives the documented Kafka Streams (ksqlDB) stream-stream INNER join rows in processing order" {
 	run_split evjoin --on key "$FJ/ksql-left.ndjson" "$FJ/ksql-right.ndjson"
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
@@ -62,14 +63,14 @@ ksql_rows() {
 	[ "${#lines[@]}" -eq 16 ]
 }
 
-@test "evjoin LEFT and OUTER joins of the ksqlDB example equal INNER when every record finds a partner" {
+@test "evjoin LEFT and OUTER joins of the Kafka Streams example equal INNER when every record finds a partner" {
 	for k in left outer right; do
 		run_split evjoin --on key --kind $k "$FJ/ksql-left.ndjson" "$FJ/ksql-right.ndjson"
 		[ "$status" -eq 0 ] && [ "$output" = "$(ksql_rows)" ] || fail_with "--kind $k"
 	done
 }
 
-@test "evjoin on the ksqlDB example with a window narrower than any gap keeps unmatched rows by deadline, left first" {
+@test "evjoin on the Kafka Streams example with a window narrower than any gap keeps unmatched rows by deadline, left first" {
 	A=$(sed -n 1p "$FJ/ksql-left.ndjson") B=$(sed -n 2p "$FJ/ksql-left.ndjson")
 	C=$(sed -n 3p "$FJ/ksql-left.ndjson") D=$(sed -n 4p "$FJ/ksql-left.ndjson")
 	a=$(sed -n 1p "$FJ/ksql-right.ndjson") b=$(sed -n 2p "$FJ/ksql-right.ndjson")
@@ -84,6 +85,52 @@ ksql_rows() {
 		pair '"k"' null "$d"; echo; pair '"k"' "$D" null)" ] || fail_with "outer"
 	run_split evjoin --on key --within 500ms --kind right "$FJ/ksql-left.ndjson" "$FJ/ksql-right.ndjson"
 	[ "$output" = "$(pair '"k"' null "$a"; echo; pair '"k"' null "$b"; echo; pair '"k"' null "$c"; echo; pair '"k"' null "$d")" ] || fail_with "right"
+}
+
+# The same page's table for the improved left/outer join (Kafka Streams
+# 3.1 and later), with a window of 10 and more records: LEFT adds 30:E
+# 45:F 75:G, RIGHT 60:f.  Documented rows: as above but without [A,d]
+# and [D,a] (11 apart); 45 [E,null] (left, outer); 60 [F,null] (left,
+# outer); 75 [null,f] (outer).  [G,null] is not in the table (it comes
+# later there); evjoin writes it at the end of input.
+kstreams_rows() { # KIND
+	local l r L R
+	while read -r l r; do
+		case $1:$l:$r in inner:*:-|inner:-:*|left:-:*) continue ;; esac
+		L=null R=null
+		[ "$l" = - ] || L=$(grep "\"value\":\"$l\"" "$FJ/kstreams-left.ndjson")
+		[ "$r" = - ] || R=$(grep "\"value\":\"$r\"" "$FJ/kstreams-right.ndjson")
+		pair '"k"' "$L" "$R"
+		echo
+	done <<-EOF
+		A a
+		B a
+		A b
+		B b
+		C a
+		C b
+		A c
+		B c
+		C c
+		B d
+		C d
+		D b
+		D c
+		D d
+		E -
+		F -
+		- f
+		G -
+	EOF
+}
+
+@test "evjoin gives the documented Kafka Streams 3.1 stream-stream rows with a 10 s window: inner, left and outer" {
+	for k in inner left outer; do
+		run_split evjoin --on key --within 10s --kind $k "$FJ/kstreams-left.ndjson" "$FJ/kstreams-right.ndjson"
+		[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "--kind $k status"
+		[ "$output" = "$(kstreams_rows $k)" ] || fail_with "--kind $k"
+	done
+	[ "$(kstreams_rows outer | wc -l)" -eq 18 ]
 }
 
 # ---- the window ------------------------------------------------------------
