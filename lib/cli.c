@@ -378,6 +378,13 @@ static void progress(struct evctx *cx, uint64_t bytes, int final)
 		fputc('\n', stderr);
 }
 
+void ev_progress(struct evctx *cx, uint64_t bytes, int final)
+{
+	if (cx->t0 == 0)
+		cx->t0 = mono();
+	progress(cx, bytes, final);
+}
+
 /* ---- the loop ------------------------------------------------------- */
 
 void ev_hand(struct evctx *cx, struct ev_event *ev, ev_event_fn fn, void *arg)

@@ -99,6 +99,11 @@ void ev_progress_end(struct evctx *cx);
  * position files themselves). */
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg);
 
+/* The --progress line for a reading loop of its own (lib/merge): bytes
+ * read so far of cx->total_bytes; final ends the line.  The first call
+ * starts the clock. */
+void ev_progress(struct evctx *cx, uint64_t bytes, int final);
+
 /* Reject the line of ev: "PROG: FILE:LINE: reason" on stderr, a record
  * to --errors, status 3; with --strict it sets cx->stop, so the loop ends
  * after this line and the tool finishes as at the end of its input. */

@@ -10,7 +10,7 @@ ROOT="$BATS_TEST_DIRNAME/.."
 # The example commands, one per line (continuations joined), /tmp mapped.
 readme_commands() {
 	awk '/^    export PATH=/ { on = 1 } on && !/^    / { exit } on { print }' "$ROOT/README.md" |
-		sed -e 's/^    //' | awk '/\\$/ { sub(/\\$/, ""); printf "%s", $0; next } { print }' |
+		sed -e 's/^    //' | awk '/\\$/ { sub(/\\$/, ""); printf "%s", $0; next } /\|$/ { printf "%s ", $0; next } { print }' |
 		grep -v -e '^#' -e '^export PATH' -e '^[[:space:]]*$' |
 		sed -e "s#/tmp/#$BATS_TEST_TMPDIR/#g"
 }
