@@ -271,7 +271,7 @@ static void option_error(const struct option *all, const char *shorts, char **ar
 /* EV_*_FIELD for the fields no option set (options win): a bad one is a
  * usage error naming the variable.  Mappings the user gave are watched
  * for the missing-path warning; the defaults are not. */
-static void apply_field_env(struct evctx *cx, const struct ev_tool *t)
+static void apply_field_env(struct evctx *cx)
 {
 	for (int f = 0; f < F_NFIELDS; f++) {
 		if (fm_by_option & (1u << f)) {
@@ -282,7 +282,7 @@ static void apply_field_env(struct evctx *cx, const struct ev_tool *t)
 		if (!e || !*e)
 			continue;
 		if (fieldmap_set_from(&cx->fm, (enum ev_field)f, e, fieldmap_env((enum ev_field)f)) < 0)
-			ev_usage(t);
+			exit(EV_USAGE); /* not the command line: no usage line */
 		ev_watch_path(cx, &cx->fm.f[f], fieldmap_env((enum ev_field)f));
 	}
 }
@@ -339,10 +339,11 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 	free(shorts);
 	/* the clock after --tz, so that --now today is midnight there */
 	const char *env_now = getenv("EV_NOW");
-	if (now_arg ? set_now(cx, now_arg, "--now") < 0
-	            : env_now && *env_now && set_now(cx, env_now, "EV_NOW") < 0)
+	if (now_arg && set_now(cx, now_arg, "--now") < 0)
 		ev_usage(t);
-	apply_field_env(cx, t);
+	if (!now_arg && env_now && *env_now && set_now(cx, env_now, "EV_NOW") < 0)
+		exit(EV_USAGE);
+	apply_field_env(cx);
 	if (cx->errors_path) {
 		cx->errors = wfile_append(cx->errors_path);
 		if (!cx->errors)
@@ -545,21 +546,22 @@ static void flush_shape_hint(void)
 	shape_hint = "";
 }
 
-/* A rejected line that opens a value it does not close ("{", "[", "[{")
- * is the start of a pretty-printed document; a whole array on one line
- * is a JSON array file. */
+/* A rejected line that is only "{", "[" or "[{" opens a pretty-printed
+ * document (as jq and json.dump(indent=...) write them); an array of
+ * objects on one line is a JSON array file. */
 static void note_shape(const struct input *in, const char *line, size_t len, const struct jerr *err)
 {
 	if (shape_hint)
 		return;
-	size_t i = 0;
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i == len || (line[i] != '{' && line[i] != '['))
-		return;
-	if (strstr(err->msg, "unexpected end of line"))
+	char c[3];
+	size_t k = 0;
+	for (size_t i = 0; i < len && k < 3; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			c[k++] = line[i];
+	if (k >= 1 && (c[0] == '{' || c[0] == '[') &&
+	    (k == 1 || (k == 2 && c[0] == '[' && c[1] == '{')) && strstr(err->msg, "unexpected end of line"))
 		shape_hint = "looks like multi-line JSON; NDJSON needs one object per line, e.g. jq -c .";
-	else if (strcmp(err->msg, "not an object (array)") == 0)
+	else if (k >= 2 && c[0] == '[' && c[1] == '{' && strcmp(err->msg, "not an object (array)") == 0)
 		shape_hint = "looks like a JSON array; NDJSON needs one object per line, e.g. jq -c '.[]'";
 	else
 		return;

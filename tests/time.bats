@@ -551,15 +551,78 @@ opt @+5 => error
 opt @abc => error
 opt @ 5 => error
 opt @9223372036855 => error
-opt 15m => error
 opt - => error
 opt + => error
 opt --15m => error
 opt +-15m => error
 opt -15x => error
-opt 1700000000 => error
-opt now => error
 opt  -15m => error
+EOF
+}
+
+@test "opt: an unsigned duration with a unit is that long ago" {
+	table <<'EOF'
+now 2026-11-27T12:34:56Z => ok
+opt 15m => 1795781996000000 2026-11-27T12:19:56.000000Z
+opt 1h30m => 1795777496000000 2026-11-27T11:04:56.000000Z
+opt 1.5h => 1795777496000000 2026-11-27T11:04:56.000000Z
+opt 7d => 1795178096000000 2026-11-20T12:34:56.000000Z
+opt 250ms => 1795782895750000 2026-11-27T12:34:55.750000Z
+opt 0s => 1795782896000000 2026-11-27T12:34:56.000000Z
+opt 15 m => error
+opt 15M => error
+opt 15x => error
+EOF
+}
+
+@test "opt: a bare unsigned number is an epoch in the auto unit" {
+	table <<'EOF'
+now 2026-11-27T12:34:56Z => ok
+opt 1700000000 => 1700000000000000 2023-11-14T22:13:20.000000Z
+opt 1700000000.25 => 1700000000250000 2023-11-14T22:13:20.250000Z
+opt 1700000000123 => 1700000000123000 2023-11-14T22:13:20.123000Z
+opt 1700000000123456 => 1700000000123456 2023-11-14T22:13:20.123456Z
+opt 1700000000123456789 => 1700000000123456 2023-11-14T22:13:20.123456Z
+opt 99999999999 => 99999999999000000 5138-11-16T09:46:39.000000Z
+opt 100000000000 => 100000000000000 1973-03-03T09:46:40.000000Z
+opt 2026 => 2026000000 1970-01-01T00:33:46.000000Z
+opt 0 => 0 1970-01-01T00:00:00.000000Z
+opt 1e9 => error
+opt 1700000000. => error
+opt .5 => error
+EOF
+}
+
+@test "opt: now, today and yesterday; midnight in the zone set" {
+	table <<'EOF'
+now 2026-11-27T12:34:56.5Z => ok
+opt now => 1795782896500000 2026-11-27T12:34:56.500000Z
+opt today => 1795737600000000 2026-11-27T00:00:00.000000Z
+opt yesterday => 1795651200000000 2026-11-26T00:00:00.000000Z
+opt Now => error
+opt tomorrow => error
+opt today+1h => error
+tz America/New_York => ok
+opt today => 1795755600000000 2026-11-27T05:00:00.000000Z
+opt yesterday => 1795669200000000 2026-11-26T05:00:00.000000Z
+# 2026-03-08 has 23 hours there: midnight EST, then midnight EDT
+now 2026-03-09T12:00:00Z => ok
+opt today => 1773028800000000 2026-03-09T04:00:00.000000Z
+opt yesterday => 1772946000000000 2026-03-08T05:00:00.000000Z
+# 23:00 on 2026-03-08 in New York is already the 9th in UTC
+now 2026-03-09T03:00:00Z => ok
+opt today => 1772946000000000 2026-03-08T05:00:00.000000Z
+tz UTC => ok
+opt today => 1773014400000000 2026-03-09T00:00:00.000000Z
+EOF
+}
+
+@test "opt: offsets +01:00, +0100 and -05:00 in option times" {
+	table <<'EOF'
+opt 2026-11-30T08:00+01:00 => 1796022000000000 2026-11-30T07:00:00.000000Z
+opt 2026-11-30T08:00+0100 => 1796022000000000 2026-11-30T07:00:00.000000Z
+opt 2026-11-30T08:00:00-05:00 => 1796043600000000 2026-11-30T13:00:00.000000Z
+opt 2026-11-30T08:00+1:00 => error
 EOF
 }
 
