@@ -272,3 +272,14 @@ warn	app.http	gateway	" ] || fail_with "output"
 	[ "$status" -eq 0 ] && [ "$output" = 0 ] || fail_with "status"
 	[ "$stderr" = "evquery: warning: path 'id[\"orig_h\"]' (-w) matched no event" ] || fail_with "stderr"
 }
+
+@test "rows_escape_ctl (for raw -r output): C0, DEL and C1 as \\xHH, tab and newline kept on request" {
+	check_table \
+		"ctl${T}611b5b316d07${T}a\\x1b[1m\\x07|a\\x1b[1m\\x07" \
+		"ctl${T}7f00${T}\\x7f\\x00|\\x7f\\x00" \
+		"ctl${T}c29bc285c2a0c3a9${T}\\x9b\\x85$(printf '\xc2\xa0\xc3\xa9')|\\x9b\\x85$(printf '\xc2\xa0\xc3\xa9')" \
+		"ctl${T}c2${T}$(printf '\xc2')|$(printf '\xc2')" \
+		"ctl${T}0d5c${T}\\x0d\\|\\x0d\\"
+	run "$EVUNIT/json_test" <<<"ctl${T}6109620a63"
+	[ "$status" -eq 0 ] && [ "$output" = $'a\tb\nc|a\\x09b\\x0ac' ] || fail_with "tab and newline"
+}
