@@ -68,28 +68,56 @@ static const char common_help[] =
 	"      --argjson NAME JSON  $NAME in expressions is the JSON value\n"
 	"      --progress           show bytes, events/s and ETA on stderr\n";
 
+/* The letters of the tool's short options that take no argument, sorted
+ * ("ceqv"), for the one-line usage. */
+static void flag_letters(const struct ev_tool *t, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = t->shortopts; *p && n + 1 < cap; p++) {
+		if (*p == ':' || p[1] == ':')
+			continue;
+		size_t k = n++;
+		while (k > 0 && out[k - 1] > *p) {
+			out[k] = out[k - 1];
+			k--;
+		}
+		out[k] = *p;
+	}
+	out[n] = '\0';
+}
+
 _Noreturn void ev_usage(const struct ev_tool *t)
 {
-	fprintf(stderr, "usage: %s %s\n", t->name, t->synopsis);
+	char flags[64];
+	flag_letters(t, flags, sizeof flags);
+	fprintf(stderr, "usage: %s %s%s%s[option ...] [file ...]\n", t->name, *flags ? "[-" : "", flags,
+	        *flags ? "] " : "");
 	fprintf(stderr, "Try '%s --help' for more information.\n", t->name);
 	exit(EV_USAGE);
 }
 
 static _Noreturn void help(const struct ev_tool *t)
 {
-	printf("usage: %s %s\n\n%s\n%s\nExit status: 0 success, 1 nothing matched (-e), 2 usage error,\n"
-	       "3 lines rejected, 4 conflict, 5 I/O failure.  See %s(1).\n",
-	       t->name, t->synopsis, t->help, common_help, t->name);
+	/* exit 1 belongs only to tools with -e (and evquery's -q) */
+	int e = strchr(t->shortopts, 'e') != NULL, q = e && strchr(t->shortopts, 'q') != NULL;
+	printf("usage: %s %s\n\n%s\n%s\nExit status: 0 success, %s2 usage error, 3 lines rejected,\n"
+	       "4 conflict, 5 I/O failure.  See %s(1).\n",
+	       t->name, t->synopsis, t->help, common_help,
+	       !e ? "" : q ? "1 nothing matched (-e, -q), " : "1 nothing matched (-e), ", t->name);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		ev_die_errno(EV_IO, "write error on standard output");
 	exit(EV_OK);
 }
 
+static const char time_forms[] =
+	"expected 2026-11-27, 2026-11-27T15:45:16Z (offsets +01:00 or +0100), @EPOCH, "
+	"an epoch number, now, today, yesterday, -15m or +1h (from now), or 15m (ago)";
+
 static int set_now(struct evctx *cx, const char *s, const char *what)
 {
 	int64_t real = time_now(), v;
 	if (time_parse_option(s, real, &v) < 0) {
-		ev_warn("%s: bad time '%s'", what, s);
+		ev_warn("%s: bad time '%s'; %s", what, s, time_forms);
 		return -1;
 	}
 	cx->now = v;
@@ -106,9 +134,17 @@ static void init(struct evctx *cx)
 	 * files are removed, instead of a kill that leaves both behind */
 	signal(SIGXFSZ, SIG_IGN);
 	setlocale(LC_CTYPE, "C.UTF-8");
-	fieldmap_init(&cx->fm);
+	fieldmap_defaults(&cx->fm);
 	cx->now = time_now();
 }
+
+/* Field mappings given as options (bits of enum ev_field), and the
+ * option texts the missing-path warning names. */
+static unsigned fm_by_option;
+static const char *const fm_opt_name[F_NFIELDS] = {
+	"--id-field", "--key-field", "--type-field", "--time-field", "--payload-field", "--version-field",
+};
+static const char *now_arg;
 
 static int common_option(struct evctx *cx, int c, int argc, char **argv)
 {
@@ -118,6 +154,7 @@ static int common_option(struct evctx *cx, int c, int argc, char **argv)
 	case OPT_ERRORS: cx->errors_path = optarg; return 0;
 	case OPT_STRICT: cx->strict = 1; return 0;
 	case OPT_ID: case OPT_KEY: case OPT_TYPE: case OPT_TIME: case OPT_PAYLOAD: case OPT_VERSIONF:
+		fm_by_option |= 1u << fmap[c - OPT_ID];
 		return fieldmap_set(&cx->fm, fmap[c - OPT_ID], optarg);
 	case OPT_UNIT: {
 		int u = time_unit_parse(optarg);
@@ -134,7 +171,7 @@ static int common_option(struct evctx *cx, int c, int argc, char **argv)
 			return -1;
 		}
 		return 0;
-	case OPT_NOW: return set_now(cx, optarg, "--now");
+	case OPT_NOW: now_arg = optarg; return 0; /* read after --tz */
 	case OPT_ARG: case OPT_ARGJSON: {
 		const char *name = optarg;
 		if (optind >= argc) {
@@ -155,13 +192,112 @@ static int common_option(struct evctx *cx, int c, int argc, char **argv)
 	return -1;
 }
 
+/* The name of a long option as written in arg ("--sort=x" -> "sort"). */
+static size_t long_name(const char *arg, const char **name)
+{
+	*name = arg + 2;
+	return strcspn(arg + 2, "=");
+}
+
+static const struct option *find_long(const struct option *all, const char *name, size_t n)
+{
+	for (const struct option *o = all; o->name; o++)
+		if (strlen(o->name) == n && memcmp(o->name, name, n) == 0)
+			return o;
+	return NULL;
+}
+
+/* "unknown option '--sort' (did you mean --sorted?)": long options are
+ * matched exactly, never abbreviated. */
+static void unknown_long(const struct option *all, const char *arg)
+{
+	const char *name;
+	size_t n = long_name(arg, &name), k = 0;
+	struct buf b = {0};
+	for (const struct option *o = all; o->name; o++)
+		if (n > 0 && strncmp(o->name, name, n) == 0 && k++ < 4)
+			buf_printf(&b, "%s--%s", k > 1 ? ", " : "", o->name);
+	if (k)
+		ev_warn("unknown option '%.*s' (did you mean %s?)", (int)(n + 2), arg, b.p);
+	else
+		ev_warn("unknown option '%.*s'", (int)(n + 2), arg);
+	buf_free(&b);
+}
+
+/* getopt_long returned long option o: the argv element it came from.
+ * getopt permutes operands only when it next scans, so the element is
+ * just before optind, or two before when the argument was the next
+ * element. */
+static const char *long_elem(const struct option *o, char **argv)
+{
+	const char *a = argv[optind - 1], *name;
+	if (o->has_arg != required_argument || optind < 2)
+		return a;
+	size_t n = long_name(a, &name);
+	if (strncmp(a, "--", 2) == 0 && name[n] == '=' && strncmp(o->name, name, n) == 0)
+		return a; /* --name=value */
+	return argv[optind - 2];
+}
+
+/* Does the element name o exactly?  (getopt_long would take a unique
+ * prefix: --sort for --sorted.) */
+static int long_exact(const struct option *o, const char *a)
+{
+	const char *name;
+	size_t n = long_name(a, &name);
+	return strlen(o->name) == n && memcmp(o->name, name, n) == 0;
+}
+
+/* What getopt_long refused, in words.  For a long option it leaves
+ * optopt 0 (unknown, ambiguous) or the option's value (argument missing
+ * or not wanted); for a short one, the letter. */
+static void option_error(const struct option *all, const char *shorts, char **argv)
+{
+	const char *a = argv[optind - 1], *name;
+	if (strncmp(a, "--", 2) == 0 && a[2]) {
+		size_t n = long_name(a, &name);
+		const struct option *o = find_long(all, name, n);
+		if (!optopt || (o && o->val == optopt)) {
+			if (!o)
+				unknown_long(all, a);
+			else if (o->has_arg == no_argument && name[n] == '=')
+				ev_warn("option --%s takes no argument", o->name);
+			else
+				ev_warn("option --%s needs an argument", o->name);
+			return;
+		}
+	}
+	if (optopt && optopt < 256 && strchr(shorts, optopt))
+		ev_warn("option -%c needs an argument", optopt);
+	else if (optopt && optopt < 256)
+		ev_warn("unknown option -%c", optopt);
+	else
+		ev_warn("unknown option or missing argument: %s", a);
+}
+
+/* EV_*_FIELD for the fields no option set (options win): a bad one is a
+ * usage error naming the variable.  Mappings the user gave are watched
+ * for the missing-path warning; the defaults are not. */
+static void apply_field_env(struct evctx *cx)
+{
+	for (int f = 0; f < F_NFIELDS; f++) {
+		if (fm_by_option & (1u << f)) {
+			ev_watch_path(cx, &cx->fm.f[f], fm_opt_name[f]);
+			continue;
+		}
+		const char *e = getenv(fieldmap_env((enum ev_field)f));
+		if (!e || !*e)
+			continue;
+		if (fieldmap_set_from(&cx->fm, (enum ev_field)f, e, fieldmap_env((enum ev_field)f)) < 0)
+			exit(EV_USAGE); /* not the command line: no usage line */
+		ev_watch_path(cx, &cx->fm.f[f], fieldmap_env((enum ev_field)f));
+	}
+}
+
 int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int argc, char **argv)
 {
 	ev_setprogname(t->name);
 	init(cx);
-	const char *env_now = getenv("EV_NOW");
-	if (env_now && *env_now && set_now(cx, env_now, "EV_NOW") < 0)
-		exit(EV_USAGE);
 
 	size_t ntool = 0;
 	while (t->longopts && t->longopts[ntool].name)
@@ -178,10 +314,14 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 	memcpy(shorts, "hV", 2);
 	memcpy(shorts + 2, t->shortopts, slen + 1);
 
-	int c;
+	int c, li;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, shorts, all, &li)) != -1) {
 		int rc;
+		if (li >= 0 && c != '?' && !long_exact(&all[li], long_elem(&all[li], argv))) {
+			unknown_long(all, long_elem(&all[li], argv));
+			ev_usage(t);
+		}
 		switch (c) {
 		case 'h':
 			help(t);
@@ -189,12 +329,7 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 			printf("%s (evtools) %s\n", t->name, EV_VERSION);
 			exit(fflush(stdout) == 0 ? EV_OK : EV_IO);
 		case '?':
-			if (optopt && optopt < 256 && strchr(shorts, optopt))
-				ev_warn("option -%c needs an argument", optopt);
-			else if (optopt && optopt < 256)
-				ev_warn("unknown option -%c", optopt);
-			else
-				ev_warn("unknown option or missing argument: %s", argv[optind - 1]);
+			option_error(all, shorts, argv);
 			ev_usage(t);
 		case ':':
 			ev_usage(t);
@@ -209,6 +344,13 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 	}
 	free(all);
 	free(shorts);
+	/* the clock after --tz, so that --now today is midnight there */
+	const char *env_now = getenv("EV_NOW");
+	if (now_arg && set_now(cx, now_arg, "--now") < 0)
+		ev_usage(t);
+	if (!now_arg && env_now && *env_now && set_now(cx, env_now, "EV_NOW") < 0)
+		exit(EV_USAGE);
+	apply_field_env(cx);
 	if (cx->errors_path) {
 		cx->errors = wfile_append(cx->errors_path);
 		if (!cx->errors)
@@ -238,10 +380,18 @@ int ev_int_arg(const char *name, const char *s, int64_t lo, int64_t hi, int64_t 
 
 int ev_time_arg(const struct evctx *cx, const char *name, const char *s, int64_t *v)
 {
-	if (time_parse_option(s, cx->now, v) == 0)
-		return 0;
-	ev_warn("%s: bad time '%s'", name, s);
-	return -1;
+	if (time_parse_option(s, cx->now, v) < 0) {
+		ev_warn("%s: bad time '%s'; %s", name, s, time_forms);
+		return -1;
+	}
+	/* "2026" or "20261130" meant as a date reads as an epoch in 1970 */
+	if (strspn(s, "0123456789") == strlen(s) && *v < INT64_C(1000000000) * US_PER_S) {
+		char tb[32];
+		time_format(*v, tb);
+		ev_warn("warning: %s: '%s' is read as an epoch number, %s; a date is written YYYY-MM-DD",
+		        name, s, tb);
+	}
+	return 0;
 }
 
 int ev_dur_arg(const char *name, const char *s, int64_t *v)
@@ -395,8 +545,51 @@ void ev_hand(struct evctx *cx, struct ev_event *ev, ev_event_fn fn, void *arg)
 	cx->handed = NULL;
 }
 
+/* One hint per run about input that is not NDJSON at all, given after
+ * the file's own rejections (or at the end, when --strict stops early). */
+static const char *shape_hint;
+static char *shape_label;
+
+static void flush_shape_hint(void)
+{
+	if (!shape_label)
+		return;
+	wfile_flush(ev_out);
+	ev_warn("%s: %s", shape_label, shape_hint);
+	free(shape_label);
+	shape_label = NULL;
+	shape_hint = "";
+}
+
+/* A rejected line that is only "{", "[" or "[{" opens a pretty-printed
+ * document (as jq and json.dump(indent=...) write them); an array of
+ * objects on one line is a JSON array file. */
+static void note_shape(const struct input *in, const char *line, size_t len, const struct jerr *err)
+{
+	if (shape_hint)
+		return;
+	char c[3];
+	size_t k = 0;
+	for (size_t i = 0; i < len && k < 3; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			c[k++] = line[i];
+	if (k >= 1 && (c[0] == '{' || c[0] == '[') &&
+	    (k == 1 || (k == 2 && c[0] == '[' && c[1] == '{')) && strstr(err->msg, "unexpected end of line"))
+		shape_hint = "looks like multi-line JSON; NDJSON needs one object per line, e.g. jq -c .";
+	else if (k >= 2 && c[0] == '[' && c[1] == '{' && strcmp(err->msg, "not an object (array)") == 0)
+		shape_hint = "looks like a JSON array; NDJSON needs one object per line, e.g. jq -c '.[]'";
+	else
+		return;
+	shape_label = xstrdup(in->label);
+}
+
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
 {
+	static int tty_hinted;
+	if (in->fd == 0 && !tty_hinted && isatty(0)) {
+		tty_hinted = 1;
+		ev_warn("reading events from the terminal (Ctrl-D to end); give a file or pipe NDJSON");
+	}
 	const char *line;
 	size_t len;
 	int rc = 0;
@@ -407,6 +600,7 @@ void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
 		ev.line = line;
 		ev.len = len;
 		if (json_parse(&cx->doc, line, len, 0, &err) < 0) {
+			note_shape(in, line, len, &err);
 			ev_reject(cx, &ev, "%s", err.msg);
 		} else {
 			ev_hand(cx, &ev, fn, arg);
@@ -419,6 +613,7 @@ void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
 		ev_raise(cx, EV_IO);
 	}
 	cx->done_bytes += in->consumed;
+	flush_shape_hint();
 }
 
 void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg)
@@ -552,6 +747,7 @@ static void warn_paths(struct evctx *cx)
 int ev_finish(struct evctx *cx)
 {
 	wfile_close(ev_out, 0);
+	flush_shape_hint();
 	warn_paths(cx);
 	if (cx->errors) {
 		wfile_close(cx->errors, 0);

@@ -22,12 +22,17 @@ const char *fieldmap_option(enum ev_field f)
 	return fields[f].option;
 }
 
-int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *s)
+const char *fieldmap_env(enum ev_field f)
+{
+	return fields[f].env;
+}
+
+int fieldmap_set_from(struct fieldmap *fm, enum ev_field f, const char *s, const char *what)
 {
 	struct path p;
 	char err[256];
 	if (path_parse(&p, s, err, sizeof err) < 0) {
-		ev_warn("--%s: %s", fields[f].option, err);
+		ev_warn("%s: %s", what, err);
 		path_free(&p);
 		return -1;
 	}
@@ -36,18 +41,30 @@ int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *s)
 	return 0;
 }
 
-void fieldmap_init(struct fieldmap *fm)
+int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *s)
+{
+	char what[40];
+	snprintf(what, sizeof what, "--%s", fields[f].option);
+	return fieldmap_set_from(fm, f, s, what);
+}
+
+void fieldmap_defaults(struct fieldmap *fm)
 {
 	memset(fm, 0, sizeof *fm);
 	fm->unit = TU_AUTO;
 	for (int f = 0; f < F_NFIELDS; f++) {
-		const char *e = getenv(fields[f].env);
-		if (e && *e && fieldmap_set(fm, f, e) == 0)
-			continue;
-		if (e && *e)
-			ev_warn("%s: ignored, using '%s'", fields[f].env, fields[f].def);
 		char err[64];
 		path_parse(&fm->f[f], fields[f].def, err, sizeof err);
+	}
+}
+
+void fieldmap_init(struct fieldmap *fm)
+{
+	fieldmap_defaults(fm);
+	for (int f = 0; f < F_NFIELDS; f++) {
+		const char *e = getenv(fields[f].env);
+		if (e && *e && fieldmap_set_from(fm, f, e, fields[f].env) < 0)
+			ev_warn("%s: ignored, using '%s'", fields[f].env, fields[f].def);
 	}
 }
 

@@ -19,12 +19,21 @@ struct fieldmap {
 	enum time_unit unit;
 };
 
-/* Defaults from the envelope, then EV_*_FIELD from the environment. */
+/* The envelope's defaults only. */
+void fieldmap_defaults(struct fieldmap *fm);
+/* Defaults, then EV_*_FIELD from the environment (a bad one is warned
+ * about, naming the variable, and the default kept).  The tools' start-up
+ * (lib/cli.c) applies the variables itself, after the options, and makes
+ * a bad one a usage error. */
 void fieldmap_init(struct fieldmap *fm);
-/* Set one field from an option value; 0 ok, -1 bad path (message printed). */
+/* Set one field from an option value; 0 ok, -1 bad path (message
+ * "--key-field: bad path ..." printed). */
 int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *path);
-/* The option name and default of a field ("key-field", "aggregate_id"). */
+/* The same, naming WHAT in the message ("EV_KEY_FIELD"). */
+int fieldmap_set_from(struct fieldmap *fm, enum ev_field f, const char *path, const char *what);
+/* The option name of a field ("key-field"), its variable ("EV_KEY_FIELD"). */
 const char *fieldmap_option(enum ev_field f);
+const char *fieldmap_env(enum ev_field f);
 
 static inline uint32_t event_field(const struct jdoc *d, const struct fieldmap *fm, enum ev_field f)
 {

@@ -535,8 +535,7 @@ static int lex_segments(struct parser *ps, size_t *pk)
 					buf_free(&key);
 					return -1;
 				}
-				path_push(&ps->tpath, key.p ? key.p : "", key.len);
-				ps->tpath.seg[ps->tpath.n - 1].index = -1; /* ["0"] is a key */
+				path_push_quoted(&ps->tpath, key.p ? key.p : "", key.len); /* ["0"] is a key */
 				buf_free(&key);
 			} else if (k < n && is_digit((unsigned char)s[k])) {
 				size_t st = k;
@@ -955,6 +954,7 @@ static void path_append(struct path *dst, const struct path *src, size_t from)
 	for (size_t i = from; i < src->n; i++) {
 		path_push(dst, src->seg[i].key, src->seg[i].keylen);
 		dst->seg[dst->n - 1].index = src->seg[i].index;
+		dst->seg[dst->n - 1].exact = src->seg[i].exact;
 	}
 }
 

@@ -14,6 +14,7 @@ void path_push(struct path *p, const char *key, size_t keylen)
 	s->key = xmemdup(key, keylen);
 	s->keylen = keylen;
 	s->index = -1;
+	s->exact = 0;
 	if (keylen > 0 && keylen <= 18 && (key[0] != '0' || keylen == 1)) {
 		int64_t v = 0;
 		size_t i;
@@ -22,6 +23,13 @@ void path_push(struct path *p, const char *key, size_t keylen)
 		if (i == keylen)
 			s->index = v;
 	}
+}
+
+void path_push_quoted(struct path *p, const char *key, size_t keylen)
+{
+	path_push(p, key, keylen);
+	p->seg[p->n - 1].index = -1;
+	p->seg[p->n - 1].exact = 1;
 }
 
 void path_free(struct path *p)
@@ -104,6 +112,7 @@ static int parse_pointer(struct path *p, const char *s, char *err, size_t errlen
 			buf_addc(&k, *q++);
 		}
 		path_push(p, k.len ? k.p : "", k.len);
+		p->seg[p->n - 1].exact = 1;
 		if (!*q)
 			break;
 		q++;
@@ -154,8 +163,7 @@ static size_t parse_bracket(struct path *p, const char *s)
 		if (ok) {
 			struct buf k = {0};
 			json_unescape(js.p + 1, js.len - 2, &k);
-			path_push(p, k.p ? k.p : "", k.len);
-			p->seg[p->n - 1].index = -1; /* ["0"] is a key */
+			path_push_quoted(p, k.p ? k.p : "", k.len); /* ["0"] is a key */
 			buf_free(&k);
 		}
 		json_doc_free(&d);
@@ -205,6 +213,72 @@ int path_parse(struct path *p, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Does member name k[0..kn) equal segments i..j of p joined with dots? */
+static int joins(const struct path *p, size_t i, size_t j, const char *k, size_t kn)
+{
+	size_t pos = 0;
+	for (size_t s = i; s <= j; s++) {
+		const struct pseg *g = &p->seg[s];
+		if (s > i) {
+			if (pos >= kn || k[pos] != '.')
+				return 0;
+			pos++;
+		}
+		if (kn - pos < g->keylen || memcmp(k + pos, g->key, g->keylen) != 0)
+			return 0;
+		pos += g->keylen;
+	}
+	return pos == kn;
+}
+
+/* The value of the member of obj named by segments i..j joined, or JNONE. */
+static uint32_t get_joined(const struct jdoc *d, uint32_t obj, const struct path *p, size_t i, size_t j)
+{
+	size_t want = j - i; /* the dots */
+	for (size_t s = i; s <= j; s++)
+		want += p->seg[s].keylen;
+	uint32_t end = d->tok[obj].next;
+	for (uint32_t m = obj + 1; m < end; m = d->tok[m + 1].next) {
+		const struct jtok *t = &d->tok[m];
+		if (!(t->flags & JF_ESC)) {
+			if (t->len - 2 == want && joins(p, i, j, d->text + t->start + 1, want))
+				return m + 1;
+		} else if (t->len - 2 >= want) { /* escapes only shrink a name */
+			struct buf k = {0};
+			json_unescape(d->text + t->start + 1, t->len - 2, &k);
+			int eq = joins(p, i, j, k.p ? k.p : "", k.len);
+			buf_free(&k);
+			if (eq)
+				return m + 1;
+		}
+	}
+	return JNONE;
+}
+
+/* The backtracking search of path_lookup, from segment i at token t. */
+static uint32_t search(const struct jdoc *d, uint32_t t, const struct path *p, size_t i)
+{
+	if (i == p->n)
+		return t;
+	const struct pseg *s = &p->seg[i];
+	int type = d->tok[t].type;
+	if (type == J_ARR)
+		return s->index >= 0 && (t = json_index(d, t, (size_t)s->index)) != JNONE
+		               ? search(d, t, p, i + 1)
+		               : JNONE;
+	if (type != J_OBJ)
+		return JNONE;
+	uint32_t v = json_get(d, t, s->key, s->keylen), r;
+	if (v != JNONE && (r = search(d, v, p, i + 1)) != JNONE)
+		return r;
+	for (size_t j = i + 1; j < p->n && !s->exact && !p->seg[j].exact; j++) {
+		v = get_joined(d, t, p, i, j);
+		if (v != JNONE && (r = search(d, v, p, j + 1)) != JNONE)
+			return r;
+	}
+	return JNONE;
+}
+
 uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
 {
 	uint32_t t = root;
@@ -218,6 +292,9 @@ uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
 		else
 			t = JNONE;
 	}
+	/* a miss: maybe member names with dots in them (see path.h) */
+	if (t == JNONE && p->n > 1 && root != JNONE)
+		t = search(d, root, p, 0);
 	/* bookkeeping for ev_watch_path: the path's value is untouched */
 	((struct path *)p)->seen |= t != JNONE ? PATH_LOOKED | PATH_FOUND : PATH_LOOKED;
 	return t;

@@ -18,6 +18,9 @@ struct pseg {
 	char *key;    /* the member name, unescaped, NUL-terminated */
 	size_t keylen;
 	int64_t index; /* >= 0 when the segment is all digits; else -1 */
+	/* Written quoted (["a.b"]) or in a JSON Pointer: matched exactly,
+	 * never joined with its neighbours into a dotted member name. */
+	unsigned char exact;
 };
 
 struct path {
@@ -36,6 +39,9 @@ enum { PATH_LOOKED = 1, PATH_FOUND = 2 };
 /* Parse an option path.  0 ok; -1 with a message in err. */
 int path_parse(struct path *p, const char *s, char *err, size_t errlen);
 void path_push(struct path *p, const char *key, size_t keylen);
+/* A quoted member (["0"], ["a.b"]): a key, never an index, matched
+ * exactly. */
+void path_push_quoted(struct path *p, const char *key, size_t keylen);
 void path_free(struct path *p);
 /* Split a comma-separated list of paths (-s, -g, --require, -t), appending
  * NUL-terminated copies to *list; a comma inside quotes
@@ -56,8 +62,20 @@ void path_split_list(const char *s, char ***list, size_t *n);
 enum { PATH_ITEM_PATH = 1, PATH_ITEM_EXPR = 2 };
 int path_item(const char *item, char **name, const char **body, char *err, size_t errlen);
 
-/* Resolve from token root (normally 0, the event).  JNONE if missing.
- * Updates p->seen (the only thing it writes). */
+/*
+ * Resolve from token root (normally 0, the event).  JNONE if missing.
+ * Updates p->seen (the only thing it writes).
+ *
+ * Member names that contain dots (Zeek "id.orig_h", ECS "log.level" next
+ * to an object "log"): at each level the nested member is tried first;
+ * when the rest of the path then misses, members whose names join the
+ * next segments with dots are tried, shortest first ("a.b", then
+ * "a.b.c"), each followed by the rest of the path, backtracking until one
+ * resolves.  Only segments written bare take part (not quoted ones or
+ * pointer segments).  A path that resolves the plain way costs what it
+ * always did; the search runs only on a miss, and visits each token of
+ * the document at most once.
+ */
 uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p);
 
 #endif

@@ -39,36 +39,90 @@ static void cell_text(const char *json, size_t n, struct buf *out)
 		buf_add(out, json, n);
 }
 
+static const char hexd[] = "0123456789abcdef";
+
+static void put_hex(struct buf *out, unsigned v)
+{
+	char e[4] = { '\\', 'x', hexd[v >> 4], hexd[v & 15] };
+	buf_add(out, e, 4);
+}
+
+/* A control character starting at p[i]: its code (0x00-0x1F, 0x7F or
+ * U+0080-U+009F) and its length in bytes in *len; -1 if none. */
+static int ctl_at(const char *p, size_t n, size_t i, size_t *len)
+{
+	unsigned char c = (unsigned char)p[i];
+	*len = 1;
+	if (c < 0x20 || c == 0x7F)
+		return c;
+	if (c == 0xC2 && i + 1 < n && (unsigned char)p[i + 1] >= 0x80 && (unsigned char)p[i + 1] <= 0x9F) {
+		*len = 2;
+		return (unsigned char)p[i + 1];
+	}
+	return -1;
+}
+
+void rows_escape_ctl(const char *p, size_t n, int keep_tab_nl, struct buf *out)
+{
+	size_t i = 0, run = 0, len;
+	while (i < n) {
+		int c = ctl_at(p, n, i, &len);
+		if (c < 0 || (keep_tab_nl && (c == '\t' || c == '\n'))) {
+			i += len;
+			continue;
+		}
+		buf_add(out, p + run, i - run);
+		put_hex(out, (unsigned)c);
+		i += len;
+		run = i;
+	}
+	buf_add(out, p + run, n - run);
+}
+
+/* tsv and table: tsv's own escapes, then every other control as \xHH. */
 static void tsv_escape(const char *p, size_t n, struct buf *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '\\': buf_add(out, "\\\\", 2); break;
+	size_t len;
+	for (size_t i = 0; i < n; i += len) {
+		int c = ctl_at(p, n, i, &len);
+		switch (c) {
 		case '\t': buf_add(out, "\\t", 2); break;
 		case '\n': buf_add(out, "\\n", 2); break;
 		case '\r': buf_add(out, "\\r", 2); break;
-		default: buf_addc(out, p[i]);
+		case -1:
+			if (p[i] == '\\')
+				buf_add(out, "\\\\", 2);
+			else
+				buf_addc(out, p[i]);
+			break;
+		default: put_hex(out, (unsigned)c);
 		}
 	}
 }
 
+/* csv: RFC 4180 quoting (which carries tab, newline and CR), and every
+ * other control as \xHH. */
 static void csv_escape(const char *p, size_t n, struct buf *out)
 {
 	int quote = n && (p[0] == ' ' || p[n - 1] == ' ');
 	for (size_t i = 0; i < n && !quote; i++)
 		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
 			quote = 1;
-	if (!quote) {
-		buf_add(out, p, n);
-		return;
+	if (quote)
+		buf_addc(out, '"');
+	size_t len;
+	for (size_t i = 0; i < n; i += len) {
+		int c = ctl_at(p, n, i, &len);
+		if (c < 0 || c == '\t' || c == '\n' || c == '\r') {
+			if (p[i] == '"')
+				buf_addc(out, '"');
+			buf_add(out, p + i, len);
+		} else {
+			put_hex(out, (unsigned)c);
+		}
 	}
-	buf_addc(out, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"')
-			buf_addc(out, '"');
-		buf_addc(out, p[i]);
-	}
-	buf_addc(out, '"');
+	if (quote)
+		buf_addc(out, '"');
 }
 
 static void header(struct rows *r)

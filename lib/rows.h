@@ -6,7 +6,10 @@
  * same value.  ndjson writes {"COLUMN":value,...} in column order; tsv and
  * csv write a header line, then strings unquoted, null as an empty cell,
  * other values as JSON.  tsv escapes backslash, tab, newline and CR as
- * \\ \t \n \r; csv quotes per RFC 4180.  table pads columns to their widest
+ * \\ \t \n \r; csv quotes per RFC 4180.  Every other control character
+ * of the data (0x00-0x1F, 0x7F, U+0080-U+009F) is written \xHH in tsv, csv
+ * and table (a terminal never gets ESC or BEL from a log line); ndjson is
+ * left byte-exact.  table pads columns to their widest
  * cell (in code points) for a terminal, and so holds every row until the
  * end: it is the one format that does not stream.
  */
@@ -42,5 +45,10 @@ void rows_cell(struct rows *r, const char *json, size_t n);
 void rows_end(struct rows *r);
 /* Print what is held (table) and free everything. */
 void rows_finish(struct rows *r);
+
+/* Append p[0..n) with control characters (0x00-0x1F, 0x7F, U+0080-U+009F)
+ * written as \xHH, keeping tab and newline when keep_tab_nl: what a raw
+ * (-r) string output must write, as tsv/csv/table do. */
+void rows_escape_ctl(const char *p, size_t n, int keep_tab_nl, struct buf *out);
 
 #endif

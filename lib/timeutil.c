@@ -465,19 +465,38 @@ int time_parse_option(const char *s, int64_t now, int64_t *us)
 	if (!s || !*s)
 		return -1;
 	size_t n = strlen(s);
+	struct decnum d;
 	if (s[0] == '@') {
-		struct decnum d;
 		if (dn_scan(s + 1, n - 1, 0, &d) != 0)
 			return -1;
 		return dn_to_int(&d, 6, us);
 	}
 	if (s[0] == '+' || s[0] == '-') {
-		int64_t d;
-		if (dur_parse(s + 1, n - 1, &d) != 0)
+		int64_t off;
+		if (dur_parse(s + 1, n - 1, &off) != 0)
 			return -1;
-		return add_ok(now, s[0] == '-' ? -d : d, us);
+		return add_ok(now, s[0] == '-' ? -off : off, us);
 	}
-	return time_parse_iso(s, n, us);
+	if (strcmp(s, "now") == 0) {
+		*us = now;
+		return 0;
+	}
+	if (strcmp(s, "today") == 0)
+		return time_day_start(now, us);
+	if (strcmp(s, "yesterday") == 0) {
+		int64_t today;
+		return time_day_start(now, &today) != 0 || today == INT64_MIN ? -1 : time_day_start(today - 1, us);
+	}
+	/* an unsigned number: an epoch in the auto unit */
+	if (dn_scan(s, n, 0, &d) == 0)
+		return epoch_from_dn(&d, TU_AUTO, us);
+	if (time_parse_iso(s, n, us) == 0)
+		return 0;
+	/* an unsigned duration with a unit: that long ago */
+	int64_t ago;
+	if (IS_DIGIT(s[0]) && dur_parse(s, n, &ago) == 0)
+		return add_ok(now, -ago, us);
+	return -1;
 }
 
 /* ---- formatting --------------------------------------------------- */
@@ -603,6 +622,29 @@ int time_set_tz(const char *zone)
 		return -1;
 	tzset();
 	tz_utc = 0;
+	return 0;
+}
+
+int time_day_start(int64_t us, int64_t *out)
+{
+	int64_t secs = floor_div(us, US_PER_S), day;
+	if (tz_utc) {
+		day = floor_div(secs, 86400) * 86400;
+	} else {
+		time_t t = (time_t)secs;
+		struct tm tm;
+		if ((int64_t)t != secs || !localtime_r(&t, &tm))
+			return -1;
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		tm.tm_isdst = -1; /* a midnight that does not exist moves forward */
+		time_t m = mktime(&tm);
+		if (m == (time_t)-1 && secs - (int64_t)m > 86400)
+			return -1;
+		day = (int64_t)m;
+	}
+	if (day < INT64_MIN / US_PER_S || day > INT64_MAX / US_PER_S)
+		return -1;
+	*out = day * US_PER_S;
 	return 0;
 }
 

@@ -11,9 +11,12 @@
  *   "-HH:MM", "+HHMM", "+HH", none (naive = UTC); a date alone is its
  *   midnight UTC.  Epoch numbers (JSON numbers, or strings of digits with
  *   an optional sign and fraction) scaled by the time unit.
- * Accepted in options (time_parse_option): all of the above forms of
- *   string, plus "@EPOCH" (seconds, fraction allowed), plus a signed
- *   offset from now: "-15m", "+1h30m".
+ * Accepted in options (time_parse_option): the ISO forms above; "@EPOCH"
+ *   (seconds, sign and fraction allowed); an unsigned all-digit number
+ *   (fraction allowed) as an epoch in the auto unit, whatever --time-unit;
+ *   "now", "today" and "yesterday" (midnight in the zone of time_set_tz);
+ *   a signed offset from now ("-15m", "+1h30m"); an unsigned duration
+ *   with a unit, meaning that long ago ("15m", "1h30m", "7d").
  * Durations (dur_parse): "90" (seconds), "90s", "250ms", "15us", "10ns"
  *   (truncated), "15m", "2h", "7d", "1w", combined "1h30m"; fractions as in
  *   "1.5h".  No sign.
@@ -33,8 +36,9 @@
  *   offsets up to +-23:59; "-00:00" is UTC.  The fraction separator may be
  *   '.' or ',' (ISO 8601, as in log4j's "2026-11-27 15:45:16,123").  A
  *   fraction needs seconds before it; an offset needs a time before it.
- * - Options take no bare epoch number: "-90" is 90 seconds before now;
- *   write "@-90" for the epoch.
+ * - In options "-90" is 90 seconds before now (write "@-90" for the
+ *   epoch), "90" is the epoch 90 s and "90s" 90 seconds ago.  Only
+ *   YYYY-MM-DD... is a date: "2026" and "20261130" are epoch numbers.
  * - Durations: parts in any order, summed; a unit is required on each
  *   part unless the whole duration is one bare number (seconds); unit
  *   names are lower case; sub-microsecond parts are summed, then dropped.
@@ -74,9 +78,13 @@ int time_parse_iso(const char *s, size_t n, int64_t *us);
  * string read with unit.  0 or -1. */
 int time_parse_event_str(const char *s, size_t n, enum time_unit unit, int64_t *us);
 
-/* A time given in an option: ISO forms, @EPOCH, or a signed duration
- * relative to now ("-15m").  0 or -1. */
+/* A time given in an option (the forms above), relative ones against
+ * now.  0 or -1. */
 int time_parse_option(const char *s, int64_t now, int64_t *us);
+
+/* The start (midnight, or the first instant when a DST change skips it)
+ * of the civil day containing us, in the zone of time_set_tz.  0 or -1. */
+int time_day_start(int64_t us, int64_t *out);
 
 /* A duration ("90", "250ms", "1h30m", "1.5h").  0 or -1. */
 int dur_parse(const char *s, size_t n, int64_t *us);

@@ -378,7 +378,7 @@ evquery: $BATS_TEST_TMPDIR/s.ndjson:byte 156: invalid JSON: unexpected 'b', expe
 	[ "${stderr%%$'\n'*}" = "evquery: --tail: expected a whole number of at least 0, not '3x'" ]
 	run_split evquery --until 2026-13-01 "$EV"
 	[ "$status" -eq 2 ]
-	[ "${stderr%%$'\n'*}" = "evquery: --until: bad time '2026-13-01'" ]
+	[ "${stderr%%$'\n'*}" = "evquery: --until: bad time '2026-13-01'; expected 2026-11-27, 2026-11-27T15:45:16Z (offsets +01:00 or +0100), @EPOCH, an epoch number, now, today, yesterday, -15m or +1h (from now), or 15m (ago)" ]
 }
 
 @test "evquery --progress counts every line once, rejected by the parser or by the tool" {

@@ -108,3 +108,63 @@ $t: nothing written: an input cannot be opened" ] || fail_with "$cmd stderr"
 		[ "$output" = "$($cmd e.ndjson)" ] || fail_with "$cmd output"
 	done
 }
+
+@test "long options are matched exactly: an abbreviation is a usage error naming the candidates" {
+	E="$BATS_TEST_DIRNAME/fixtures/evquery/events.ndjson"
+	run_split evquery --sort "$E"
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evquery: unknown option '--sort' (did you mean --sorted?)
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "--sort"
+	run_split evquery "$E" --form=tsv
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: unknown option '--form' (did you mean --format?)" ] || fail_with "--form="
+	run_split evquery --lim 1 "$E"
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: unknown option '--lim' (did you mean --limit?)" ] || fail_with "--lim"
+	run_split evquery --time-f ts "$E"
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: unknown option '--time-f' (did you mean --time-field?)" ] || fail_with "--time-f"
+	for t in $(tools); do
+		run_split "$t" --hel
+		[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "$t --hel"
+		[ "${stderr%%$'\n'*}" = "$t: unknown option '--hel' (did you mean --help?)" ] || fail_with "$t --hel message"
+	done
+	# exact names, with = or a separate argument, anywhere among operands
+	run_split evquery "$E" --format=tsv --limit 1 -s event_id
+	[ "$status" -eq 0 ] && [ "$output" = $'event_id\ne1' ] || fail_with "exact"
+}
+
+@test "a usage error is the reason, one usage line and a pointer to --help" {
+	for t in $(tools); do
+		run_split "$t" --no-such-option
+		[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "$t status"
+		[ "$(printf '%s\n' "$stderr" | wc -l)" = 3 ] || fail_with "$t: three lines"
+		[ "$(printf '%s\n' "$stderr" | sed -n 1p)" = "$t: unknown option '--no-such-option'" ] || fail_with "$t reason"
+		[[ "$(printf '%s\n' "$stderr" | sed -n 2p)" == "usage: $t "*"[option ...] [file ...]" ]] || fail_with "$t usage"
+		[ "$(printf '%s\n' "$stderr" | sed -n 3p)" = "Try '$t --help' for more information." ] || fail_with "$t try"
+	done
+	run_split evquery --count=3
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: option --count takes no argument" ] || fail_with "takes no argument"
+	run_split evquery --where
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: option --where needs an argument" ] || fail_with "needs an argument"
+	run_split evquery -w
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: option -w needs an argument" ] || fail_with "-w"
+	run_split evquery -x
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: unknown option -x" ] || fail_with "-x"
+	run_split evwrite --bogus
+	[ "$(printf '%s\n' "$stderr" | sed -n 2p)" = "usage: evwrite [-q] [option ...] [file ...]" ] || fail_with "evwrite usage"
+	run_split evproject --bogus
+	[ "$(printf '%s\n' "$stderr" | sed -n 2p)" = "usage: evproject [option ...] [file ...]" ] || fail_with "evproject usage"
+}
+
+@test "--help names exit status 1 only in tools that have -e" {
+	for t in $(tools); do
+		run "$t" --help
+		[ "$status" -eq 0 ] || fail_with "$t --help"
+		if printf '%s\n' "$output" | grep -q '^  -e, '; then
+			[[ "$output" == *"1 nothing matched (-e"* ]] || fail_with "$t has -e but no status 1"
+		else
+			[[ "$output" != *"-e)"* && "$output" != *"1 nothing matched"* ]] || fail_with "$t lists -e without having it"
+		fi
+	done
+	run evquery --help
+	[[ "$output" == *"Exit status: 0 success, 1 nothing matched (-e, -q), 2 usage error"* ]] || fail_with "evquery"
+}

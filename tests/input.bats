@@ -214,3 +214,110 @@ evquery: $f:14: invalid JSON: unescaped control character 0x09 in string at colu
 	run evquery -c "$f"
 	[ "$output" = "12" ]
 }
+
+# ---- control characters in rows a person reads ---------------------------
+
+ctl_file() {
+	# ESC [31m, BEL, a raw DEL, a raw C1 (U+009B, CSI), \u0085 escaped, a
+	# tab, a backslash; and an object cell holding a raw C1 too
+	printf '{"s":"\\u001b[31mred\\u0007 x\x7fy \xc2\x9b2J \\u0085 a\\tb \\\\ \xc3\xa9","o":{"k":"\xc2\x9b"}}\n' > "$BATS_TEST_TMPDIR/ctl.ndjson"
+	echo "$BATS_TEST_TMPDIR/ctl.ndjson"
+}
+
+@test "tsv, csv and table write control characters as \\xHH, never raw" {
+	f=$(ctl_file)
+	run_split evquery -s s,o --format tsv "$f"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = 's	o
+\x1b[31mred\x07 x\x7fy \x9b2J \x85 a\tb \\ é	{"k":"\x9b"}' ] || fail_with "tsv"
+	run_split evquery -s s,o --format csv "$f"
+	[ "$output" = 's,o
+\x1b[31mred\x07 x\x7fy \x9b2J \x85 a	b \ é,"{""k"":""\x9b""}"' ] || fail_with "csv"
+	run_split evquery -s s --format table "$f"
+	[ "$output" = 's
+\x1b[31mred\x07 x\x7fy \x9b2J \x85 a\tb \\ é' ] || fail_with "table"
+	# no control below 0x20 (but tab and newline), no DEL, no C1 reaches stdout
+	for fmt in tsv csv table; do
+		evquery -s s,o --format $fmt "$f" > "$BATS_TEST_TMPDIR/out"
+		LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$BATS_TEST_TMPDIR/out" && fail_with "$fmt: raw C0 or DEL"
+		LC_ALL=C grep -q $'\xc2[\x80-\x9f]' "$BATS_TEST_TMPDIR/out" && fail_with "$fmt: raw C1"
+	done
+	true
+}
+
+@test "ndjson output stays byte-exact with control characters" {
+	f=$(ctl_file)
+	run_split evquery "$f"
+	[ "$status" -eq 0 ] && [ "$output" = "$(cat "$f")" ] || fail_with "pass-through"
+	run_split evquery -s o "$f"
+	[ "$output" = "$(printf '{"o":{"k":"\xc2\x9b"}}')" ] || fail_with "-s ndjson"
+}
+
+@test "column names go through the same escapes as cells: tsv doubles a backslash in the header" {
+	printf '{"a\\u001bb":1}\n' > "$BATS_TEST_TMPDIR/h.ndjson"
+	run_split evquery -s '.["a\u001bb"]' --format tsv "$BATS_TEST_TMPDIR/h.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = $'.["a\\\\u001bb"]\n1' ] || fail_with "header"
+}
+
+# ---- hints for input that is not NDJSON ------------------------------------
+
+@test "with no file and a terminal on stdin, a one-line hint says where input is read from" {
+	run_split script -qec "'$EVBIN/evquery' -c" /dev/null < /dev/null
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$(printf '%s' "$output" | tr -d '\r')" = "evquery: reading events from the terminal (Ctrl-D to end); give a file or pipe NDJSON
+0" ] || fail_with "hint"
+	# a pipe or a file gets no hint
+	run_split evquery -c < /dev/null
+	[ "$output" = 0 ] && [ "$stderr" = "" ] || fail_with "no hint on a pipe"
+}
+
+@test "a pretty-printed JSON file gets one hint after its rejections" {
+	printf '{\n  "a": 1,\n  "b": [\n    2\n  ]\n}\n' > "$BATS_TEST_TMPDIR/p.json"
+	f="$BATS_TEST_TMPDIR/p.json"
+	run_split evquery -c "$f" "$f"
+	[ "$status" -eq 3 ] && [ "$output" = 0 ] || fail_with "status"
+	[ "$(printf '%s\n' "$stderr" | grep -c 'looks like')" = 1 ] || fail_with "one hint"
+	[ "$(printf '%s\n' "$stderr" | sed -n 7p)" = "evquery: $f: looks like multi-line JSON; NDJSON needs one object per line, e.g. jq -c ." ] || fail_with "after the first file"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" = 13 ] || fail_with "per-line rejections kept"
+	run_split evquery --strict -c "$f"
+	[ "$status" -eq 3 ] || fail_with "strict status"
+	[ "$stderr" = "evquery: $f:1: invalid JSON: unexpected end of line, expected a string key at column 2
+evquery: $f: looks like multi-line JSON; NDJSON needs one object per line, e.g. jq -c ." ] || fail_with "strict"
+}
+
+@test "an array of objects on one line gets the jq -c '.[]' hint; a torn line gets none" {
+	run_split evquery -c <<<'[{"a":1},{"a":2}]'
+	[ "$status" -eq 3 ] && [ "$output" = 0 ] || fail_with "status"
+	[ "$stderr" = "evquery: <stdin>:1: not an object (array)
+evquery: <stdin>: looks like a JSON array; NDJSON needs one object per line, e.g. jq -c '.[]'" ] || fail_with "array"
+	run_split evquery -c <<<'{"a":1,'
+	[ "$stderr" = "evquery: <stdin>:1: invalid JSON: unexpected end of line, expected a string key at column 8" ] || fail_with "torn"
+}
+
+# ---- field mappings from the environment -----------------------------------
+
+@test "a bad EV_*_FIELD names the variable and is a usage error unless an option wins" {
+	for v in EV_ID_FIELD EV_KEY_FIELD EV_TYPE_FIELD EV_TIME_FIELD EV_PAYLOAD_FIELD EV_VERSION_FIELD; do
+		run_split env "$v=a..b" evquery -c "$FQ/events.ndjson"
+		[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "$v status"
+		[ "$stderr" = "evquery: $v: bad path 'a..b': empty segment" ] || fail_with "$v"
+	done
+	EV_KEY_FIELD='a..b' run_split evquery --key-field aggregate_id -A order-2 -c "$FQ/events.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = 2 ] && [ "$stderr" = "" ] || fail_with "option wins"
+	run_split evquery --key-field 'a..b' -c "$FQ/events.ndjson"
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: --key-field: bad path 'a..b': empty segment" ] || fail_with "option"
+}
+
+@test "a field mapping the user gave that matched no event is warned about; defaults are not" {
+	run_split evquery --key-field aggregateid -A order-1 -c "$FQ/events.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] || fail_with "status"
+	[ "$stderr" = "evquery: warning: path 'aggregateid' (--key-field) matched no event" ] || fail_with "option"
+	EV_KEY_FIELD=aggregateId run_split evquery -A order-1 -c "$FQ/events.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] || fail_with "env status"
+	[ "$stderr" = "evquery: warning: path 'aggregateId' (EV_KEY_FIELD) matched no event" ] || fail_with "env"
+	printf '%s\n' '{"event_type":"A"}' > "$BATS_TEST_TMPDIR/nokey.ndjson"
+	run_split evquery -A x -c "$BATS_TEST_TMPDIR/nokey.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] && [ "$stderr" = "" ] || fail_with "default"
+	run_split evquery --key-field aggregate_id -A order-1 -c "$FQ/events.ndjson"
+	[ "$output" = 4 ] && [ "$stderr" = "" ] || fail_with "found"
+}

@@ -183,3 +183,103 @@ T=$'\t'
 	run evquery -s '["a,b"],c["x,y"],c['"'"'x,y'"'"'],d' "$BATS_TEST_TMPDIR/p.ndjson"
 	[ "$output" = '{"[\"a,b\"]":1,"c[\"x,y\"]":3,"c['"'"'x,y'"'"']":3,"d":4}' ] || fail_with "got"
 }
+
+@test "paths: member names with dots, nested member first, then joins shortest first" {
+	Z='{"id.orig_h":"10.0.0.1","id.resp_p":443,"id":{"x":1}}'
+	E='{"log.level":"error","log":{"logger":"db","origin":{"file.name":"db.py"}}}'
+	check_table \
+		"path${T}id.orig_h${T}$Z${T}\"10.0.0.1\"" \
+		"path${T}id.resp_p${T}$Z${T}443" \
+		"path${T}id.x${T}$Z${T}1" \
+		"path${T}log.level${T}$E${T}\"error\"" \
+		"path${T}log.logger${T}$E${T}\"db\"" \
+		"path${T}log.origin.file.name${T}$E${T}\"db.py\"" \
+		"path${T}.log.level${T}$E${T}\"error\"" \
+		"path${T}a.b.c${T}{\"a.b\":{\"c\":1},\"a\":{\"b.c\":2}}${T}2" \
+		"path${T}a.b.c${T}{\"a.b\":{\"c\":1},\"a\":{\"b\":{\"d\":3}}}${T}1" \
+		"path${T}a.b.c${T}{\"a.b.c\":3,\"a.b\":{\"c\":1}}${T}1" \
+		"path${T}a.b.c${T}{\"a.b.c\":3,\"a.b\":{\"d\":1}}${T}3" \
+		"path${T}a.b.c.d${T}{\"a.b.c.d\":4}${T}4" \
+		"path${T}a.b.0${T}{\"a.b\":[7,8]}${T}7" \
+		"path${T}items.0.sku${T}{\"items.0.sku\":\"k\"}${T}\"k\"" \
+		"path${T}x.y${T}{\"x.y\":null}${T}null" \
+		"path${T}a.b${T}{\"a\\u002eb\":5}${T}5" \
+		"path${T}a.b${T}{\"a\":{\"c\":1},\"a.c\":2}${T}missing" \
+		"path${T}a.b${T}{\"a\":[1],\"a.x\":2}${T}missing"
+}
+
+@test "paths: quoted members and pointers are exact, never joined" {
+	Z='{"id.orig_h":"10.0.0.1","a.b":{"c":1}}'
+	check_table \
+		"path${T}.[\"id.orig_h\"]${T}$Z${T}\"10.0.0.1\"" \
+		"path${T}[\"id.orig_h\"]${T}$Z${T}\"10.0.0.1\"" \
+		"path${T}.['id.orig_h']${T}$Z${T}\"10.0.0.1\"" \
+		"path${T}[\"a.b\"].c${T}$Z${T}1" \
+		"path${T}id[\"orig_h\"]${T}$Z${T}missing" \
+		"path${T}[\"id\"].orig_h${T}$Z${T}missing" \
+		"path${T}/id.orig_h${T}$Z${T}\"10.0.0.1\"" \
+		"path${T}/id/orig_h${T}$Z${T}missing" \
+		"path${T}/a.b/c${T}$Z${T}1"
+}
+
+@test "paths: a search through many dotted names ends quickly" {
+	# every level has "a" and "a.a"; the path of 60 segments then misses
+	doc=$(awk 'BEGIN { s = "{}"; for (i = 0; i < 60; i++) s = "{\"a\":" s ",\"a.a\":{\"a\":{\"a.a\":{\"a.a.a\":1}}}}"; print s }')
+	p=$(printf 'a.%.0s' $(seq 60))z
+	run timeout 10 "$EVUNIT/json_test" <<<"path${T}${p}${T}${doc}"
+	[ "$status" -eq 0 ] && [ "$output" = "missing" ] || fail_with "search"
+	# the deepest "a" is {}: the last five segments go through its
+	# sibling "a.a", then "a", then "a.a" (shortest joins first)
+	run timeout 10 "$EVUNIT/json_test" <<<"path${T}$(printf 'a.%.0s' $(seq 63))a${T}${doc}"
+	[ "$status" -eq 0 ] && [ "$output" = '{"a.a.a":1}' ] || fail_with "found"
+	run timeout 10 "$EVUNIT/json_test" <<<"path${T}$(printf 'a.%.0s' $(seq 66))a${T}${doc}"
+	[ "$status" -eq 0 ] && [ "$output" = '1' ] || fail_with "found deeper"
+}
+
+FZ="$BATS_TEST_DIRNAME/fixtures/paths/zeek_conn.ndjson"
+FE="$BATS_TEST_DIRNAME/fixtures/paths/ecs.ndjson"
+
+@test "evquery -s and -w find Zeek's dotted member names" {
+	run_split evquery -s id.orig_h,id.resp_p,service "$FZ"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"id.orig_h":"10.0.0.1","id.resp_p":443,"service":"ssl"}
+{"id.orig_h":"10.0.0.2","id.resp_p":53,"service":"dns"}
+{"id.orig_h":"10.0.0.1","id.resp_p":22,"service":null}' ] || fail_with "output"
+	run_split evquery -w 'id.orig_h == "10.0.0.1" && id.resp_p < 100' -s uid "$FZ"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = '{"uid":"CUM0KZ3MLUfNB0cl11"}' ] || fail_with "-w"
+	run_split evquery -w '.["id.orig_h"] == "10.0.0.2"' -s '.["id.resp_h"]' "$FZ"
+	[ "$output" = '{".[\"id.resp_h\"]":"10.0.0.53"}' ] || fail_with "quoted"
+	run_split evquery --key-field id.orig_h -A 10.0.0.1 -c "$FZ"
+	[ "$status" -eq 0 ] && [ "$output" = 2 ] && [ "$stderr" = "" ] || fail_with "--key-field"
+	run_split evquery --time-field ts --since 2026-11-27T09:00:01Z -s uid "$FZ"
+	[ "$output" = '{"uid":"C4J4Th3PJpwUYZZ6gc"}
+{"uid":"CUM0KZ3MLUfNB0cl11"}' ] || fail_with "--time-field"
+}
+
+@test "evquery finds ECS's log.level next to the object log, and the nested form" {
+	run_split evquery --format tsv -s log.level,log.logger,service.name,log.origin.file.line "$FE"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = "log.level	log.logger	service.name	log.origin.file.line
+error	app.db	billing	42
+info	app.http	billing	
+warn	app.http	gateway	" ] || fail_with "output"
+	run_split evquery -c -w 'log.level == "warn" || log.level == "error"' "$FE"
+	[ "$output" = 2 ] && [ "$stderr" = "" ] || fail_with "-w"
+}
+
+@test "a quoted member is exact: id[\"orig_h\"] does not find id.orig_h and is warned about" {
+	run_split evquery -c -w 'id["orig_h"] == "10.0.0.1"' "$FZ"
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] || fail_with "status"
+	[ "$stderr" = "evquery: warning: path 'id[\"orig_h\"]' (-w) matched no event" ] || fail_with "stderr"
+}
+
+@test "rows_escape_ctl (for raw -r output): C0, DEL and C1 as \\xHH, tab and newline kept on request" {
+	check_table \
+		"ctl${T}611b5b316d07${T}a\\x1b[1m\\x07|a\\x1b[1m\\x07" \
+		"ctl${T}7f00${T}\\x7f\\x00|\\x7f\\x00" \
+		"ctl${T}c29bc285c2a0c3a9${T}\\x9b\\x85$(printf '\xc2\xa0\xc3\xa9')|\\x9b\\x85$(printf '\xc2\xa0\xc3\xa9')" \
+		"ctl${T}c2${T}$(printf '\xc2')|$(printf '\xc2')" \
+		"ctl${T}0d5c${T}\\x0d\\|\\x0d\\"
+	run "$EVUNIT/json_test" <<<"ctl${T}6109620a63"
+	[ "$status" -eq 0 ] && [ "$output" = $'a\tb\nc|a\\x09b\\x0ac' ] || fail_with "tab and newline"
+}

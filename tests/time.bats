@@ -551,15 +551,78 @@ opt @+5 => error
 opt @abc => error
 opt @ 5 => error
 opt @9223372036855 => error
-opt 15m => error
 opt - => error
 opt + => error
 opt --15m => error
 opt +-15m => error
 opt -15x => error
-opt 1700000000 => error
-opt now => error
 opt  -15m => error
+EOF
+}
+
+@test "opt: an unsigned duration with a unit is that long ago" {
+	table <<'EOF'
+now 2026-11-27T12:34:56Z => ok
+opt 15m => 1795781996000000 2026-11-27T12:19:56.000000Z
+opt 1h30m => 1795777496000000 2026-11-27T11:04:56.000000Z
+opt 1.5h => 1795777496000000 2026-11-27T11:04:56.000000Z
+opt 7d => 1795178096000000 2026-11-20T12:34:56.000000Z
+opt 250ms => 1795782895750000 2026-11-27T12:34:55.750000Z
+opt 0s => 1795782896000000 2026-11-27T12:34:56.000000Z
+opt 15 m => error
+opt 15M => error
+opt 15x => error
+EOF
+}
+
+@test "opt: a bare unsigned number is an epoch in the auto unit" {
+	table <<'EOF'
+now 2026-11-27T12:34:56Z => ok
+opt 1700000000 => 1700000000000000 2023-11-14T22:13:20.000000Z
+opt 1700000000.25 => 1700000000250000 2023-11-14T22:13:20.250000Z
+opt 1700000000123 => 1700000000123000 2023-11-14T22:13:20.123000Z
+opt 1700000000123456 => 1700000000123456 2023-11-14T22:13:20.123456Z
+opt 1700000000123456789 => 1700000000123456 2023-11-14T22:13:20.123456Z
+opt 99999999999 => 99999999999000000 5138-11-16T09:46:39.000000Z
+opt 100000000000 => 100000000000000 1973-03-03T09:46:40.000000Z
+opt 2026 => 2026000000 1970-01-01T00:33:46.000000Z
+opt 0 => 0 1970-01-01T00:00:00.000000Z
+opt 1e9 => error
+opt 1700000000. => error
+opt .5 => error
+EOF
+}
+
+@test "opt: now, today and yesterday; midnight in the zone set" {
+	table <<'EOF'
+now 2026-11-27T12:34:56.5Z => ok
+opt now => 1795782896500000 2026-11-27T12:34:56.500000Z
+opt today => 1795737600000000 2026-11-27T00:00:00.000000Z
+opt yesterday => 1795651200000000 2026-11-26T00:00:00.000000Z
+opt Now => error
+opt tomorrow => error
+opt today+1h => error
+tz America/New_York => ok
+opt today => 1795755600000000 2026-11-27T05:00:00.000000Z
+opt yesterday => 1795669200000000 2026-11-26T05:00:00.000000Z
+# 2026-03-08 has 23 hours there: midnight EST, then midnight EDT
+now 2026-03-09T12:00:00Z => ok
+opt today => 1773028800000000 2026-03-09T04:00:00.000000Z
+opt yesterday => 1772946000000000 2026-03-08T05:00:00.000000Z
+# 23:00 on 2026-03-08 in New York is already the 9th in UTC
+now 2026-03-09T03:00:00Z => ok
+opt today => 1772946000000000 2026-03-08T05:00:00.000000Z
+tz UTC => ok
+opt today => 1773014400000000 2026-03-09T00:00:00.000000Z
+EOF
+}
+
+@test "opt: offsets +01:00, +0100 and -05:00 in option times" {
+	table <<'EOF'
+opt 2026-11-30T08:00+01:00 => 1796022000000000 2026-11-30T07:00:00.000000Z
+opt 2026-11-30T08:00+0100 => 1796022000000000 2026-11-30T07:00:00.000000Z
+opt 2026-11-30T08:00:00-05:00 => 1796043600000000 2026-11-30T13:00:00.000000Z
+opt 2026-11-30T08:00+1:00 => error
 EOF
 }
 
@@ -672,4 +735,82 @@ EOF
 	[ "$status" -eq 2 ] || fail_with "status"
 	[ "$output" = "1970-01-01T00:00:00.000000Z" ] || fail_with "output"
 	[ "$stderr" = "time_test: <stdin>:2: bad command 'bogus'" ] || fail_with "stderr"
+}
+
+# ---- option times in the tools --------------------------------------------
+
+EVQ="$BATS_TEST_DIRNAME/fixtures/evquery/events.ndjson"
+
+# ids: the event_id of each event evquery keeps, on one line
+
+@test "tools: --since 1h is an hour ago, -1h and +1h are offsets from --now" {
+	run_split evquery --now 2026-11-02T10:30:00Z --since 1h -s event_id --format tsv "$EVQ"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = $'event_id\ne5\ne6\ne7\ne8' ] || fail_with "--since 1h"
+	run_split evquery --now 2026-11-02T10:30:00Z --until -1h -c "$EVQ"
+	[ "$output" = 5 ] || fail_with "--until -1h"
+	run_split evquery --now 2026-11-02T08:30:00Z --since +1h -c "$EVQ"
+	[ "$output" = 4 ] || fail_with "--since +1h"
+	run_split evquery --now 2026-11-03T10:00:00Z --since 1d1h -c "$EVQ"
+	[ "$output" = 4 ] || fail_with "--since 1d1h"
+}
+
+@test "tools: now, today and yesterday, midnight in --tz whatever the option order" {
+	run_split evquery --now 2026-11-02T10:30:00Z --since today -c "$EVQ"
+	[ "$status" -eq 0 ] && [ "$output" = 4 ] && [ "$stderr" = "" ] || fail_with "today"
+	run_split evquery --now 2026-11-02T10:30:00Z --since yesterday --until today -c "$EVQ"
+	[ "$output" = 4 ] || fail_with "yesterday"
+	run_split evquery --now 2026-11-02T10:30:00Z --until now -c "$EVQ"
+	[ "$output" = 7 ] || fail_with "now"
+	# 2026-11-02T03:00Z is the evening of 11-01 in New York (EST); its
+	# midnight was still EDT: 2026-11-01T04:00Z
+	run_split evquery --now 2026-11-02T03:00:00Z --since today --tz America/New_York -c "$EVQ"
+	[ "$output" = 8 ] || fail_with "--tz after --now"
+	run_split evquery --tz America/New_York --now 2026-11-02T03:00:00Z --until today -c "$EVQ"
+	[ "$output" = 0 ] || fail_with "--until today in New York"
+	EV_NOW=2026-11-02T10:30:00Z run_split evquery --since today -c "$EVQ"
+	[ "$output" = 4 ] || fail_with "EV_NOW"
+	run_split evquery --now today --tz Asia/Tokyo --since now -c "$EVQ"
+	[ "$status" -eq 0 ] || fail_with "--now today"
+}
+
+@test "tools: a bare number is an epoch in the auto unit whatever --time-unit; @EPOCH is seconds" {
+	run_split evquery --since 1793696400 -s event_id "$EVQ"
+	[ "$status" -eq 0 ] && [ "$output" = '{"event_id":"e8"}' ] && [ "$stderr" = "" ] || fail_with "seconds"
+	run_split evquery --since 1793696400000 -c "$EVQ"
+	[ "$output" = 1 ] || fail_with "ms"
+	# --time-unit ms reads e8's number as 1970; the option stays seconds
+	run_split evquery --time-unit ms --until 1793696400 -c "$EVQ"
+	[ "$output" = 8 ] || fail_with "auto whatever --time-unit"
+	run_split evquery --time-unit ms --until 1793696400000 -c "$EVQ"
+	[ "$output" = 8 ] || fail_with "auto ms whatever --time-unit"
+	run_split evquery --since @1793696399.5 -c "$EVQ"
+	[ "$output" = 1 ] || fail_with "@EPOCH"
+	run_split evquery --since 2026-11-02T10:00:00+01:00 -c "$EVQ"
+	[ "$output" = 4 ] || fail_with "+01:00"
+	run_split evquery --since 2026-11-02T10:00:00+0100 -c "$EVQ"
+	[ "$output" = 4 ] || fail_with "+0100"
+}
+
+@test "tools: a small bare number is warned about as an epoch, not a year" {
+	run_split evquery --since 2026 -c "$EVQ"
+	[ "$status" -eq 0 ] && [ "$output" = 8 ] || fail_with "status"
+	[ "$stderr" = "evquery: warning: --since: '2026' is read as an epoch number, 1970-01-01T00:33:46.000000Z; a date is written YYYY-MM-DD" ] || fail_with "stderr"
+}
+
+@test "tools: a bad time lists the accepted forms, in every tool that takes one" {
+	forms="expected 2026-11-27, 2026-11-27T15:45:16Z (offsets +01:00 or +0100), @EPOCH, an epoch number, now, today, yesterday, -15m or +1h (from now), or 15m (ago)"
+	run_split evquery --since 'last tuesday' "$EVQ"
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evquery: --since: bad time 'last tuesday'; $forms
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "stderr"
+	run_split evreplay --as-of 15 "$EVQ"
+	[ "$status" -eq 0 ] || fail_with "evreplay --as-of 15 is an epoch"
+	run_split evreplay --as-of 2026-02-30 "$EVQ"
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evreplay: --as-of: bad time '2026-02-30'; $forms" ] || fail_with "evreplay"
+	run_split evquery --now soon -c "$EVQ"
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: --now: bad time 'soon'; $forms" ] || fail_with "--now"
+	EV_NOW=soon run_split evquery -c "$EVQ"
+	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: EV_NOW: bad time 'soon'; $forms" ] || fail_with "EV_NOW"
 }

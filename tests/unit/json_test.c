@@ -11,11 +11,14 @@
  *   shard JSON           -> FNV-1a 64 (hex) of the value, as --shard hashes it
  *   double X             -> X (read with strtod) as jw_double writes it
  *   string HEX           -> the bytes as jw_string writes them
+ *   ctl HEX              -> rows_escape_ctl of the bytes, keeping tab and
+ *                           newline, then "|", then keeping nothing
  */
 #include "ev.h"
 #include "json.h"
 #include "jwrite.h"
 #include "path.h"
+#include "rows.h"
 #include "strset.h"
 
 #include <inttypes.h>
@@ -112,6 +115,15 @@ int main(void)
 		} else if (!strcmp(line, "double")) {
 			jw_double(&b, strtod(arg, NULL));
 			printf("%s\n", b.p);
+		} else if (!strcmp(line, "ctl")) {
+			char *bytes = xmalloc(strlen(arg) / 2 + 1);
+			size_t n = unhex(arg, bytes);
+			rows_escape_ctl(bytes, n, 1, &b);
+			buf_addc(&b, '|');
+			rows_escape_ctl(bytes, n, 0, &b);
+			fwrite(b.p, 1, b.len, stdout);
+			putchar('\n');
+			free(bytes);
 		} else if (!strcmp(line, "string")) {
 			char *bytes = xmalloc(strlen(arg) / 2 + 1);
 			size_t n = unhex(arg, bytes);
