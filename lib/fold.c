@@ -822,11 +822,15 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 	}
 	if (fl->nwhere) {
 		struct expr_input in = { d, ev->in->lineno, NULL };
-		for (size_t i = 0; i < fl->nwhere; i++)
-			if (!expr_test(fl->where[i], &in)) {
+		for (size_t i = 0; i < fl->nwhere; i++) {
+			int r = ev_expr_test(cx, ev, fl->where[i], &in);
+			if (r < 0)
+				return FOLD_REJECTED;
+			if (r == 0) {
 				a->read++;
 				return FOLD_SKIPPED;
 			}
+		}
 	}
 
 	const char *tp;
