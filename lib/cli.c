@@ -504,9 +504,21 @@ struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src
 	return e;
 }
 
+struct expr_warn_arg { struct evctx *cx; const struct ev_event *ev; };
+
+static void expr_line_warn(void *arg, const char *msg)
+{
+	struct expr_warn_arg *w = arg;
+	ev_line_warn(w->cx, w->ev, "%s", msg);
+}
+
 int ev_expr_test(struct evctx *cx, const struct ev_event *ev, struct expr *e, const struct expr_input *in)
 {
-	int r = expr_test(e, in);
+	struct expr_warn_arg wa = { cx, ev };
+	struct expr_input x = *in;
+	x.warn = expr_line_warn;
+	x.warn_arg = &wa;
+	int r = expr_test(e, &x);
 	if (r < 0)
 		ev_reject(cx, ev, "%s", expr_error_reason(e));
 	return r;

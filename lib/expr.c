@@ -1904,22 +1904,32 @@ static void src_line(const struct expr *e, size_t from, size_t to, struct buf *o
 
 /* An ordering met a string and a number (false): say so, once for this
  * comparison of the source, pointing at num() on the string side. */
-static void warn_str_num(struct expr *e, struct node *n, int left_is_str)
+static void warn_str_num(struct expr *e, struct node *n, int left_is_str, const struct expr_input *in)
 {
-	struct buf cmp = {0}, side = {0};
+	struct buf msg = {0};
 	n->warned = 1;
-	src_line(e, n->ls, n->re_, &cmp);
+	if (e->what) {
+		buf_adds(&msg, e->what);
+		buf_adds(&msg, ": ");
+	}
+	char col[40];
+	snprintf(col, sizeof col, "column %zu: ", n->col + 1);
+	buf_adds(&msg, col);
+	src_line(e, n->ls, n->re_, &msg);
+	buf_adds(&msg, " compares a string with a number (false); use num(");
 	if (left_is_str)
-		src_line(e, n->ls, n->le, &side);
+		src_line(e, n->ls, n->le, &msg);
 	else
-		src_line(e, n->rs, n->re_, &side);
-	if (ev_out)
-		wfile_flush(ev_out); /* keep stdout and stderr in order */
-	ev_warn("warning: %s%scolumn %zu: %s compares a string with a number (false); "
-	        "use num(%s) to compare as numbers",
-	        e->what ? e->what : "", e->what ? ": " : "", n->col + 1, cmp.p, side.p);
-	buf_free(&cmp);
-	buf_free(&side);
+		src_line(e, n->rs, n->re_, &msg);
+	buf_adds(&msg, ") to compare as numbers");
+	if (in->warn) {
+		in->warn(in->warn_arg, msg.p);
+	} else {
+		if (ev_out)
+			wfile_flush(ev_out); /* keep stdout and stderr in order */
+		ev_warn("warning: %s", msg.p);
+	}
+	buf_free(&msg);
 }
 
 /* One code point at p (valid UTF-8 assumed; a stray byte is itself). */
@@ -2176,7 +2186,7 @@ static struct val eval(struct expr *e, const struct node *n, const struct expr_i
 		b = eval(e, n->b, in);
 		if (val_cmp(e, &a, &b, &r) < 0) {
 			if (!n->warned && ((a.t == VT_STR && is_num(&b)) || (is_num(&a) && b.t == VT_STR)))
-				warn_str_num(e, (struct node *)n, a.t == VT_STR);
+				warn_str_num(e, (struct node *)n, a.t == VT_STR, in);
 			return vbool(0);
 		}
 		switch (n->op) {

@@ -63,6 +63,11 @@ struct expr_input {
 	const struct jdoc *doc;             /* the current event (token 0 = root) */
 	uint64_t line;                      /* @line */
 	const struct jdoc *const *alias_doc; /* per alias, NULL when unbound */
+	/* Where a warning about this event goes (msg without "warning: "):
+	 * NULL for "PROG: warning: msg" on stderr.  ev_expr_test sets it to
+	 * name the file and line. */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 };
 
 /* 1 when the expression evaluates to true, 0 when not, -1 when the
@@ -72,8 +77,10 @@ struct expr_input {
  * allocates nothing once warm.
  *
  * The first time an ordering (< <= > >=) of some comparison in e meets a
- * string and a number, a warning naming that comparison goes to stderr
- * (once per comparison in the source). */
+ * string and a number, it warns through in->warn (once per comparison
+ * in the source):
+ *   -w: column 10: PRIORITY <= 3 compares a string with a number (false);
+ *   use num(PRIORITY) to compare as numbers */
 int expr_test(struct expr *e, const struct expr_input *in);
 
 /* Why the last expr_test or expr_eval_json returned -1, for ev_reject:

@@ -821,7 +821,7 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 		return FOLD_SKIPPED;
 	}
 	if (fl->nwhere) {
-		struct expr_input in = { d, ev->in->lineno, NULL };
+		struct expr_input in = { .doc = d, .line = ev->in->lineno };
 		for (size_t i = 0; i < fl->nwhere; i++) {
 			int r = ev_expr_test(cx, ev, fl->where[i], &in);
 			if (r < 0)

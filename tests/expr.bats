@@ -331,6 +331,40 @@ payload < payload => false
 EOF
 }
 
+@test "comparisons: a string ordered against a number is false, with one warning per comparison" {
+	run_split "$EVUNIT/expr_test" 'PRIORITY <= 3' <<'EOF'
+{"PRIORITY":"6"}
+{"PRIORITY":"2"}
+{"PRIORITY":2}
+EOF
+	[ "$status" -eq 0 ] && [ "$output" = $'false\nfalse\ntrue' ] || fail_with "output"
+	[ "$stderr" = "expr_test: warning: expression: column 10: PRIORITY <= 3 compares a string with a number (false); use num(PRIORITY) to compare as numbers" ] ||
+		fail_with "stderr"
+	# each comparison of the source once, naming the string side; the
+	# source is shown on one line
+	run_split "$EVUNIT/expr_test" $'a > 1 ||\n  2.5 >= b || a < 1' <<<'{"a":"x","b":"y"}'
+	[ "$status" -eq 0 ] && [ "$output" = false ] || fail_with "output 2"
+	[ "$stderr" = "expr_test: warning: expression: column 3: a > 1 compares a string with a number (false); use num(a) to compare as numbers
+expr_test: warning: expression: column 16: 2.5 >= b compares a string with a number (false); use num(b) to compare as numbers
+expr_test: warning: expression: column 26: a < 1 compares a string with a number (false); use num(a) to compare as numbers" ] ||
+		fail_with "stderr 2"
+	run_split "$EVUNIT/expr_test" '(lower(a) + "1") > -(2)' <<<'{"a":"X"}'
+	[ "$stderr" = 'expr_test: warning: expression: column 18: (lower(a) + "1") > -(2) compares a string with a number (false); use num((lower(a) + "1")) to compare as numbers' ] ||
+		fail_with "stderr 3"
+}
+
+@test "comparisons: ==, num(), null, times and two strings do not warn" {
+	rows <<'EOF'
+payload.currency == 3 => false
+payload.currency != 3 => true
+num("7") > 3 => true
+nothing < 3 => false
+"b" > "a" => true
+@time > 1764000000 => true
+payload.currency in [1, 2] => false
+EOF
+}
+
 @test "comparisons: arrays and objects compare deeply" {
 	values --argjson o '{"qty":2,"sku":"A-1"}' <<'EOF'
 [1,2] == [1,2] => true
@@ -472,6 +506,23 @@ payload + 1 => null
 EOF
 }
 
+@test "+ joins two strings, as in jq" {
+	values --arg sep / <<'EOF'
+"a" + "b" => "ab"
+"" + "" => ""
+payload.currency + $sep + @type => "EUR/OrderPlaced"
+payload.note + "!" => "café!"
+payload.esc + payload.esc => "a\"b\\ca\"b\\c"
+len("ab" + "cd") => 4
+"a" + "b" == "ab" => true
+"a\u0000" + "b" => "a\u0000b"
+"a" + 1 => null
+1 + "a" => null
+"a" + nothing => null
+"x" + str(1) => "x1"
+EOF
+}
+
 # ---- 64-bit integers ------------------------------------------------------
 
 @test "int64: exact up to 2^63-1, overflow falls back to a double" {
@@ -518,6 +569,45 @@ bigger == big => false
 bigger == 9223372036854775808 => true
 bigger - 1 => 9.223372036854776e+18
 12345678901234567890 > big => true
+EOF
+}
+
+@test "numbers: two numbers as written compare exactly, whatever their size" {
+	EVENT='{"x":9007199254740993.0,"y":9007199254740992.0,"h":1e400,"g":1e399,"s":"9007199254740993","i":9007199254740992}' values <<'EOF'
+x > y => true
+x == y => false
+9007199254740993.0 > 9007199254740992.0 => true
+9007199254740993.0 == 9007199254740992 => false
+1e400 > 1e399 => true
+1e400 == 1e401 => false
+-1e400 < -1e399 => true
+h > g => true
+h == 1e400 => true
+h == 10e399 => true
+1e-400 > 0 => true
+0.1e1 == 1 => true
+1.50 == 1.5 => true
+-0 == 0 => true
+num(s) > i => true
+num(s) == i + 1 => true
+2 * 3 == 6.0 => true
+x - 1 > y => false
+EOF
+}
+
+@test "numbers: in agrees with == on exact numbers, deep equality too" {
+	EVENT='{"a":[9007199254740992.0,1e400],"x":9007199254740993.0}' values <<'EOF'
+9007199254740993.0 in [9007199254740992.0] => false
+9007199254740992 in [9007199254740992.0] => true
+x in a => false
+1e400 in a => true
+1e401 in a => false
+100 in [1e2] => true
+[9007199254740993.0] == [9007199254740992.0] => false
+[1e400] == [1e401] => false
+[1.0, 1e2] == [1, 100] => true
+contains(a, 1e400) => true
+contains(a, 1e401) => false
 EOF
 }
 
@@ -1249,4 +1339,56 @@ EOF
 	printf '{"aggregate_id":"a","event_type":"X","timestamp":"2026-01-01T00:00:00Z","payload":{}}\n' >"$BATS_TEST_TMPDIR/r.ndjson"
 	run_split evreplay --where 'payload.qq == 1' "$BATS_TEST_TMPDIR/r.ndjson"
 	[ "$stderr" = "evreplay: warning: path 'payload.qq' (--where) matched no event" ] || fail_with "evreplay"
+}
+
+@test "evquery -w: a string ordered against a number warns once, at the first such event" {
+	printf '{"PRIORITY":2,"m":"a"}\n{"PRIORITY":"6","m":"b"}\n{"PRIORITY":"3","m":"c"}\n' >"$BATS_TEST_TMPDIR/j.ndjson"
+	run_split evquery -w 'PRIORITY <= 3' "$BATS_TEST_TMPDIR/j.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = '{"PRIORITY":2,"m":"a"}' ] || fail_with "output"
+	[ "$stderr" = "evquery: $BATS_TEST_TMPDIR/j.ndjson:2: warning: -w: column 10: PRIORITY <= 3 compares a string with a number (false); use num(PRIORITY) to compare as numbers" ] ||
+		fail_with "stderr"
+	run_split evquery -c -w 'num(PRIORITY) <= 3' "$BATS_TEST_TMPDIR/j.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = 2 ] && [ -z "$stderr" ] || fail_with "num()"
+	run_split evproject -a count --where '3 >= PRIORITY' "$BATS_TEST_TMPDIR/j.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = '{"count":1}' ] || fail_with "evproject"
+	[ "$stderr" = "evproject: $BATS_TEST_TMPDIR/j.ndjson:2: warning: --where: column 3: 3 >= PRIORITY compares a string with a number (false); use num(PRIORITY) to compare as numbers" ] ||
+		fail_with "evproject stderr"
+}
+
+# a line whose payload.s makes "(a|aa)+$" give up (39 bytes: match limit 4900)
+limit_fixture() {
+	{
+		echo '{"aggregate_id":"k","event_type":"X","timestamp":"2026-01-01T00:00:00Z","payload":{"s":"aa"}}'
+		echo '{"aggregate_id":"k","event_type":"X","timestamp":"2026-01-01T00:00:01Z","payload":{"s":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}}'
+		echo '{"aggregate_id":"k","event_type":"X","timestamp":"2026-01-01T00:00:02Z","payload":{"s":"b"}}'
+	} >"$BATS_TEST_TMPDIR/lim.ndjson"
+}
+
+@test "evquery -w: an event whose match hits a limit is rejected, with -v and -c too" {
+	limit_fixture
+	local f=$BATS_TEST_TMPDIR/lim.ndjson
+	local why="evquery: $f:2: -w: column 11: regular expression: match limit exceeded on a string of 39 bytes"
+	run_split evquery -w 'payload.s =~ "(a|aa)+$"' "$f"
+	[ "$status" -eq 3 ] && [ "$output" = "$(sed -n 1p "$f")" ] && [ "$stderr" = "$why" ] || fail_with "-w"
+	run_split evquery -v -w 'payload.s =~ "(a|aa)+$"' "$f"
+	[ "$status" -eq 3 ] && [ "$output" = "$(sed -n 3p "$f")" ] && [ "$stderr" = "$why" ] || fail_with "-v"
+	run_split evquery -c -w 'payload.s =~ "(a|aa)+$"' --errors "$BATS_TEST_TMPDIR/err.ndjson" "$f"
+	[ "$status" -eq 3 ] && [ "$output" = 1 ] && [ "$stderr" = "$why" ] || fail_with "-c"
+	run jq -r '"\(.line) \(.error)"' "$BATS_TEST_TMPDIR/err.ndjson"
+	[ "$output" = "2 -w: column 11: regular expression: match limit exceeded on a string of 39 bytes" ] ||
+		fail_with "--errors"
+}
+
+@test "evproject --where and evreplay --where reject an event whose match hits a limit" {
+	limit_fixture
+	local f=$BATS_TEST_TMPDIR/lim.ndjson
+	run_split evproject -a count --where 'payload.s =~ "(a|aa)+$"' "$f"
+	[ "$status" -eq 3 ] && [ "$output" = '{"count":1}' ] || fail_with "evproject"
+	[ "$stderr" = "evproject: $f:2: --where: column 11: regular expression: match limit exceeded on a string of 39 bytes" ] ||
+		fail_with "evproject stderr"
+	run_split evreplay --where 'payload.s =~ "(a|aa)+$|b"' "$f"
+	[ "$status" -eq 3 ] || fail_with "evreplay status"
+	[ "$(jq -c '[.version, .state.s, .events_replayed]' <<<"$output")" = '[2,"b",2]' ] || fail_with "evreplay output"
+	[ "$stderr" = "evreplay: $f:2: --where: column 11: regular expression: match limit exceeded on a string of 39 bytes" ] ||
+		fail_with "evreplay stderr"
 }

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 			status = EV_REJECT;
 			continue;
 		}
-		struct expr_input in = { &doc, lineno, alias_doc };
+		struct expr_input in = { .doc = &doc, .line = lineno, .alias_doc = alias_doc };
 		buf_reset(&out);
 		int r = value ? expr_eval_json(e, &in, &out) : expr_test(e, &in);
 		if (r < 0) {
