@@ -791,6 +791,16 @@ EOF
 	[ "$stderr" = "expr_test: <stdin>:1: expression: column 3: regular expression: heap limit exceeded on a string of 51200 bytes
 expr_test: <stdin>:3: expression: column 3: regular expression: match limit exceeded on a string of 39 bytes" ] ||
 		fail_with "stderr"
+	# a pattern's own settings may lower the limits, never raise them
+	run_split "$EVUNIT/expr_test" 's =~ "(*LIMIT_MATCH=100000000)(*LIMIT_DEPTH=100000000)(*LIMIT_HEAP=1000000)(a|aa)+$"' \
+		<<<'{"s":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}'
+	[ "$status" -eq 3 ] && [ -z "$output" ] || fail_with "inline limits"
+	[ "$stderr" = "expr_test: <stdin>:1: expression: column 3: regular expression: match limit exceeded on a string of 39 bytes" ] ||
+		fail_with "inline limits stderr"
+	run_split "$EVUNIT/expr_test" 's =~ "(*LIMIT_MATCH=10)(a|aa)+$"' <<<'{"s":"aaaaaaaaaaab"}'
+	[ "$status" -eq 3 ] && [ -z "$output" ] || fail_with "lower limit"
+	[ "$stderr" = "expr_test: <stdin>:1: expression: column 3: regular expression: match limit exceeded on a string of 12 bytes" ] ||
+		fail_with "lower limit stderr"
 	# never a silent false: not, || and --value fail the same way
 	run_split "$EVUNIT/expr_test" --value 'not (s =~ "(a|aa)+$") || true' <<<'{"s":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}'
 	[ "$status" -eq 3 ] && [ -z "$output" ] || fail_with "not/||"
