@@ -1035,9 +1035,9 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 		}
 	}
 	if (P->nwhere) {
-		struct expr_input in = { d, ev->in->lineno, NULL };
+		struct expr_input in = { .doc = d, .line = ev->in->lineno };
 		for (size_t i = 0; i < P->nwhere; i++)
-			if (!expr_test(P->where[i], &in))
+			if (ev_expr_test(c, ev, P->where[i], &in) <= 0)
 				return;
 	}
 	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;

@@ -280,9 +280,10 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 	if (hit && q->have_until && t > q->until)
 		hit = 0;
 	if (hit && q->nwhere) {
-		struct expr_input in = { d, ev->in->lineno, NULL };
+		struct expr_input in = { .doc = d, .line = ev->in->lineno };
 		for (size_t i = 0; i < q->nwhere && hit; i++)
-			hit = expr_test(q->where[i], &in);
+			if ((hit = ev_expr_test(&cx, ev, q->where[i], &in)) < 0)
+				return 0; /* rejected: neither a match nor, with -v, a miss */
 	}
 	return hit != q->invert;
 }

@@ -768,7 +768,7 @@ static void watch_expr_path(const struct path *p, void *arg)
 struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src,
                              const char *const *aliases, size_t naliases)
 {
-	struct expr_env env = { &cx->fm, &cx->args, cx->now, aliases, naliases };
+	struct expr_env env = { &cx->fm, &cx->args, cx->now, aliases, naliases, what };
 	struct expr_error err;
 	struct expr *e = expr_compile(src, &env, &err);
 	if (!e) {
@@ -778,4 +778,24 @@ struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src
 	struct watch_arg wa = { cx, what };
 	expr_watch_paths(e, watch_expr_path, &wa);
 	return e;
+}
+
+struct expr_warn_arg { struct evctx *cx; const struct ev_event *ev; };
+
+static void expr_line_warn(void *arg, const char *msg)
+{
+	struct expr_warn_arg *w = arg;
+	ev_line_warn(w->cx, w->ev, "%s", msg);
+}
+
+int ev_expr_test(struct evctx *cx, const struct ev_event *ev, struct expr *e, const struct expr_input *in)
+{
+	struct expr_warn_arg wa = { cx, ev };
+	struct expr_input x = *in;
+	x.warn = expr_line_warn;
+	x.warn_arg = &wa;
+	int r = expr_test(e, &x);
+	if (r < 0)
+		ev_reject(cx, ev, "%s", expr_error_reason(e));
+	return r;
 }

@@ -158,4 +158,11 @@ int ev_finish(struct evctx *cx);
 struct expr *ev_compile_expr(struct evctx *cx, const char *what, const char *src,
                              const char *const *aliases, size_t naliases);
 
+/* expr_test of a tool's filter on ev: 1 true, 0 false, or -1 when the
+ * evaluation failed (a regular expression hit its limit): ev is then
+ * rejected with the reason, and the caller must drop it whatever its
+ * other options say (-v included).  The expression's warnings name the
+ * file and line of ev. */
+int ev_expr_test(struct evctx *cx, const struct ev_event *ev, struct expr *e, const struct expr_input *in);
+
 #endif

@@ -4,17 +4,29 @@
  * expr_compile() lexes and parses the source once into a tree whose
  * leaves are ready to use: paths split into segments, strings unescaped,
  * numbers converted, array literals and $NAME values parsed into small
- * documents of their own, regular expressions compiled, and the time and
- * duration readings of constant strings done.  expr_test() walks the
- * tree once per event.
+ * documents of their own, regular expressions compiled (and JIT-compiled)
+ * with their match data, and the time and duration readings of constant
+ * strings done.  expr_test() walks the tree once per event.
  *
  * Why values point into the event instead of copying it: a filter such
  * as `event_type == "OrderPlaced"` runs on millions of lines the scanner
  * has already validated, so a string without escapes is compared where
  * it lies and a number is converted from its text only when reached.
- * Whatever evaluation has to build (an unescaped string, lower(), str())
- * goes to a per-expression arena that is rewound, not freed, before each
- * event: a warm evaluation does not call malloc (regexec may, in libc).
+ * Whatever evaluation has to build (an unescaped string, lower(), str(),
+ * a concatenation) goes to a per-expression arena that is rewound, not
+ * freed, before each event: a warm evaluation does not call malloc (PCRE2
+ * keeps its backtracking memory in the node's match data).
+ *
+ * Why numbers keep their text: two numbers written in the input or the
+ * expression compare exactly by their decimal texts (json_num_cmp), so
+ * 9007199254740993 > 9007199254740992.0 and 1e400 > 1e399; two int64
+ * compare directly, which is the common case and stays fast.
+ *
+ * Why regular expressions are limited per subject: a backtracking
+ * matcher can take exponential time; PCRE2's match, depth and heap
+ * limits, set for each match from the subject's length, make a match
+ * give up instead, and expr_test then fails so the tool rejects the
+ * event with the reason rather than calling it false.
  *
  * Why both a nesting limit and a node height limit: parser and evaluator
  * recurse, so each stays within a small fixed stack however hostile the
@@ -24,9 +36,12 @@
 #include "ev.h"
 #include "jwrite.h"
 #include "timeutil.h"
+#include "wfile.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <math.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +50,6 @@
 
 #define EXPR_MAX_DEPTH 256  /* nesting levels and tree height */
 #define RE_MAX_LEN 1024     /* bytes of a pattern */
-#define RE_MAX_BOUND 255    /* largest n or m in {n,m} */
-#define RE_MAX_SIZE 10000   /* pattern size with every {n,m} expanded */
 
 /* ---- arena ---------------------------------------------------------- */
 
@@ -229,7 +242,7 @@ static struct val tokval(struct arena *a, const struct jdoc *d, uint32_t t)
 
 enum op {
 	N_CONST, N_PATH, N_ALIAS, N_TIME, N_LINE,
-	N_OR, N_AND, N_NOT, N_NEG,
+	N_COND, N_OR, N_AND, N_NOT, N_NEG,
 	N_EQ, N_NE, N_LT, N_LE, N_GT, N_GE, N_IN, N_MATCH,
 	N_COAL, N_ADD, N_SUB, N_MUL, N_DIV, N_MOD,
 	N_HAS, N_LEN, N_LOWER, N_UPPER, N_CONTAINS, N_STARTS, N_ENDS,
@@ -242,7 +255,7 @@ struct node {
 	int op;
 	size_t col;             /* 0-based byte offset, for messages */
 	unsigned height;        /* operator levels below and including this */
-	struct node *a, *b;     /* operands, function arguments */
+	struct node *a, *b, *c; /* operands, function arguments; N_COND: a ? b : c */
 	struct node **kids;     /* N_OR, N_AND */
 	size_t nkids;
 	int alias;              /* N_ALIAS, N_HAS: alias index, -1 = the event */
@@ -257,8 +270,10 @@ struct node {
 	char *ktext;            /* its text */
 	struct val *elems;      /* N_CONST array: its elements */
 	size_t nelems;
-	regex_t re;             /* N_MATCH */
-	int has_re;
+	pcre2_code *re;         /* N_MATCH */
+	pcre2_match_data *md;   /* N_MATCH: kept, so matching does not allocate */
+	size_t ls, le, rs, re_; /* N_LT..N_GE: source spans of the two sides */
+	int warned;             /* N_LT..N_GE: string/number warning given */
 };
 
 struct expr {
@@ -270,6 +285,11 @@ struct expr {
 	int64_t now;
 	enum time_unit unit;
 	size_t naliases;
+	char *src;              /* the source, for messages at evaluation */
+	char *what;             /* the option, for messages; may be NULL */
+	pcre2_match_context *mctx; /* limits, set per match */
+	int failed;             /* the current evaluation failed */
+	char reason[256];       /* why */
 };
 
 /* ---- --arg and --argjson -------------------------------------------- */
@@ -355,8 +375,8 @@ void expr_args_free(struct expr_args *a)
 
 enum tk {
 	T_END, T_NUM, T_STR, T_PATH, T_FIELD, T_VAR, T_FUNC,
-	T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA,
-	T_OR, T_AND, T_NOT, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MATCH, T_IMATCH, T_IN,
+	T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA, T_QUEST, T_COLON,
+	T_OR, T_AND, T_NOT, T_BANG, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MATCH, T_IMATCH, T_IN,
 	T_COAL, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PCT, T_TRUE, T_FALSE, T_NULL
 };
 
@@ -379,6 +399,7 @@ struct parser {
 	struct expr_error *err;
 	int failed;
 	int depth;
+	size_t prev_end;          /* end of the token before ps->tok */
 };
 
 static void *fail(struct parser *ps, size_t pos, const char *fmt, ...)
@@ -667,6 +688,7 @@ static int lex(struct parser *ps)
 	const char *s = ps->src;
 	size_t n = ps->len, i = ps->i;
 	struct token *t = &ps->tok;
+	ps->prev_end = t->pos + t->len;
 	path_free(&ps->tpath);
 	buf_reset(&ps->tstr);
 	while (i < n && is_space((unsigned char)s[i]))
@@ -704,10 +726,10 @@ static int lex(struct parser *ps)
 		type = T_AND; len = 2;
 		break;
 	case '?':
-		if (c1 != '?')
-			return fail(ps, i, "unexpected '?' (use '?" "?')"), -1;
-		type = T_COAL; len = 2;
+		type = c1 == '?' ? T_COAL : T_QUEST;
+		len = c1 == '?' ? 2 : 1;
 		break;
+	case ':': type = T_COLON; break;
 	case '=':
 		if (c1 == '=') {
 			type = T_EQ; len = 2;
@@ -723,7 +745,7 @@ static int lex(struct parser *ps)
 		if (c1 == '=') {
 			type = T_NE; len = 2;
 		} else {
-			type = T_NOT;
+			type = T_BANG;
 		}
 		break;
 	case '<':
@@ -781,141 +803,6 @@ static const char *tokname(const struct parser *ps, char *out, size_t cap)
 	}
 	snprintf(out, cap, "'%.*s%s'", (int)n, p, cut ? "..." : "");
 	return out;
-}
-
-/* ---- regular expression limits -------------------------------------- */
-
-struct rechk {
-	const char *p;
-	size_t n, i;
-	const char *why;
-};
-
-static void re_bracket(struct rechk *r)
-{
-	r->i++; /* '[' */
-	if (r->i < r->n && r->p[r->i] == '^')
-		r->i++;
-	if (r->i < r->n && r->p[r->i] == ']')
-		r->i++;
-	while (r->i < r->n) {
-		char c = r->p[r->i];
-		if (c == ']') {
-			r->i++;
-			return;
-		}
-		if (c == '[' && r->i + 1 < r->n &&
-		    (r->p[r->i + 1] == ':' || r->p[r->i + 1] == '=' || r->p[r->i + 1] == '.')) {
-			char end = r->p[r->i + 1];
-			size_t j = r->i + 2;
-			while (j + 1 < r->n && !(r->p[j] == end && r->p[j + 1] == ']'))
-				j++;
-			r->i = j + 2;
-			continue;
-		}
-		r->i++;
-	}
-}
-
-/* A bound {n}, {n,}, {,m}, {n,m} at r->i: 1 with *mult the factor it
- * puts on the size, 0 if this '{' is not a bound (regcomp judges it). */
-static int re_bound(struct rechk *r, size_t *mult)
-{
-	size_t j = r->i + 1, lo = 0, hi = 0;
-	int have_lo = 0, have_hi = 0, comma = 0;
-	while (j < r->n && is_digit((unsigned char)r->p[j])) {
-		if (lo < 100000)
-			lo = lo * 10 + (size_t)(r->p[j] - '0');
-		have_lo = 1;
-		j++;
-	}
-	if (j < r->n && r->p[j] == ',') {
-		comma = 1;
-		j++;
-		while (j < r->n && is_digit((unsigned char)r->p[j])) {
-			if (hi < 100000)
-				hi = hi * 10 + (size_t)(r->p[j] - '0');
-			have_hi = 1;
-			j++;
-		}
-	}
-	if (j >= r->n || r->p[j] != '}' || (!have_lo && !have_hi))
-		return 0;
-	if (lo > RE_MAX_BOUND || hi > RE_MAX_BOUND) {
-		r->why = "repetition count above 255";
-		return 1;
-	}
-	if (!comma)
-		*mult = lo;
-	else if (have_hi)
-		*mult = EV_MAX(lo, hi);
-	else
-		*mult = lo + 1;
-	if (*mult == 0)
-		*mult = 1;
-	r->i = j + 1;
-	return 1;
-}
-
-/* The size of an alternation, up to a ')' at depth > 0 or the end:
- * atoms count one, a bound multiplies what it applies to. */
-static size_t re_alt(struct rechk *r, int depth)
-{
-	size_t total = 0, atom = 0;
-	while (r->i < r->n && !r->why) {
-		char c = r->p[r->i];
-		if (c == ')' && depth > 0)
-			break;
-		if (c == '|') {
-			r->i++;
-			atom = 0;
-			continue;
-		}
-		if (c == '*' || c == '+' || c == '?') {
-			r->i++;
-			continue;
-		}
-		if (c == '{') {
-			size_t mult;
-			if (re_bound(r, &mult)) {
-				if (r->why)
-					break;
-				total = total - atom + atom * mult;
-				atom *= mult;
-				if (total > RE_MAX_SIZE)
-					break;
-				continue;
-			}
-		}
-		if (c == '(') {
-			r->i++;
-			atom = re_alt(r, depth + 1);
-			if (r->i < r->n && r->p[r->i] == ')')
-				r->i++;
-			if (atom == 0)
-				atom = 1;
-		} else if (c == '[') {
-			re_bracket(r);
-			atom = 1;
-		} else if (c == '\\') {
-			char d = r->i + 1 < r->n ? r->p[r->i + 1] : '\0';
-			if (d >= '1' && d <= '9') {
-				r->why = "back-references are not supported";
-				break;
-			}
-			r->i += r->i + 1 < r->n ? 2 : 1;
-			atom = 1;
-		} else {
-			r->i++;
-			atom = 1;
-		}
-		total += atom;
-		if (total > RE_MAX_SIZE)
-			break;
-	}
-	if (total > RE_MAX_SIZE && !r->why)
-		r->why = "regular expression too large once its repetitions are expanded";
-	return total;
 }
 
 /* ---- parser --------------------------------------------------------- */
@@ -1127,7 +1014,7 @@ static int array_json(struct parser *ps, struct buf *out)
 		case T_END:
 			fail(ps, t->pos, "unexpected end of expression");
 			return -1;
-		case T_PATH: case T_FIELD: case T_FUNC: case T_LPAREN: case T_NOT:
+		case T_PATH: case T_FIELD: case T_FUNC: case T_LPAREN: case T_NOT: case T_BANG:
 			fail(ps, t->pos, "array elements must be constants");
 			return -1;
 		default:
@@ -1372,101 +1259,158 @@ static struct node *parse_primary(struct parser *ps)
 		return parse_call(ps);
 	case T_END:
 		return fail(ps, t->pos, "unexpected end of expression");
+	case T_NOT:
+		/* "a == not b": the word binds looser than comparisons */
+		return fail(ps, t->pos, "expected a value, found 'not' (write '!x' or '(not x)' here)");
 	}
 	return fail(ps, t->pos, "expected a value, found %s", tokname(ps, what, sizeof what));
 }
 
-static struct node *parse_unary(struct parser *ps)
+/*
+ * Operator precedence, loosest first.  This table is the one place it is
+ * written (evtools-expr(7) "Operators" shows it to users); parse_level()
+ * climbs it.
+ *
+ *   P_COND    c ? a : b                    right to left; branches are whole
+ *                                          expressions
+ *   P_OR      || or                        one flat list
+ *   P_AND     && and                       one flat list
+ *   P_NOT     not (the word, prefix)       not a == b is not (a == b)
+ *   P_CMP     == != < <= > >= in =~ =~*    do not chain
+ *   P_COAL    ??                           left to right
+ *   P_SUM     + -                          left to right
+ *   P_PROD    * / %                        left to right
+ *   P_UNARY   ! - (prefix)                 !a == b is (!a) == b
+ *   P_PRIMARY literals, paths, @fields, $NAME, calls, ( expr )
+ */
+enum prec { P_COND, P_OR, P_AND, P_NOT, P_CMP, P_COAL, P_SUM, P_PROD, P_UNARY, P_PRIMARY };
+
+static const struct opdef {
+	int tok, op, prec, prefix;
+} opdefs[] = {
+	{ T_QUEST, N_COND, P_COND, 0 },
+	{ T_OR, N_OR, P_OR, 0 },
+	{ T_AND, N_AND, P_AND, 0 },
+	{ T_NOT, N_NOT, P_NOT, 1 },
+	{ T_EQ, N_EQ, P_CMP, 0 }, { T_NE, N_NE, P_CMP, 0 },
+	{ T_LT, N_LT, P_CMP, 0 }, { T_LE, N_LE, P_CMP, 0 },
+	{ T_GT, N_GT, P_CMP, 0 }, { T_GE, N_GE, P_CMP, 0 },
+	{ T_IN, N_IN, P_CMP, 0 }, { T_MATCH, N_MATCH, P_CMP, 0 }, { T_IMATCH, N_MATCH, P_CMP, 0 },
+	{ T_COAL, N_COAL, P_COAL, 0 },
+	{ T_PLUS, N_ADD, P_SUM, 0 }, { T_MINUS, N_SUB, P_SUM, 0 },
+	{ T_STAR, N_MUL, P_PROD, 0 }, { T_SLASH, N_DIV, P_PROD, 0 }, { T_PCT, N_MOD, P_PROD, 0 },
+	{ T_BANG, N_NOT, P_UNARY, 1 }, { T_MINUS, N_NEG, P_UNARY, 1 },
+};
+
+/* The operator token tt is at level prec (as a prefix or not), or NULL. */
+static const struct opdef *opdef_at(int tt, int prec, int prefix)
 {
-	int tt = ps->tok.type;
-	if (tt != T_NOT && tt != T_MINUS)
-		return parse_primary(ps);
+	for (size_t i = 0; i < sizeof opdefs / sizeof *opdefs; i++)
+		if (opdefs[i].tok == tt && opdefs[i].prec == prec && opdefs[i].prefix == prefix)
+			return &opdefs[i];
+	return NULL;
+}
+
+static struct node *parse_level(struct parser *ps, int prec);
+
+static struct node *parse_expr(struct parser *ps)
+{
+	return parse_level(ps, P_COND);
+}
+
+/* not x, !x, -x: the operand is parsed at the operator's own level. */
+static struct node *parse_prefix(struct parser *ps, const struct opdef *d)
+{
 	size_t col = ps->tok.pos;
 	if (++ps->depth > EXPR_MAX_DEPTH)
 		return fail(ps, col, "expression nested too deeply");
 	if (lex(ps) < 0)
 		return NULL;
 	struct node *nd;
-	if (tt == T_MINUS && ps->tok.type == T_NUM) {
+	if (d->op == N_NEG && ps->tok.type == T_NUM) {
 		/* a negative literal, so -9223372036854775808 stays exact */
 		nd = number_const(ps, col, 1);
 		if (lex(ps) < 0)
 			return NULL;
 	} else {
-		struct node *a = parse_unary(ps);
+		struct node *a = parse_level(ps, d->prec);
 		if (!a)
 			return NULL;
-		nd = mkop(ps, tt == T_NOT ? N_NOT : N_NEG, col, a, NULL);
+		nd = mkop(ps, d->op, col, a, NULL);
 	}
 	ps->depth--;
 	return nd;
 }
 
-static struct node *parse_mul(struct parser *ps)
+/* c ? a : b */
+static struct node *parse_cond(struct parser *ps)
 {
-	struct node *a = parse_unary(ps);
-	while (a) {
-		int tt = ps->tok.type;
-		int op = tt == T_STAR ? N_MUL : tt == T_SLASH ? N_DIV : tt == T_PCT ? N_MOD : -1;
-		if (op < 0)
+	char what[64];
+	struct node *c = parse_level(ps, P_COND + 1);
+	if (!c || ps->tok.type != T_QUEST)
+		return c;
+	size_t col = ps->tok.pos;
+	if (++ps->depth > EXPR_MAX_DEPTH)
+		return fail(ps, col, "expression nested too deeply");
+	if (lex(ps) < 0)
+		return NULL;
+	struct node *a = parse_level(ps, P_COND);
+	if (!a)
+		return NULL;
+	if (ps->tok.type != T_COLON) {
+		if (ps->tok.type == T_END)
+			return fail(ps, ps->tok.pos, "expected ':'");
+		return fail(ps, ps->tok.pos, "expected ':', found %s", tokname(ps, what, sizeof what));
+	}
+	if (lex(ps) < 0)
+		return NULL;
+	struct node *b = parse_level(ps, P_COND);
+	if (!b)
+		return NULL;
+	ps->depth--;
+	struct node *nd = mkop(ps, N_COND, col, c, a);
+	if (!nd)
+		return NULL;
+	nd->c = b;
+	if (b->height + 1 > nd->height)
+		nd->height = b->height + 1;
+	if (nd->height > EXPR_MAX_DEPTH)
+		return fail(ps, col, "expression nested too deeply");
+	return nd;
+}
+
+/* a || b || c (or &&) as one node with a list of operands. */
+static struct node *parse_list(struct parser *ps, int prec)
+{
+	struct node *a = parse_level(ps, prec + 1);
+	const struct opdef *d;
+	if (!a || !(d = opdef_at(ps->tok.type, prec, 0)))
+		return a;
+	struct node *nd = mknode(ps, d->op, ps->tok.pos);
+	size_t cap = 0;
+	unsigned h = 0;
+	for (;;) {
+		nd->kids = xgrow(nd->kids, &cap, nd->nkids + 1, sizeof *nd->kids);
+		nd->kids[nd->nkids++] = a;
+		if (a->height > h)
+			h = a->height;
+		if (ps->tok.type != d->tok)
 			break;
-		size_t col = ps->tok.pos;
 		if (lex(ps) < 0)
 			return NULL;
-		struct node *b = parse_unary(ps);
-		a = b ? mkop(ps, op, col, a, b) : NULL;
-	}
-	return a;
-}
-
-static struct node *parse_add(struct parser *ps)
-{
-	struct node *a = parse_mul(ps);
-	while (a) {
-		int tt = ps->tok.type;
-		int op = tt == T_PLUS ? N_ADD : tt == T_MINUS ? N_SUB : -1;
-		if (op < 0)
-			break;
-		size_t col = ps->tok.pos;
-		if (lex(ps) < 0)
+		a = parse_level(ps, prec + 1);
+		if (!a)
 			return NULL;
-		struct node *b = parse_mul(ps);
-		a = b ? mkop(ps, op, col, a, b) : NULL;
 	}
-	return a;
+	nd->height = h + 1;
+	if (nd->height > EXPR_MAX_DEPTH)
+		return fail(ps, nd->col, "expression nested too deeply");
+	return nd;
 }
 
-static struct node *parse_coal(struct parser *ps)
-{
-	struct node *a = parse_add(ps);
-	while (a && ps->tok.type == T_COAL) {
-		size_t col = ps->tok.pos;
-		if (lex(ps) < 0)
-			return NULL;
-		struct node *b = parse_add(ps);
-		if (b && (a->op == N_PATH || a->op == N_ALIAS))
-			a->user = 0; /* "x ?? default": a missing x is expected */
-		a = b ? mkop(ps, N_COAL, col, a, b) : NULL;
-	}
-	return a;
-}
-
-static int cmp_op(int tt)
-{
-	switch (tt) {
-	case T_EQ: return N_EQ;
-	case T_NE: return N_NE;
-	case T_LT: return N_LT;
-	case T_LE: return N_LE;
-	case T_GT: return N_GT;
-	case T_GE: return N_GE;
-	case T_IN: return N_IN;
-	case T_MATCH: case T_IMATCH: return N_MATCH;
-	}
-	return -1;
-}
-
-/* The pattern after =~ or =~*: a string literal or $NAME, compiled now. */
+/* The pattern after =~ or =~*: a string literal or $NAME, compiled now
+ * (PCRE2 with UTF, UCP, DOTALL and DOLLAR_ENDONLY; caseless for =~*),
+ * and JIT-compiled where the platform allows. */
 static struct node *parse_match(struct parser *ps, struct node *a, size_t col, int icase)
 {
 	const struct token *t = &ps->tok;
@@ -1490,91 +1434,95 @@ static struct node *parse_match(struct parser *ps, struct node *a, size_t col, i
 	} else {
 		return fail(ps, pcol, "expected a string or $NAME after '%s'", icase ? "=~*" : "=~");
 	}
-	if (memchr(pat, '\0', plen))
-		return fail(ps, pcol, "a regular expression cannot contain a NUL character");
 	if (plen > RE_MAX_LEN)
 		return fail(ps, pcol, "regular expression longer than %d bytes", RE_MAX_LEN);
-	struct rechk r = { pat, plen, 0, NULL };
-	re_alt(&r, 0);
-	if (r.why)
-		return fail(ps, pcol, "%s", r.why);
 	struct node *nd = mkop(ps, N_MATCH, col, a, NULL);
 	if (!nd)
 		return NULL;
-	char *z = xmemdup(pat, plen);
-	int rc = regcomp(&nd->re, z, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
-	free(z);
-	if (rc != 0) {
-		char msg[120];
-		regerror(rc, &nd->re, msg, sizeof msg);
-		return fail(ps, pcol, "bad regular expression: %s", msg);
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
+	                PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C | (icase ? PCRE2_CASELESS : 0);
+	int ec;
+	PCRE2_SIZE eo;
+	nd->re = pcre2_compile((PCRE2_SPTR)(plen ? pat : ""), plen, opts, &ec, &eo, NULL);
+	if (!nd->re) {
+		PCRE2_UCHAR msg[160];
+		if (pcre2_get_error_message(ec, msg, sizeof msg) < 0)
+			snprintf((char *)msg, sizeof msg, "error %d", ec);
+		return fail(ps, pcol, "bad regular expression at byte %zu of the pattern: %s",
+		            (size_t)eo + 1, (char *)msg);
 	}
-	nd->has_re = 1;
+	/* when the platform has no JIT (or refuses executable memory), the
+	 * interpreter runs the same pattern under the same limits */
+	(void)pcre2_jit_compile(nd->re, PCRE2_JIT_COMPLETE);
+	nd->md = pcre2_match_data_create(1, NULL);
+	if (!ps->e->mctx)
+		ps->e->mctx = pcre2_match_context_create(NULL);
+	if (!nd->md || !ps->e->mctx)
+		ev_die(EV_IO, "out of memory (regular expression)");
 	if (!var && lex(ps) < 0)
 		return NULL;
 	return nd;
 }
 
+/* a OP b, one comparison: comparisons do not chain. */
 static struct node *parse_cmp(struct parser *ps)
 {
-	struct node *a = parse_coal(ps);
-	if (!a)
-		return NULL;
-	int tt = ps->tok.type;
-	int op = cmp_op(tt);
-	if (op < 0)
+	size_t ls = ps->tok.pos;
+	struct node *a = parse_level(ps, P_CMP + 1);
+	const struct opdef *d;
+	if (!a || !(d = opdef_at(ps->tok.type, P_CMP, 0)))
 		return a;
-	size_t col = ps->tok.pos;
+	size_t le = ps->prev_end, col = ps->tok.pos;
+	int tt = ps->tok.type;
 	if (lex(ps) < 0)
 		return NULL;
 	struct node *nd;
-	if (op == N_MATCH) {
+	if (d->op == N_MATCH) {
 		nd = parse_match(ps, a, col, tt == T_IMATCH);
 	} else {
-		struct node *b = parse_coal(ps);
-		nd = b ? mkop(ps, op, col, a, b) : NULL;
+		size_t rs = ps->tok.pos;
+		struct node *b = parse_level(ps, P_CMP + 1);
+		nd = b ? mkop(ps, d->op, col, a, b) : NULL;
+		if (nd) {
+			nd->ls = ls;
+			nd->le = le;
+			nd->rs = rs;
+			nd->re_ = ps->prev_end;
+		}
 	}
-	if (nd && cmp_op(ps->tok.type) >= 0)
+	if (nd && opdef_at(ps->tok.type, P_CMP, 0))
 		return fail(ps, ps->tok.pos, "comparison operators do not chain");
 	return nd;
 }
 
-/* a || b || c (or &&) as one node with a list of operands. */
-static struct node *parse_logic(struct parser *ps, int tt, int op, struct node *(*sub)(struct parser *))
+/* An expression at level prec of the table above. */
+static struct node *parse_level(struct parser *ps, int prec)
 {
-	struct node *a = sub(ps);
-	if (!a || ps->tok.type != tt)
-		return a;
-	struct node *nd = mknode(ps, op, ps->tok.pos);
-	size_t cap = 0;
-	unsigned h = 0;
-	for (;;) {
-		nd->kids = xgrow(nd->kids, &cap, nd->nkids + 1, sizeof *nd->kids);
-		nd->kids[nd->nkids++] = a;
-		if (a->height > h)
-			h = a->height;
-		if (ps->tok.type != tt)
-			break;
+	if (prec == P_PRIMARY)
+		return parse_primary(ps);
+	const struct opdef *d = opdef_at(ps->tok.type, prec, 1);
+	if (d)
+		return parse_prefix(ps, d);
+	switch (prec) {
+	case P_COND:
+		return parse_cond(ps);
+	case P_OR:
+	case P_AND:
+		return parse_list(ps, prec);
+	case P_CMP:
+		return parse_cmp(ps);
+	}
+	struct node *a = parse_level(ps, prec + 1);
+	while (a && (d = opdef_at(ps->tok.type, prec, 0))) {
+		size_t col = ps->tok.pos;
 		if (lex(ps) < 0)
 			return NULL;
-		a = sub(ps);
-		if (!a)
-			return NULL;
+		struct node *b = parse_level(ps, prec + 1);
+		if (b && d->op == N_COAL && (a->op == N_PATH || a->op == N_ALIAS))
+			a->user = 0; /* "x ?? default": a missing x is expected */
+		a = b ? mkop(ps, d->op, col, a, b) : NULL;
 	}
-	nd->height = h + 1;
-	if (nd->height > EXPR_MAX_DEPTH)
-		return fail(ps, nd->col, "expression nested too deeply");
-	return nd;
-}
-
-static struct node *parse_and(struct parser *ps)
-{
-	return parse_logic(ps, T_AND, N_AND, parse_cmp);
-}
-
-static struct node *parse_expr(struct parser *ps)
-{
-	return parse_logic(ps, T_OR, N_OR, parse_and);
+	return a;
 }
 
 /* ---- evaluation ----------------------------------------------------- */
@@ -1595,11 +1543,27 @@ static int cmp_int_dbl(int64_t i, double d)
 	return frac > 0 ? -1 : frac < 0 ? 1 : 0;
 }
 
-/* Numbers a and b: 0 with *r = -1/0/1, or -1 when unordered (NaN). */
+/* Numbers a and b: 0 with *r = -1/0/1, or -1 when unordered (NaN).
+ * Two int64 compare directly; otherwise two numbers that have their
+ * text (written in the input or the expression) compare exactly by it,
+ * and so does a computed integer against such a text; the rest (a
+ * computed double) by value. */
 static int num_cmp(const struct val *a, const struct val *b, int *r)
 {
 	if (a->t == VT_INT && b->t == VT_INT) {
 		*r = (a->i > b->i) - (a->i < b->i);
+		return 0;
+	}
+	if (a->p && b->p) {
+		*r = json_num_cmp(a->p, a->n, b->p, b->n);
+		return 0;
+	}
+	if ((a->t == VT_INT && b->p) || (b->t == VT_INT && a->p)) {
+		char tx[24];
+		const struct val *iv = a->t == VT_INT ? a : b, *tv = a->t == VT_INT ? b : a;
+		int tn = snprintf(tx, sizeof tx, "%lld", (long long)iv->i);
+		int c = json_num_cmp(tx, (size_t)tn, tv->p, tv->n);
+		*r = iv == a ? c : -c;
 		return 0;
 	}
 	if (a->t == VT_DBL && isnan(a->d))
@@ -1711,14 +1675,14 @@ static int temporal_cmp(struct expr *e, const struct val *a, const struct val *b
 static int val_eq(struct expr *e, const struct val *a, const struct val *b)
 {
 	int r;
+	if (is_num(a) && is_num(b))
+		return num_cmp(a, b, &r) == 0 && r == 0;
 	if (a->t == b->t) {
 		switch (a->t) {
 		case VT_NULL:
 			return 1;
-		case VT_BOOL: case VT_INT: case VT_TIME: case VT_DUR:
+		case VT_BOOL: case VT_TIME: case VT_DUR:
 			return a->i == b->i;
-		case VT_DBL:
-			return a->d == b->d;
 		case VT_STR:
 			return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 		case VT_ARR: case VT_OBJ:
@@ -1726,8 +1690,6 @@ static int val_eq(struct expr *e, const struct val *a, const struct val *b)
 		}
 		return 0;
 	}
-	if (is_num(a) && is_num(b))
-		return num_cmp(a, b, &r) == 0 && r == 0;
 	if (a->t == VT_TIME || b->t == VT_TIME || a->t == VT_DUR || b->t == VT_DUR)
 		return temporal_cmp(e, a, b, &r) == 0 && r == 0;
 	return 0;
@@ -1775,8 +1737,17 @@ static struct val temporal_arith(int op, const struct val *a, const struct val *
 	return vnull;
 }
 
-static struct val arith(int op, const struct val *a, const struct val *b)
+static struct val arith(struct expr *e, int op, const struct val *a, const struct val *b)
 {
+	if (op == N_ADD && a->t == VT_STR && b->t == VT_STR) {
+		/* "a" + "b" joins, as in jq */
+		char *mem = arena_alloc(&e->scratch, a->n + b->n);
+		if (a->n)
+			memcpy(mem, a->p, a->n);
+		if (b->n)
+			memcpy(mem + a->n, b->p, b->n);
+		return vstr(mem, a->n + b->n);
+	}
 	if (a->t == VT_TIME || a->t == VT_DUR || b->t == VT_TIME || b->t == VT_DUR)
 		return temporal_arith(op, a, b);
 	if (!is_num(a) || !is_num(b))
@@ -1861,21 +1832,104 @@ static int val_in(struct expr *e, const struct val *x, const struct node *arr, c
 	return 0;
 }
 
-static int re_test(struct expr *e, const regex_t *re, const struct val *v)
+/* The evaluation fails: why, with the option and the column, for the
+ * tool's rejection of the event. */
+static void eval_fail(struct expr *e, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void eval_fail(struct expr *e, size_t col, const char *fmt, ...)
 {
-#ifdef REG_STARTEND
-	(void)e;
-	regmatch_t m[1];
-	m[0].rm_so = 0;
-	m[0].rm_eo = (regoff_t)v->n;
-	return regexec(re, v->p, 1, m, REG_STARTEND) == 0;
-#else
-	/* without REG_STARTEND the string ends at its first NUL */
-	char *z = arena_alloc(&e->scratch, v->n + 1);
-	memcpy(z, v->p, v->n);
-	z[v->n] = '\0';
-	return regexec(re, z, 0, NULL, 0) == 0;
-#endif
+	if (e->failed)
+		return;
+	e->failed = 1;
+	int n = snprintf(e->reason, sizeof e->reason, "%s%scolumn %zu: ", e->what ? e->what : "",
+	                 e->what ? ": " : "", col + 1);
+	if (n < 0 || (size_t)n >= sizeof e->reason)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->reason + n, sizeof e->reason - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static uint32_t clamp32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Does the pattern of n match somewhere in v?  1, 0, or -1 after
+ * eval_fail when the match gave up.  The limits grow with the subject,
+ * so a match costs at most in proportion to it: match and depth limits
+ * of 1000 + 100 per byte, a heap limit of 1 MiB + 64 bytes per byte
+ * (PCRE2 counts it in KiB).  The JIT has its own stack; when that runs
+ * out, the interpreter tries again under the same limits. */
+static int re_test(struct expr *e, const struct node *n, const struct val *v)
+{
+	uint64_t len = v->n;
+	uint32_t lim = clamp32(1000 + 100 * len);
+	pcre2_set_match_limit(e->mctx, lim);
+	pcre2_set_depth_limit(e->mctx, lim);
+	pcre2_set_heap_limit(e->mctx, clamp32(1024 + (64 * len + 1023) / 1024));
+	PCRE2_SPTR p = (PCRE2_SPTR)(v->p ? v->p : "");
+	int rc = pcre2_match(n->re, p, v->n, 0, 0, n->md, e->mctx);
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		rc = pcre2_match(n->re, p, v->n, 0, PCRE2_NO_JIT, n->md, e->mctx);
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	PCRE2_UCHAR msg[120];
+	if (pcre2_get_error_message(rc, msg, sizeof msg) < 0)
+		snprintf((char *)msg, sizeof msg, "error %d", rc);
+	eval_fail(e, n->col, "regular expression: %s on a string of %zu bytes", (char *)msg, v->n);
+	return -1;
+}
+
+/* Source bytes [from, to) on one line: runs of blanks become one space. */
+static void src_line(const struct expr *e, size_t from, size_t to, struct buf *out)
+{
+	int blank = 0;
+	for (size_t i = from; i < to; i++) {
+		char c = e->src[i];
+		if (is_space((unsigned char)c)) {
+			blank = 1;
+			continue;
+		}
+		if (blank)
+			buf_addc(out, ' ');
+		blank = 0;
+		buf_addc(out, c);
+	}
+}
+
+/* An ordering met a string and a number (false): say so, once for this
+ * comparison of the source, pointing at num() on the string side. */
+static void warn_str_num(struct expr *e, struct node *n, int left_is_str, const struct expr_input *in)
+{
+	struct buf msg = {0};
+	n->warned = 1;
+	if (e->what) {
+		buf_adds(&msg, e->what);
+		buf_adds(&msg, ": ");
+	}
+	char col[40];
+	snprintf(col, sizeof col, "column %zu: ", n->col + 1);
+	buf_adds(&msg, col);
+	src_line(e, n->ls, n->re_, &msg);
+	buf_adds(&msg, " compares a string with a number (false); use num(");
+	if (left_is_str)
+		src_line(e, n->ls, n->le, &msg);
+	else
+		src_line(e, n->rs, n->re_, &msg);
+	buf_adds(&msg, ") to compare as numbers");
+	if (in->warn) {
+		in->warn(in->warn_arg, msg.p);
+	} else {
+		if (ev_out)
+			wfile_flush(ev_out); /* keep stdout and stderr in order */
+		ev_warn("warning: %s", msg.p);
+	}
+	buf_free(&msg);
 }
 
 /* One code point at p (valid UTF-8 assumed; a stray byte is itself). */
@@ -2096,6 +2150,9 @@ static struct val eval(struct expr *e, const struct node *n, const struct expr_i
 	}
 	case N_LINE:
 		return in->line > (uint64_t)INT64_MAX ? vdbl((double)in->line) : vint((int64_t)in->line);
+	case N_COND:
+		a = eval(e, n->a, in);
+		return eval(e, is_true(&a) ? n->b : n->c, in);
 	case N_OR:
 		for (size_t i = 0; i < n->nkids; i++) {
 			a = eval(e, n->kids[i], in);
@@ -2127,8 +2184,11 @@ static struct val eval(struct expr *e, const struct node *n, const struct expr_i
 	case N_GE:
 		a = eval(e, n->a, in);
 		b = eval(e, n->b, in);
-		if (val_cmp(e, &a, &b, &r) < 0)
+		if (val_cmp(e, &a, &b, &r) < 0) {
+			if (!n->warned && ((a.t == VT_STR && is_num(&b)) || (is_num(&a) && b.t == VT_STR)))
+				warn_str_num(e, (struct node *)n, a.t == VT_STR, in);
 			return vbool(0);
+		}
 		switch (n->op) {
 		case N_LT: return vbool(r < 0);
 		case N_LE: return vbool(r <= 0);
@@ -2140,7 +2200,10 @@ static struct val eval(struct expr *e, const struct node *n, const struct expr_i
 		return vbool(val_in(e, &a, n->b, in));
 	case N_MATCH:
 		a = eval(e, n->a, in);
-		return vbool(a.t == VT_STR && re_test(e, &n->re, &a));
+		if (a.t != VT_STR)
+			return vbool(0);
+		r = re_test(e, n, &a);
+		return r < 0 ? vnull : vbool(r);
 	case N_COAL:
 		a = eval(e, n->a, in);
 		return a.t != VT_NULL ? a : eval(e, n->b, in);
@@ -2151,7 +2214,7 @@ static struct val eval(struct expr *e, const struct node *n, const struct expr_i
 	case N_MOD:
 		a = eval(e, n->a, in);
 		b = eval(e, n->b, in);
-		return arith(n->op, &a, &b);
+		return arith(e, n->op, &a, &b);
 	case N_HAS:
 		return vbool(has_path(n, in));
 	case N_LEN:
@@ -2219,6 +2282,8 @@ struct expr *expr_compile(const char *src, const struct expr_env *env, struct ex
 		fm = &deffm;
 	}
 	e->now = env ? env->now : time_now();
+	e->src = xstrdup(src);
+	e->what = env && env->what ? xstrdup(env->what) : NULL;
 	e->unit = fm->unit;
 	e->naliases = env && env->aliases ? env->naliases : 0;
 	err->column = 0;
@@ -2264,11 +2329,14 @@ void expr_free(struct expr *e)
 		free(nd->kstr);
 		free(nd->elems);
 		free(nd->kids);
-		if (nd->has_re)
-			regfree(&nd->re);
+		pcre2_match_data_free(nd->md);
+		pcre2_code_free(nd->re);
 		free(nd);
 	}
 	free(e->nodes);
+	pcre2_match_context_free(e->mctx);
+	free(e->src);
+	free(e->what);
 	arena_free(&e->scratch);
 	arena_free(&e->perm);
 	free(e);
@@ -2277,14 +2345,23 @@ void expr_free(struct expr *e)
 int expr_test(struct expr *e, const struct expr_input *in)
 {
 	arena_rewind(&e->scratch);
+	e->failed = 0;
 	struct val v = eval(e, e->root, in);
-	return is_true(&v);
+	return e->failed ? -1 : is_true(&v);
 }
 
-void expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out)
+const char *expr_error_reason(const struct expr *e)
+{
+	return e->failed ? e->reason : "";
+}
+
+int expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out)
 {
 	arena_rewind(&e->scratch);
+	e->failed = 0;
 	struct val v = eval(e, e->root, in);
+	if (e->failed)
+		return -1;
 	switch (v.t) {
 	case VT_NULL:
 		buf_adds(out, "null");
@@ -2310,6 +2387,7 @@ void expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out
 		jw_string(out, v.p, v.n);
 		break;
 	}
+	return 0;
 }
 
 void expr_print_error(const char *what, const char *src, const struct expr_error *err)

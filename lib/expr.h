@@ -3,12 +3,15 @@
  *
  * An expression is compiled once (expr_compile) and evaluated per event
  * (expr_test).  Evaluation has no side effects, no I/O and no loops; the
- * parse depth is bounded and regular expressions are size-limited, so an
- * untrusted expression is safe to run.
+ * parse depth is bounded and regular expressions (PCRE2) run under match,
+ * depth and heap limits proportional to their subject, so an untrusted
+ * expression is safe to run.  A match that hits a limit makes the
+ * evaluation fail (expr_test returns -1, expr_error_reason says why): the
+ * tool rejects that event, never treats it as false.
  *
- * The same language serves evquery -w, evproject --where, evcep step
- * conditions (where earlier steps are named: "l.payload.limit" reads the
- * event bound to alias l), evdlq --where and evreplay --where.
+ * The same language serves evquery -w, evproject --where, evreplay
+ * --where, and the step conditions of the pattern tools (where earlier
+ * steps are named: "l.payload.limit" reads the event bound to alias l).
  */
 #ifndef EXPR_H
 #define EXPR_H
@@ -38,6 +41,7 @@ struct expr_env {
 	int64_t now;                   /* now(), microseconds */
 	const char *const *aliases;    /* evcep step names; may be NULL */
 	size_t naliases;
+	const char *what;              /* the option, for messages ("-w"); may be NULL */
 };
 
 struct expr_error {
@@ -59,17 +63,37 @@ struct expr_input {
 	const struct jdoc *doc;             /* the current event (token 0 = root) */
 	uint64_t line;                      /* @line */
 	const struct jdoc *const *alias_doc; /* per alias, NULL when unbound */
+	/* Where a warning about this event goes (msg without "warning: "):
+	 * NULL for "PROG: warning: msg" on stderr.  ev_expr_test sets it to
+	 * name the file and line. */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 };
 
-/* 1 when the expression evaluates to true, else 0. */
-/* (Evaluation uses scratch memory kept in e: one thread at a time.) */
+/* 1 when the expression evaluates to true, 0 when not, -1 when the
+ * evaluation failed (a regular expression hit its match, depth or heap
+ * limit): the event must then be rejected with expr_error_reason(e).
+ * Evaluation uses scratch memory kept in e (one thread at a time) and
+ * allocates nothing once warm.
+ *
+ * The first time an ordering (< <= > >=) of some comparison in e meets a
+ * string and a number, it warns through in->warn (once per comparison
+ * in the source):
+ *   -w: column 10: PRIORITY <= 3 compares a string with a number (false);
+ *   use num(PRIORITY) to compare as numbers */
 int expr_test(struct expr *e, const struct expr_input *in);
+
+/* Why the last expr_test or expr_eval_json returned -1, for ev_reject:
+ * "-w: column 3: regular expression: match limit exceeded on a string of
+ * 51200 bytes". */
+const char *expr_error_reason(const struct expr *e);
 
 /* Evaluate and append the value as compact JSON: numbers and values
  * from the event as written, times as RFC 3339 strings, durations as
  * strings such as "1h30m" (str() of the value).  For tests, and for
- * tools that show a computed value. */
-void expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out);
+ * tools that show a computed value.  0, or -1 (nothing appended) when
+ * the evaluation failed, as for expr_test. */
+int expr_eval_json(struct expr *e, const struct expr_input *in, struct buf *out);
 
 /*
  * Print a compile error the way every tool does:

@@ -760,12 +760,16 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 		return FOLD_SKIPPED;
 	}
 	if (fl->nwhere) {
-		struct expr_input in = { d, ev->in->lineno, NULL };
-		for (size_t i = 0; i < fl->nwhere; i++)
-			if (!expr_test(fl->where[i], &in)) {
+		struct expr_input in = { .doc = d, .line = ev->in->lineno };
+		for (size_t i = 0; i < fl->nwhere; i++) {
+			int r = ev_expr_test(cx, ev, fl->where[i], &in);
+			if (r < 0)
+				return FOLD_REJECTED;
+			if (r == 0) {
 				a->read++;
 				return FOLD_SKIPPED;
 			}
+		}
 	}
 
 	const char *tp;

@@ -693,25 +693,11 @@ static int num_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, ui
 {
 	int64_t ia, ib;
 	double da, db;
-	int ai = json_tok_num(a, ta, &ia, &da);
-	int bi = json_tok_num(b, tb, &ib, &db);
-	if (ai && bi)
+	if (json_tok_num(a, ta, &ia, &da) && json_tok_num(b, tb, &ib, &db))
 		return ia == ib;
-	if (ai)
-		da = (double)ia;
-	if (bi)
-		db = (double)ib;
-	if (ai != bi) {
-		/* exact comparison of an int64 with a double */
-		int64_t i = ai ? ia : ib;
-		double x = ai ? db : da;
-		if (x != x || x < -9223372036854775808.0 || x >= 9223372036854775808.0)
-			return 0;
-		if (x != floor(x))
-			return 0;
-		return (int64_t)x == i;
-	}
-	return da == db;
+	/* exactly, by the texts: 9007199254740993.0 != 9007199254740992.0 */
+	return json_num_cmp(a->text + a->tok[ta].start, a->tok[ta].len,
+	                    b->text + b->tok[tb].start, b->tok[tb].len) == 0;
 }
 
 int json_values_equal(const struct jdoc *a, uint32_t ta, const struct jdoc *b, uint32_t tb)

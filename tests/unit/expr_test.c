@@ -6,8 +6,11 @@
  * Compiles EXPR (on error: the message every tool prints, exit 2), then
  * reads one JSON object per line from stdin and prints "true" or "false"
  * for each (with --value, the value of EXPR as JSON).  A line that is not
- * a JSON object is reported on stderr and gets no output line; the exit
- * status is then 3.  LC_CTYPE is C.UTF-8, as in the tools.
+ * a JSON object, or whose evaluation fails (a regular expression hit a
+ * limit), is reported on stderr as "expr_test: <stdin>:LINE: reason" and
+ * gets no output line; the exit status is then 3.  Messages name the
+ * expression "expression", as tools name theirs "-w".  LC_CTYPE is
+ * C.UTF-8, as in the tools.
  *
  *   --arg NAME VALUE      $NAME is the string VALUE
  *   --argjson NAME JSON   $NAME is the JSON value
@@ -108,7 +111,7 @@ int main(int argc, char **argv)
 	if (!have_now)
 		now = time_now();
 
-	struct expr_env env = { &fm, &args, now, naliases ? aliases : NULL, naliases };
+	struct expr_env env = { &fm, &args, now, naliases ? aliases : NULL, naliases, "expression" };
 	struct expr_error xerr;
 	struct expr *e = expr_compile(src, &env, &xerr);
 	if (!e) {
@@ -133,12 +136,16 @@ int main(int argc, char **argv)
 			status = EV_REJECT;
 			continue;
 		}
-		struct expr_input in = { &doc, lineno, alias_doc };
+		struct expr_input in = { .doc = &doc, .line = lineno, .alias_doc = alias_doc };
 		buf_reset(&out);
-		if (value)
-			expr_eval_json(e, &in, &out);
-		else
-			buf_adds(&out, expr_test(e, &in) ? "true" : "false");
+		int r = value ? expr_eval_json(e, &in, &out) : expr_test(e, &in);
+		if (r < 0) {
+			ev_warn("<stdin>:%llu: %s", (unsigned long long)lineno, expr_error_reason(e));
+			status = EV_REJECT;
+			continue;
+		}
+		if (!value)
+			buf_adds(&out, r ? "true" : "false");
 		buf_addc(&out, '\n');
 		if (fwrite(out.p, 1, out.len, stdout) != out.len)
 			ev_die_errno(EV_IO, "stdout");
