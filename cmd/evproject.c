@@ -926,10 +926,15 @@ static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t 
 			buf_addc(&P->key, 's');
 			buf_adds(&P->key, P->label[i]);
 		} else if (g->kind == GC_EXPR) {
-			struct expr_input in = { d, line, NULL };
+			struct expr_input in = { .doc = d, .line = line };
 			struct jerr jerr;
 			buf_reset(&g->val);
-			expr_eval_json(g->expr, &in, &g->val);
+			if (expr_eval_json(g->expr, &in, &g->val) < 0) { /* a regex limit: never a quiet null */
+				ev_warn("warning: line %" PRIu64 ": -g %s: %s; the key is null", line, g->name,
+				        expr_error_reason(g->expr));
+				buf_reset(&g->val);
+				buf_adds(&g->val, "null");
+			}
 			if (json_parse(&g->vdoc, g->val.p, g->val.len, JSON_ANY, &jerr) < 0)
 				ev_die(EV_IO, "-g %s: bad value %.*s: %s", g->name, (int)g->val.len, g->val.p, jerr.msg);
 			json_value_key(&g->vdoc, 0, &P->key);

@@ -328,8 +328,10 @@ static void select_value(struct query *q, struct col *c, const struct jdoc *d, u
 	case SP_VERSION: t = event_field(d, &cx.fm, F_VERSION); break;
 	case SP_NONE:
 		if (c->expr) {
-			struct expr_input in = { d, lineno, NULL };
-			expr_eval_json(c->expr, &in, out);
+			struct expr_input in = { .doc = d, .line = lineno };
+			if (expr_eval_json(c->expr, &in, out) < 0) /* a regex limit: say so, never a quiet null */
+				ev_warn("warning: line %" PRIu64 ": -s %s: %s; the cell is null", lineno, c->name,
+				        expr_error_reason(c->expr));
 			return;
 		}
 		t = path_lookup(d, 0, &c->path);
