@@ -764,9 +764,9 @@ mixed() {
 @test "a full disk on standard output is status 5 for every subcommand" {
 	cd "$BATS_TEST_TMPDIR"
 	rec a r $T0 $T0 0 3 | evdlq triage --now $T0 --retry-out retry.ndjson
-	for cmd in "fail --reason r $F/msgs.ndjson" "triage $F/bad.ndjson" "due retry.ndjson" \
+	for cmd in "fail --reason r $F/msgs.ndjson" "triage --alert-rate 1 $F/bad.ndjson" "due retry.ndjson" \
 		"dequeue $F/queue.ndjson" "expire $F/msgs.ndjson" "breaker --annotate $F/outcomes.ndjson"; do
-		run_split sh -c "evdlq $cmd --now 2026-12-01T01:00:00Z --alert-rate 1 > /dev/full"
+		run_split sh -c "evdlq $cmd --now 2026-12-01T01:00:00Z > /dev/full"
 		[ "$status" -eq 5 ] || fail_with "$cmd"
 		[ "${stderr##*$'\n'}" = "evdlq: write error on standard output: No space left on device" ] || fail_with "$cmd: message"
 	done
