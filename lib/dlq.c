@@ -501,7 +501,8 @@ void dlq_queue_run(struct dlq_queue *q, int64_t batch, const struct dlq_queue_si
 	sorting = q;
 	for (size_t i = 0; i < q->nq; i++) {
 		struct qinfo *qi = &q->q[i];
-		qsort(qi->ready, qi->nready, sizeof *qi->ready, by_priority);
+		if (qi->nready > 1)
+			qsort(qi->ready, qi->nready, sizeof *qi->ready, by_priority);
 		size_t take = batch >= 0 && (uint64_t)batch < qi->nready ? (size_t)batch : qi->nready;
 		for (size_t j = 0; j < take; j++) {
 			struct qmsg *m = &q->m[qi->ready[j]];
