@@ -695,7 +695,7 @@ mixed() {
 	ids retry > want.due
 	for k in "" --keep-out; do
 		rm -f out.* errors
-		evdlq due --now 2026-12-01T00:00:01Z --errors errors ${k:+$k out.k} retry > out.s || true
+		evdlq due --now 2026-12-01T00:00:01Z --errors errors -w 'message.message_id != "c5"' ${k:+$k out.k} retry > out.s || true
 		ids out.* errors > got
 		cmp -s got want.due || fail_with "due $k: $(diff got want.due)"
 	done
@@ -745,6 +745,28 @@ mixed() {
 	run_split sh -c "evdlq triage --now $T0 --retry-out retry.ndjson in > /dev/full"
 	[ "$status" -eq 5 ]
 	[ "$stderr" = "evdlq: write error on standard output: No space left on device" ] || fail_with "message"
+	[ "$(cat retry.ndjson)" = old ] || fail_with "replaced"
+	[ "$(ls -A | grep -c tmp)" -eq 0 ] || fail_with "temp files left"
+}
+
+@test "due --where keeps unmatched records where records that are not due go" {
+	cd "$BATS_TEST_TMPDIR"
+	{
+		rec a r $T0 $T0 0 3
+		rec b r $T0 $T0 0 3
+	} | evdlq triage --now $T0 --retry-out retry.ndjson
+	run_split evdlq due --now 2026-12-01T00:00:05Z -w 'message.message_id == "b"' --keep-out keep.ndjson retry.ndjson
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"message_id":"b",'* ]] && [ "${#lines[@]}" -eq 1 ] || fail_with "b due"
+	[ "$(cat keep.ndjson)" = "$(sed -n 1p retry.ndjson)" ] || fail_with "a kept unchanged"
+}
+
+@test "--strict stops at the first rejected line and leaves the routed files as they were" {
+	cd "$BATS_TEST_TMPDIR"
+	echo old > retry.ndjson
+	run_split evdlq triage --strict --now $T0 --retry-out retry.ndjson "$F/bad.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evdlq: $F/bad.ndjson:2: not a DLQ record: no \"message\" object" ] || fail_with "message"
 	[ "$(cat retry.ndjson)" = old ] || fail_with "replaced"
 	[ "$(ls -A | grep -c tmp)" -eq 0 ] || fail_with "temp files left"
 }
