@@ -166,7 +166,8 @@ struct dlq {
 	int64_t alert_min;
 	uint64_t total, decided[DLQ_NDECISIONS];
 	struct bmap reasons; /* reason -> v[0] index + 1 */
-	char **reason_name;
+	char **reason_name; /* NUL-terminated copies; reason_len their lengths */
+	size_t *reason_len;
 	uint64_t (*reason_count)[DLQ_NDECISIONS];
 	size_t nreason, capreason;
 	/* dequeue */
@@ -347,7 +348,9 @@ static void count_reason(struct dlq *T, const struct jdoc *d, enum dlq_decision 
 	if (created) {
 		T->reason_name = xgrow(T->reason_name, &T->capreason, T->nreason + 1, sizeof *T->reason_name);
 		T->reason_count = xrealloc(T->reason_count, T->capreason * sizeof *T->reason_count);
+		T->reason_len = xrealloc(T->reason_len, T->capreason * sizeof *T->reason_len);
 		T->reason_name[T->nreason] = xmemdup(p, n);
+		T->reason_len[T->nreason] = n;
 		memset(T->reason_count[T->nreason], 0, sizeof *T->reason_count);
 		e->v[0] = ++T->nreason;
 	}
@@ -531,7 +534,8 @@ static void stats_line(struct dlq *T, struct buf *b)
 		wfile_line(T->out[O_STATS]->w, b->p, b->len);
 	} else {
 		wfile_flush(ev_out);
-		fprintf(stderr, "%s\n", b->p);
+		fwrite(b->p, 1, b->len, stderr);
+		fputc('\n', stderr);
 	}
 }
 
@@ -567,7 +571,7 @@ static void triage_report(struct dlq *T)
 		for (size_t r = 0; r < T->nreason; r++) {
 			if (r)
 				buf_addc(&b, ',');
-			jw_cstring(&b, T->reason_name[r]);
+			jw_string(&b, T->reason_name[r], T->reason_len[r]);
 			for (int i = 0; i < DLQ_NDECISIONS; i++)
 				buf_printf(&b, "%s\"%s\":%llu", i ? "," : ":{", dlq_decision_name(i),
 				           (unsigned long long)T->reason_count[r][i]);
@@ -763,6 +767,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < T.nreason; i++)
 		free(T.reason_name[i]);
 	free(T.reason_name);
+	free(T.reason_len);
 	free(T.reason_count);
 	bmap_free(&T.reasons);
 	dlq_queue_free(T.q);
