@@ -100,7 +100,7 @@ static const unsigned opt_subs[OPT_END - OPT_TOOL_BASE] = {
 static const char help_text[] =
 	"Dead letters, retry schedules, redrive, TTL expiry and circuit breakers.\n"
 	"\n"
-	"Subcommands (the first operand; default triage):\n"
+	"Subcommands (the first argument; default triage):\n"
 	"  fail      failed messages -> DLQ records\n"
 	"  triage    DLQ records -> retry (with next_retry_at), dead or expired\n"
 	"  due       retry records due by --now -> messages to redeliver\n"
