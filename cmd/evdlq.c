@@ -591,7 +591,7 @@ static void triage_report(struct dlq *T)
 			wfile_line(T->alerts, b.p, b.len);
 		} else {
 			wfile_flush(ev_out);
-			fprintf(stderr, "%s\n", b.p);
+			fprintf(stderr, "%s\n", b.p); /* numbers only: no NUL */
 		}
 	}
 	buf_free(&b);
@@ -599,23 +599,19 @@ static void triage_report(struct dlq *T)
 
 /* ---- setup -------------------------------------------------------------- */
 
-static _Noreturn void usage_error(const struct ev_tool *t, const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "%s: ", ev_progname);
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	ev_usage(t);
-}
-
 static void check_options(struct dlq *T, const struct ev_tool *t)
 {
 	for (int i = 0; i < OPT_END - OPT_TOOL_BASE; i++)
 		if ((T->given >> i & 1) && !(opt_subs[i] & ON(T->sub)))
 			for (const struct option *o = longopts; o->name; o++)
-				if (o->val == OPT_TOOL_BASE + i)
-					usage_error(t, "--%s is not an option of evdlq %s", o->name, sub_names[T->sub]);
-	if (T->sub == S_FAIL && !T->fail.reason)
-		usage_error(t, "%s%s: needs --reason R", "evdlq ", "fail");
+				if (o->val == OPT_TOOL_BASE + i) {
+					ev_warn("--%s is not an option of evdlq %s", o->name, sub_names[T->sub]);
+					ev_usage(t);
+				}
+	if (T->sub == S_FAIL && !T->fail.reason) {
+		ev_warn("evdlq fail: needs --reason R");
+		ev_usage(t);
+	}
 	if (T->br.p.successes > T->br.p.probes) {
 		ev_warn("--successes %lld is more than --probes %lld: the breaker could never close",
 		        (long long)T->br.p.successes, (long long)T->br.p.probes);
@@ -627,8 +623,10 @@ static void check_options(struct dlq *T, const struct ev_tool *t)
 			struct stat a, b;
 			const char *p = T->out_path[i], *q = T->out_path[j];
 			if (p && q && (strcmp(p, q) == 0 ||
-			               (stat(p, &a) == 0 && stat(q, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)))
-				usage_error(t, "%s and %s name the same file", out_opts[i], out_opts[j]);
+			               (stat(p, &a) == 0 && stat(q, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))) {
+				ev_warn("%s and %s name the same file", out_opts[i], out_opts[j]);
+				ev_usage(t);
+			}
 		}
 }
 
