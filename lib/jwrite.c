@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void jw_string(struct buf *b, const char *p, size_t n)
 {
@@ -94,4 +95,50 @@ void jw_base64(struct buf *b, const void *data, size_t n)
 		char o[4] = { tab[v >> 18], tab[(v >> 12) & 63], tab[(v >> 6) & 63], '=' };
 		buf_add(b, o, 4);
 	}
+}
+
+static int key_is(const struct jdoc *d, uint32_t k, const char *name, struct buf *scratch)
+{
+	const char *p;
+	size_t n;
+	buf_reset(scratch);
+	json_str(d, k, scratch, &p, &n);
+	return n == strlen(name) && memcmp(p, name, n) == 0;
+}
+
+size_t jw_object_except(struct buf *b, const struct jdoc *d, uint32_t obj,
+                        const char *const *drop, size_t ndrop)
+{
+	const struct jtok *o = &d->tok[obj];
+	struct buf scratch = {0};
+	size_t members = 0, dropped = 0;
+	for (uint32_t k = obj + 1; k < o->next; k = d->tok[k + 1].next) {
+		members++;
+		for (size_t i = 0; i < ndrop; i++)
+			if (key_is(d, k, drop[i], &scratch)) {
+				dropped++;
+				break;
+			}
+	}
+	if (!dropped) {
+		/* the input's bytes up to the closing brace */
+		buf_add(b, d->text + o->start, o->len - 1);
+		buf_free(&scratch);
+		return members;
+	}
+	buf_addc(b, '{');
+	size_t kept = 0;
+	for (uint32_t k = obj + 1; k < o->next; k = d->tok[k + 1].next) {
+		int skip = 0;
+		for (size_t i = 0; i < ndrop && !skip; i++)
+			skip = key_is(d, k, drop[i], &scratch);
+		if (skip)
+			continue;
+		const struct jtok *v = &d->tok[k + 1];
+		if (kept++)
+			buf_addc(b, ',');
+		buf_add(b, d->text + d->tok[k].start, v->start + v->len - d->tok[k].start);
+	}
+	buf_free(&scratch);
+	return kept;
 }
