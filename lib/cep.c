@@ -699,6 +699,7 @@ struct cep_run {
 	uint64_t blocked;   /* absence steps seen since that step's last event */
 	struct buf ev;      /* struct evrec + bytes, in order */
 	uint32_t nev;
+	int reported;       /* --skip none: its match so far was written */
 };
 
 struct cep_held {
@@ -1112,7 +1113,8 @@ static void on_deadline(struct ktimer *t, void *arg)
 	const struct cep_pattern *p = c->pat[ck->pat];
 	key_remove_run(ck, r);
 	if (!blocked_at_end(p, r)) {
-		emit_match(c, p, r, ck->keytext, ck->keylen);
+		if (!r->reported)
+			emit_match(c, p, r, ck->keytext, ck->keylen);
 		if (c->o.skip == CEP_SKIP_PAST_LAST) {
 			const struct evrec *h = (const struct evrec *)r->ev.p, *last = h;
 			for (const char *q = r->ev.p; q < r->ev.p + r->ev.len; q = (const char *)EVNEXT(q))
@@ -1183,6 +1185,17 @@ static int pattern_wants(const struct cep_pattern *p, const struct cur_ev *e)
 	return 0;
 }
 
+/* --skip none: a quantified last step reports every match as it grows
+ * (n, n+1, ... m events), not only the one it completes with. */
+static void report_early(struct cep *c, const struct cep_pattern *p, struct cep_run *r)
+{
+	r->reported = 0;
+	if (c->o.skip == CEP_SKIP_NONE && r->cur == p->last_pos && !p->trailing && can_end(p, r)) {
+		r->reported = 1; /* written with this event's matches; the run stays */
+		add_done(c, r);
+	}
+}
+
 static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 {
 	const struct cep_pattern *p = c->pat[pi];
@@ -1210,11 +1223,15 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 			struct cep_run *r = ck->runs[i];
 			switch (advance(c, p, r, e)) {
 			case ADV_DONE:
+				r->reported = 0;
 				add_done(c, r);
 				break;
 			case ADV_DEAD:
 				run_free(c, r);
 				break;
+			case ADV_BOUND:
+				report_early(c, p, r);
+				/* fall through */
 			default:
 				ck->runs[k++] = r;
 			}
@@ -1240,6 +1257,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 			ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
 			ck->runs[ck->n++] = r;
 			keyed_schedule(&c->k, &r->tm, r->tm.when, r->rseq);
+			report_early(c, p, r);
 		}
 	}
 	if (c->ndone) {
@@ -1248,7 +1266,8 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 			struct cep_run *r = c->done[i];
 			if (i == 0 || c->o.skip != CEP_SKIP_PAST_LAST)
 				emit_match(c, p, r, ck->keytext, ck->keylen);
-			run_free(c, r);
+			if (!r->reported)
+				run_free(c, r);
 		}
 		if (skipped)
 			skip_past(c, ck, e->seq);
