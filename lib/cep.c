@@ -128,7 +128,8 @@ static int finish(struct cep_pattern *p, const struct expr_env *env0, const stru
 		p->trailing = 1;
 	p->single = n == 1 && !p->steps[0].quantified;
 	if (!has_within && !p->single)
-		return perr(err, 0, "pattern '%s' needs 'within DUR' (only a one-event pattern goes without)", p->name);
+		return perr(err, cols ? strlen(p->text) + 1 : 0,
+		            "pattern '%s' needs 'within DUR' (only a one-event pattern goes without)", p->name);
 	if (!has_within)
 		p->within = -1;
 	struct expr_env env = *env0;

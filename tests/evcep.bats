@@ -299,3 +299,208 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
 	[ "$output" = '{"pattern":"abandoned","key":"a","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:02:00.000000Z","events":[1,3]}' ] || fail_with "got"
 }
+
+# ---- time: lateness and late events ---------------------------------------------
+
+@test "evcep without --lateness counts an out-of-order event as late (status 3, one summary line) and never matches it" {
+	{ ev a k A 0; ev c k C 10; ev b k B 5; ev x k X 20; } > in.ndjson
+	run_split evcep --ids -p 'p: A -> B -> C within 1m' in.ndjson
+	[ "$status" -eq 3 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evcep: 1 late event not counted in any window (keep them with --late FILE)" ] || fail_with "stderr"
+}
+
+@test "evcep --late FILE writes late events byte for byte and the run succeeds" {
+	{ ev a k A 0; ev c k C 10; ev b k B 5; } > in.ndjson
+	run_split evcep --ids -p 'p: A -> B -> C within 1m' --late late.ndjson in.ndjson
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evcep: 1 late event not counted in any window (written to late.ndjson)" ] || fail_with "stderr"
+	[ "$(cat late.ndjson)" = "$(sed -n 3p in.ndjson)" ] || fail_with "late file"
+}
+
+@test "evcep --lateness DUR reorders slightly late events into event-time order" {
+	{ ev a k A 0; ev c k C 10; ev b k B 5; ev x k X 20; ev old k B 1; } > in.ndjson
+	run_split evcep --ids --lateness 10s -p 'p: A -> B -> C within 1m' in.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = '{"pattern":"p","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["a","b","c"]}' ] || fail_with "got"
+	# "old" (10:00:01) is older than the watermark 10:00:20 - 10s: late
+	[ "$stderr" = "evcep: 1 late event not counted in any window (keep them with --late FILE)" ] || fail_with "stderr"
+}
+
+@test "evcep --lateness holds trailing absences until the watermark (largest time - lateness) passes them" {
+	{ ev a k A 0; ev x z X 15; ev b k B 9; ev y z X 40; } > in.ndjson
+	run_split evcep --ids --lateness 10s -p 'p: A -> !B within 10s' in.ndjson
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "B arrived late but in time"
+	{ ev a k A 0; ev x z X 15; ev y z X 40; } > in2.ndjson
+	run_split evcep --ids --lateness 10s -p 'p: A -> !B within 10s' in2.ndjson
+	[ "$output" = '{"pattern":"p","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":["a"]}' ] || fail_with "fired"
+}
+
+# ---- --state ----------------------------------------------------------------------
+
+@test "evcep --state: split runs over a growing file give the same matches as one run" {
+	P=(-p "$FRAUD" -p "$CART" -p "$OUTAGE")
+	evcep "${P[@]}" "$SEED" > one.out
+	for k in 1 4 6 10 11 13 16; do
+		rm -f st grow.ndjson
+		head -n $k "$SEED" > grow.ndjson
+		evcep --state st "${P[@]}" grow.ndjson > split.out
+		tail -n +$((k + 1)) "$SEED" >> grow.ndjson
+		evcep --state st --flush "${P[@]}" grow.ndjson >> split.out
+		cmp one.out split.out || fail_with "split after line $k differs"
+	done
+	[ "$(wc -l < one.out)" -eq 3 ]
+}
+
+@test "evcep --state keeps waiting absences and held events in the state until --flush" {
+	C='c: A -> V -> !C within 30m'
+	{ ev a k A 0; ev v k V 1; ev x other X 10; } > in.ndjson
+	run_split evcep --ids --state st --lateness 5s -p "$C" in.ndjson
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "first"
+	grep -q '^{"run":0,"name":"c","key":"k",' st || fail_with "no run in the state"
+	grep -q '^{"held":{"event_id":"x",' st || fail_with "no held event in the state"
+	run_split evcep --ids --state st --lateness 5s -p "$C" in.ndjson
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "second"
+	run_split evcep --ids --state st --lateness 5s --flush --eof flush -p "$C" in.ndjson
+	[ "$status" -eq 0 ] || fail_with "flush"
+	[ "$output" = '{"pattern":"c","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:01.000000Z","events":["a","v"]}' ] || fail_with "flushed"
+	run evcep --ids --lateness 5s --eof flush -p "$C" in.ndjson
+	[ "$output" = '{"pattern":"c","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:01.000000Z","events":["a","v"]}' ] || fail_with "one run"
+}
+
+@test "evcep --state refuses a state saved with other patterns, and --flush needs --state" {
+	ev a k A 0 > in.ndjson
+	evcep --state st -p 'p: A -> B within 1m' in.ndjson
+	run_split evcep --state st -p 'p: A -> C within 1m' in.ndjson
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: --state st: saved by a run with other patterns or options" ] || fail_with "other"
+	run_split evcep --flush -p 'p: A -> C within 1m' in.ndjson
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evcep: --flush needs --state" ] || fail_with "flush"
+}
+
+@test "evcep --state --partials lists the runs still open at the end of each run" {
+	{ ev a k A 0; } > in.ndjson
+	run_split evcep --ids --partials --state st -p 'p: A -> B within 1m' in.ndjson
+	[ "$output" = '{"pattern":"p","key":"k","matched":1,"total":2,"events":["a"],"status":"eof"}' ] || fail_with "got"
+	ev b k B 30 >> in.ndjson
+	run_split evcep --ids --partials --state st -p 'p: A -> B within 1m' in.ndjson
+	[ "$output" = '{"pattern":"p","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["a","b"]}' ] || fail_with "second"
+}
+
+# ---- bounded memory ------------------------------------------------------------------
+
+@test "evcep --max-partials N drops the run with the earliest deadline, lists it as overflow and exits 3" {
+	{ ev a1 k1 A 0; ev a2 k2 A 1; ev a3 k3 A 2; ev b3 k3 B 3; } > in.ndjson
+	run_split evcep --ids --partials --max-partials 2 -p 'p: A -> B within 1m' in.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = '{"pattern":"p","key":"k1","matched":1,"total":2,"events":["a1"],"status":"overflow"}
+{"pattern":"p","key":"k3","start":"2026-11-01T10:00:02.000000Z","end":"2026-11-01T10:00:03.000000Z","events":["a3","b3"]}
+{"pattern":"p","key":"k2","matched":1,"total":2,"events":["a2"],"status":"eof"}' ] || fail_with "got"
+	[ "$stderr" = "evcep: 1 partial match dropped by --max-partials 2" ] || fail_with "stderr"
+}
+
+@test "evcep keeps memory bounded over 1,000,000 starts that never complete (ulimit -v)" {
+	run_split sh -c "ulimit -v 65536; awk 'BEGIN { for (i = 0; i < 1000000; i++) printf \"{\\\"event_id\\\":%d,\\\"aggregate_id\\\":\\\"k%d\\\",\\\"event_type\\\":\\\"Start\\\",\\\"timestamp\\\":%d}\\n\", i, i, 1700000000 + i }' | evcep --partials -p 'p: Start -> End within 1m' | tail -n 2"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"pattern":"p","key":"k999998","matched":1,"total":2,"events":[{"event_id":999998,"aggregate_id":"k999998","event_type":"Start","timestamp":1700999998}],"status":"eof"}
+{"pattern":"p","key":"k999999","matched":1,"total":2,"events":[{"event_id":999999,"aggregate_id":"k999999","event_type":"Start","timestamp":1700999999}],"status":"eof"}' ] || fail_with "got"
+}
+
+# ---- input rules -----------------------------------------------------------------------
+
+@test "evcep rejects bad lines around good ones with file:line and the matches are unaffected" {
+	{ ev a k A 0; echo 'not json'; echo '{"event_id":"t","aggregate_id":"k","event_type":"B"}'; echo '[1]'; ev b k B 2; ev c k C 3; } > in.ndjson
+	run_split evcep --ids --errors err.ndjson -p 'p: A -> B -> C within 1m' in.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = '{"pattern":"p","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:03.000000Z","events":["a","b","c"]}' ] || fail_with "got"
+	[ "$stderr" = "evcep: in.ndjson:2: invalid JSON: unexpected 'n', expected a value at column 1
+evcep: in.ndjson:3: missing time field 'timestamp'
+evcep: in.ndjson:4: not an object (array)" ] || fail_with "stderr"
+	[ "$(wc -l < err.ndjson)" -eq 3 ] || fail_with "errors file"
+	run_split evcep --strict --ids -p 'p: A -> B -> C within 1m' in.ndjson
+	[ "$status" -eq 3 ] && [ "$output" = "" ] || fail_with "strict"
+}
+
+@test "evcep field mapping: --type-field, --time-field and --key-field read other logs" {
+	printf '%s\n' '{"MSG":"a","UNIT":"sshd","ID":"fail","T":"1700000000"}' '{"MSG":"b","UNIT":"sshd","ID":"fail","T":"1700000001"}' \
+		'{"MSG":"c","UNIT":"cron","ID":"fail","T":"1700000002"}' '{"MSG":"d","UNIT":"sshd","ID":"fail","T":"1700000003"}' > j.ndjson
+	run_split evcep --type-field ID --time-field T --key-field UNIT --id-field MSG --ids -p 'burst: fail{3} within 1m' j.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"pattern":"burst","key":"sshd","start":"2023-11-14T22:13:20.000000Z","end":"2023-11-14T22:13:23.000000Z","events":["a","b","d"]}' ] || fail_with "got"
+}
+
+@test "evcep warns about a by path or condition path that matched no event" {
+	run_split evcep -p 'p: Login -> HighValueTransaction[payload.amont > 1] within 1m by usr' "$SEED"
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evcep: warning: path 'usr' (by) matched no event
+evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stderr"
+}
+
+# ---- usage errors ---------------------------------------------------------------------
+
+@test "evcep shows a pattern syntax error with the pattern and a caret at the column (exit 2)" {
+	run_split evcep -p 'p: A -> B{3,2} within 1m' "$SEED"
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evcep: -p: column 9: bad quantifier {3,2}
+  p: A -> B{3,2} within 1m
+          ^" ] || fail_with "stderr"
+	run_split evcep -p 'p: A -> B[payload.x > ] within 1m' "$SEED"
+	[ "$stderr" = "evcep: -p: column 23: unexpected end of expression
+  p: A -> B[payload.x > ] within 1m
+                        ^" ] || fail_with "condition"
+	run_split evcep -p 'p: A -> B' "$SEED"
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: -p: column 10: pattern 'p' needs 'within DUR' (only a one-event pattern goes without)
+  p: A -> B
+           ^" ] || fail_with "within"
+}
+
+@test "evcep refuses patterns that cannot mean anything: absence first, optional first, later aliases, [] in by" {
+	for p in 'p: !A -> B within 1m' 'p: A? -> B within 1m' 'p: A[l.x > 1] -> l=B within 1m' 'p: A -> B within 1m by x[]' \
+		'p: a=A -> a=B within 1m' 'p: A -> !B{2} within 1m' 'p: A within 1m extra' 'p: A -> B within soon'; do
+		run_split evcep -p "$p" "$SEED"
+		[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "$p"
+	done
+	run_split evcep -p 'p: A[l.x > 1] -> l=B within 1m' "$SEED"
+	[ "${stderr%%$'\n'*}" = "evcep: -p: column 6: alias 'l' names a later step" ] || fail_with "alias"
+}
+
+@test "evcep -f reports JSON syntax errors with line:column, duplicate keys, and bad members" {
+	printf '[\n  {"name": "p",\n   "steps": [}\n]\n' > bad.json
+	run_split evcep -f bad.json "$SEED"
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: -f bad.json:3:14: unexpected token near '}'" ] || fail_with "syntax"
+	printf '{"name":"p","name":"q","steps":[{"type":"A"}]}\n' > dup.json
+	run_split evcep -f dup.json "$SEED"
+	[ "$status" -eq 2 ] && [ "${stderr#*: }" != "$stderr" ] && [[ "$stderr" == *"duplicate object key"* ]] || fail_with "dup"
+	printf '{"name":"p","steps":[{"type":"A","when":"x"}]}\n' > unk.json
+	run_split evcep -f unk.json "$SEED"
+	[ "$status" -eq 2 ] && [ "$stderr" = 'evcep: -f unk.json: pattern 1 (p): steps[0]: unknown member "when"' ] || fail_with "member"
+	printf '{"name":"p","steps":[{"type":"A"},{"type":"B"}]}\n' > nowithin.json
+	run_split evcep -f nowithin.json "$SEED"
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: -f nowithin.json: pattern 1 (p): pattern 'p' needs 'within DUR' (only a one-event pattern goes without)" ] || fail_with "within"
+}
+
+@test "evcep refuses several operands rather than concatenating them out of time order" {
+	run_split evcep -p "$OUTAGE" "$SEED" "$SEED"
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
+	[ "${stderr%%$'\n'*}" = "evcep: several inputs would need an event-time merge, which evcep does not do yet: give one file (or merge them first, e.g. sort -m on the time field)" ] || fail_with "stderr"
+}
+
+@test "evcep without a pattern, or with a bad --skip, --eof or --max-partials, is a usage error" {
+	for a in "" "--skip last" "--eof keep" "--max-partials 0" "--lateness soon"; do
+		run_split evcep $a -p "$OUTAGE" "$SEED"
+		[ -z "$a" ] && run_split evcep "$SEED"
+		[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "$a"
+	done
+}
+
+@test "evcep --help lists every option and --progress ends with a summary line" {
+	run evcep --help
+	for o in --pattern --pattern-file --exit-status --ids --skip --eof --partials --max-partials --lateness --late --state --flush --errors --strict --progress --key-field; do
+		[[ "$output" == *"$o"* ]] || fail_with "$o missing"
+	done
+	run_split evcep --progress -p "$OUTAGE" "$SEED"
+	[ "$status" -eq 0 ] && [[ "$stderr" == *"17 events"* ]] || fail_with "progress"
+}
+
+@test "evcep unreadable input is status 2 with a message" {
+	run_split evcep -p "$OUTAGE" no-such-file
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: no-such-file: No such file or directory" ] || fail_with "got"
+}
