@@ -193,7 +193,7 @@ static size_t cond_end(const char *s, size_t i)
 static int word_at(const char *s, size_t i, const char *w)
 {
 	size_t n = strlen(w);
-	return strncmp(s + i, w, n) == 0 && (s[i + n] == ' ' || s[i + n] == '\t' || s[i + n] == '\0');
+	return strncmp(s + i, w, n) == 0 && (s[i + n] == '\0' || strchr(" \t\r\n", s[i + n]));
 }
 
 /* {n}, {n,m}; i at '{'.  Returns the index after '}', or 0. */
@@ -343,13 +343,13 @@ static int parse_actions(struct cep_pattern *p, const char *s, size_t i, struct 
 {
 	const char *q = s + i;
 	for (;;) {
-		while (*q == ' ' || *q == '\t')
+		while (*q && strchr(" \t\r\n", *q))
 			q++;
 		const char *a = q;
 		while (*q && *q != ',')
 			q++;
 		const char *z = q;
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t'))
+		while (z > a && strchr(" \t\r\n", z[-1]))
 			z--;
 		if (z == a)
 			return perr(err, (size_t)(a - s) + 1, "expected an action name");
@@ -396,7 +396,7 @@ struct cep_pattern *cep_parse(const char *src, const struct expr_env *env, struc
 		if (word_at(s, i, "within") && !has_within) {
 			i = skip_blank(s, i + 6);
 			size_t d0 = i;
-			while (s[i] && !strchr(" \t", s[i]))
+			while (s[i] && !strchr(" \t\r\n", s[i]))
 				i++;
 			if (dur_parse(s + d0, i - d0, &p->within) < 0 || p->within < 0) {
 				perr(err, d0 + 1, "bad duration '%.*s' after 'within'", (int)(i - d0), s + d0);
@@ -407,10 +407,10 @@ struct cep_pattern *cep_parse(const char *src, const struct expr_env *env, struc
 			i = skip_blank(s, i + 2);
 			size_t b0 = i, e = i;
 			while (s[e] && !(s[e] == '=' && s[e + 1] == '>') &&
-			       !((s[e - 1] == ' ' || s[e - 1] == '\t') && word_at(s, e, "within")))
+			       !(strchr(" \t\r\n", s[e - 1]) && word_at(s, e, "within")))
 				e++;
 			size_t z = e;
-			while (z > b0 && (s[z - 1] == ' ' || s[z - 1] == '\t'))
+			while (z > b0 && strchr(" \t\r\n", s[z - 1]))
 				z--;
 			if (z == b0) {
 				perr(err, b0 + 1, "expected a path after 'by'");

@@ -504,3 +504,13 @@ evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stde
 	run_split evcep -p "$OUTAGE" no-such-file
 	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: no-such-file: No such file or directory" ] || fail_with "got"
 }
+
+@test "evcep(1) EXAMPLES over the example data run as written and find something" {
+	man="$BATS_TEST_DIRNAME/../man/evcep.1"
+	awk '/^\.Bd -literal/ { on = 1; cmd = ""; next } /^\.Ed/ { if (on && cmd ~ /(activity|orders)\.ndjson/) { n++; f = "ex." n; printf "%s", cmd > f; close(f) } on = 0; next } on { gsub(/\\e/, "\\"); cmd = cmd $0 "\n" }' "$man"
+	[ -f ex.5 ] || fail_with "expected 5 examples over the example data"
+	for f in ex.*; do
+		run_split sh -c "cd '$BATS_TEST_DIRNAME/../examples' && . '$PWD/$f'"
+		[ "$status" -eq 0 ] && [ -n "$output" ] && [ "$stderr" = "" ] || fail_with "$(cat $f)"
+	done
+}
