@@ -398,7 +398,11 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 }
 
 @test "evcep keeps memory bounded over 1,000,000 starts that never complete (ulimit -v)" {
-	run_split sh -c "ulimit -v 65536; awk 'BEGIN { for (i = 0; i < 1000000; i++) printf \"{\\\"event_id\\\":%d,\\\"aggregate_id\\\":\\\"k%d\\\",\\\"event_type\\\":\\\"Start\\\",\\\"timestamp\\\":%d}\\n\", i, i, 1700000000 + i }' | evcep --partials -p 'p: Start -> End within 1m' | tail -n 2"
+	# a sanitizer build reserves terabytes of address space: there the
+	# same run goes without the limit (and still has to give this output)
+	lim="ulimit -v 65536;"
+	nm "$EVBIN/evcep" 2>/dev/null | grep -q __asan_init && lim=""
+	run_split sh -c "$lim awk 'BEGIN { for (i = 0; i < 1000000; i++) printf \"{\\\"event_id\\\":%d,\\\"aggregate_id\\\":\\\"k%d\\\",\\\"event_type\\\":\\\"Start\\\",\\\"timestamp\\\":%d}\\n\", i, i, 1700000000 + i }' | evcep --partials -p 'p: Start -> End within 1m' | tail -n 2"
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
 	[ "$output" = '{"pattern":"p","key":"k999998","matched":1,"total":2,"events":[{"event_id":999998,"aggregate_id":"k999998","event_type":"Start","timestamp":1700999998}],"status":"eof"}
 {"pattern":"p","key":"k999999","matched":1,"total":2,"events":[{"event_id":999999,"aggregate_id":"k999999","event_type":"Start","timestamp":1700999999}],"status":"eof"}' ] || fail_with "got"
