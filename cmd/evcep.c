@@ -10,6 +10,7 @@
  * and the record formats are lib/cep.c; resumable reading is lib/resume.c.
  */
 #include "atomic.h"
+#include "bmap.h"
 #include "cep.h"
 #include "checkpoint.h"
 #include "cli.h"
@@ -184,6 +185,12 @@ static char *fingerprint(const struct cepopt *o)
 	for (size_t i = 0; i < o->nsrc; i++) {
 		buf_adds(&b, o->src[i].file ? " -f " : " -p ");
 		buf_adds(&b, o->src[i].text);
+		if (o->src[i].file) { /* the file's contents, not only its name */
+			struct buf f = {0};
+			if (buf_read_file(&f, o->src[i].text) == 0)
+				buf_printf(&b, "#%016" PRIx64, fnv1a64(f.p, f.len));
+			buf_free(&f);
+		}
 	}
 	buf_printf(&b, " skip=%d lateness=%" PRId64 " key=%s type=%s time=%s", (int)o->skip, o->lateness,
 	           cx.fm.f[F_KEY].text ? cx.fm.f[F_KEY].text : "", cx.fm.f[F_TYPE].text ? cx.fm.f[F_TYPE].text : "",

@@ -672,6 +672,8 @@ int cep_load_file(const char *path, const struct expr_env *env, struct cep_patte
 
 /* ==== the engine ============================================================= */
 
+#define CEP_SPARE 256 /* finished runs kept for reuse */
+
 /* What a run keeps per bound event, followed by the event's bytes. */
 struct evrec {
 	uint32_t len;
@@ -724,17 +726,37 @@ struct cur_ev {
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o)
 {
 	memset(c, 0, sizeof *c);
+	c->spare = xmalloc(CEP_SPARE * sizeof *c->spare);
 	c->pat = pat;
 	c->npat = npat;
 	c->o = *o;
 }
 
+/* Finished runs go to a small free list with their event buffers, so a
+ * busy stream does not allocate per event. */
+
 static void run_free(struct cep *c, struct cep_run *r)
 {
 	keyed_unschedule(&c->k, &r->tm);
+	c->nruns--;
+	if (c->nspare < CEP_SPARE && r->ev.cap <= 4096) {
+		c->spare[c->nspare++] = r;
+		return;
+	}
 	buf_free(&r->ev);
 	free(r);
-	c->nruns--;
+}
+
+static struct cep_run *run_new(struct cep *c)
+{
+	if (!c->nspare)
+		return xcalloc(1, sizeof(struct cep_run));
+	struct cep_run *r = c->spare[--c->nspare];
+	struct buf keep = r->ev;
+	memset(r, 0, sizeof *r);
+	r->ev = keep;
+	buf_reset(&r->ev);
+	return r;
 }
 
 static void key_drop_if_empty(struct cep *c, struct cep_key *ck)
@@ -1241,7 +1263,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 	}
 	int skipped = c->ndone > 0 && c->o.skip == CEP_SKIP_PAST_LAST;
 	if (!skipped && fits(c, p, 0, NULL, e)) {
-		struct cep_run *r = xcalloc(1, sizeof *r);
+		struct cep_run *r = run_new(c);
 		r->rseq = c->rseq++;
 		r->startseq = e->seq;
 		r->first = e->t;
@@ -1607,6 +1629,11 @@ void cep_free(struct cep *c)
 		free(ck);
 	}
 	keyed_free(&c->k);
+	for (size_t i = 0; i < c->nspare; i++) {
+		buf_free(&c->spare[i]->ev);
+		free(c->spare[i]);
+	}
+	free(c->spare);
 	for (size_t i = 0; i < c->nheld; i++)
 		free(c->held[i]);
 	free(c->held);

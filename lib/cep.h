@@ -136,6 +136,8 @@ struct cep {
 	const struct jdoc *aptr[CEP_MAX_STEPS];
 	struct cep_run **done;
 	size_t ndone, capdone;
+	struct cep_run **spare; /* finished runs kept for reuse */
+	size_t nspare;
 };
 
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o);

@@ -518,3 +518,13 @@ evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stde
 		[ "$status" -eq 0 ] && [ -n "$output" ] && [ "$stderr" = "" ] || fail_with "$(cat $f)"
 	done
 }
+
+@test "evcep --state refuses a state made with a pattern file whose contents changed" {
+	ev a k A 0 > in.ndjson
+	printf '{"name":"p","steps":[{"type":"A"},{"type":"B"}],"within":"1m"}\n' > pat.json
+	run_split evcep --state st -f pat.json in.ndjson
+	[ "$status" -eq 0 ] || fail_with "first"
+	printf '{"name":"p","steps":[{"type":"A"},{"type":"C"}],"within":"1m"}\n' > pat.json
+	run_split evcep --state st -f pat.json in.ndjson
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: --state st: saved by a run with other patterns or options" ] || fail_with "changed"
+}
