@@ -528,3 +528,11 @@ evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stde
 	run_split evcep --state st -f pat.json in.ndjson
 	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: --state st: saved by a run with other patterns or options" ] || fail_with "changed"
 }
+
+@test "evcep warns when no event had the type field, and such events still fit a * step" {
+	printf '%s\n' '{"t":"2026-11-01T10:00:00Z","kind":"A","event_id":1}' > in.ndjson
+	run_split evcep --ids --time-field t -p 'any: *' in.ndjson
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$output" = '{"pattern":"any","key":null,"start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":[1]}' ] || fail_with "got"
+	[ "$stderr" = "evcep: warning: path 'event_type' (--type-field) matched no event" ] || fail_with "stderr"
+}
