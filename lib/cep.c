@@ -1478,6 +1478,8 @@ void cep_save(struct cep *c, struct buf *b, void (*line)(void *arg, const char *
 			jw_uint(b, r->cnt);
 			buf_adds(b, ",\"blocked\":");
 			jw_uint(b, r->blocked);
+			buf_adds(b, ",\"reported\":");
+			buf_adds(b, r->reported ? "true" : "false");
 			buf_adds(b, ",\"ev\":[");
 			const char *p = r->ev.p, *end = r->ev.p + r->ev.len;
 			for (int first = 1; p < end; first = 0) {
@@ -1583,6 +1585,8 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		r->cur = (int)cur;
 		r->cnt = (uint32_t)cnt;
 		r->blocked = (uint64_t)blocked;
+		uint32_t rep = json_get(d, 0, "reported", 8);
+		r->reported = rep != JNONE && d->tok[rep].type == J_TRUE;
 		for (uint32_t e = ev + 1; e < d->tok[ev].next; e = d->tok[e].next) {
 			int64_t step, et, es;
 			double dv;

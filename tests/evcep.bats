@@ -536,3 +536,15 @@ evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stde
 	[ "$output" = '{"pattern":"any","key":null,"start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":[1]}' ] || fail_with "got"
 	[ "$stderr" = "evcep: warning: path 'event_type' (--type-field) matched no event" ] || fail_with "stderr"
 }
+
+@test "evcep --state with --skip none does not report a growing match twice across runs" {
+	for i in 1 2 3; do ev e$i svc E $i; done > all.ndjson
+	evcep --ids --skip none -p 'o: E{2,3} within 1m' all.ndjson > one.out
+	head -n 2 all.ndjson > grow.ndjson
+	evcep --ids --skip none --state st -p 'o: E{2,3} within 1m' grow.ndjson > split.out
+	tail -n 1 all.ndjson >> grow.ndjson
+	evcep --ids --skip none --state st --flush -p 'o: E{2,3} within 1m' grow.ndjson >> split.out
+	run cat split.out
+	[ "$output" = "$(cat one.out)" ] || fail_with "split differs: $(cat one.out)"
+	[ "$(wc -l < one.out)" -eq 3 ]
+}
