@@ -8,6 +8,8 @@
  * compile to the same struct cep_pattern; conditions are expressions
  * (expr.h) in which a step's alias names the event bound to it.
  *
+ * (The language is lib/cep_pattern.c, the engine lib/cep.c.)
+ *
  * Engine.  Per pattern and key (the `by` values, or the key field), a
  * small array of runs (partial matches) in start order.  A run is a
  * deterministic NFA position: the step it last bound an event to, how
