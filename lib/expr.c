@@ -2427,3 +2427,14 @@ void expr_watch_paths(const struct expr *e, void (*fn)(const struct path *p, voi
 			fn(&nd->path, arg);
 	}
 }
+
+uint64_t expr_alias_mask(const struct expr *e)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < e->nnodes; i++) {
+		const struct node *nd = e->nodes[i];
+		if ((nd->op == N_ALIAS || nd->op == N_HAS) && nd->alias >= 0 && nd->alias < 64)
+			m |= UINT64_C(1) << nd->alias;
+	}
+	return m;
+}

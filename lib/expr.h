@@ -59,6 +59,9 @@ void expr_free(struct expr *e);
 struct path;
 void expr_watch_paths(const struct expr *e, void (*fn)(const struct path *p, void *arg), void *arg);
 
+/* Bit i set when e names alias i (the first 64 aliases). */
+uint64_t expr_alias_mask(const struct expr *e);
+
 struct expr_input {
 	const struct jdoc *doc;             /* the current event (token 0 = root) */
 	uint64_t line;                      /* @line */

@@ -1,0 +1,1000 @@
+/* cep.c — evcep's matching engine (see cep.h); the pattern language is
+ * cep_pattern.c. */
+#include "cep.h"
+#include "ev.h"
+#include "fold.h"
+#include "jwrite.h"
+#include "strset.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== the engine ============================================================= */
+
+#define CEP_SPARE 256 /* finished runs kept for reuse */
+
+/* What a run keeps per bound event, followed by the event's bytes. */
+struct evrec {
+	uint32_t len;
+	int32_t step;
+	int64_t t;
+	uint64_t seq;
+};
+
+struct cep_key {
+	struct kentry *e;
+	size_t pat;
+	char *keytext;    /* the key as written in records */
+	size_t keylen;
+	struct cep_run **runs; /* start order */
+	size_t n, cap;
+};
+
+struct cep_run {
+	struct ktimer tm;   /* first: a popped timer is its run */
+	struct cep_key *ck;
+	uint64_t rseq;      /* start order over all runs */
+	uint64_t startseq;  /* processing order of its first event */
+	int64_t first, last;
+	int cur;            /* the step last bound */
+	uint32_t cnt;       /* events held by that step */
+	uint64_t blocked;   /* absence steps seen since that step's last event */
+	struct buf ev;      /* struct evrec + bytes, in order */
+	uint32_t nev;
+	int reported;       /* --skip none: its match so far was written */
+};
+
+struct cep_held {
+	int64_t t;
+	uint64_t seq;
+	size_t len;
+	char line[];
+};
+
+/* One event being processed. */
+struct cur_ev {
+	const char *line;
+	size_t len;
+	const struct jdoc *d;
+	int64_t t;
+	uint64_t seq;
+	const char *type;  /* NULL: no string type */
+	size_t tlen;
+};
+
+void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o)
+{
+	memset(c, 0, sizeof *c);
+	c->spare = xmalloc(CEP_SPARE * sizeof *c->spare);
+	c->pat = pat;
+	c->npat = npat;
+	c->o = *o;
+}
+
+/* Finished runs go to a small free list with their event buffers, so a
+ * busy stream does not allocate per event. */
+
+static void run_free(struct cep *c, struct cep_run *r)
+{
+	keyed_unschedule(&c->k, &r->tm);
+	c->nruns--;
+	if (c->nspare < CEP_SPARE && r->ev.cap <= 4096) {
+		c->spare[c->nspare++] = r;
+		return;
+	}
+	buf_free(&r->ev);
+	free(r);
+}
+
+static struct cep_run *run_new(struct cep *c)
+{
+	if (!c->nspare)
+		return xcalloc(1, sizeof(struct cep_run));
+	struct cep_run *r = c->spare[--c->nspare];
+	struct buf keep = r->ev;
+	memset(r, 0, sizeof *r);
+	r->ev = keep;
+	buf_reset(&r->ev);
+	return r;
+}
+
+static void key_drop_if_empty(struct cep *c, struct cep_key *ck)
+{
+	if (ck->n)
+		return;
+	keyed_del(&c->k, ck->e);
+	free(ck->keytext);
+	free(ck->runs);
+	free(ck);
+}
+
+static void key_remove_run(struct cep_key *ck, struct cep_run *r)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		if (ck->runs[i] == r) {
+			memmove(ck->runs + i, ck->runs + i + 1, (ck->n - i - 1) * sizeof *ck->runs);
+			ck->n--;
+			return;
+		}
+	}
+}
+
+#define EVPAD(n) (((size_t)(n) + 7) & ~(size_t)7)
+
+static void bind(struct cep_run *r, const struct cur_ev *e, int step)
+{
+	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq };
+	buf_add(&r->ev, &h, sizeof h);
+	buf_add(&r->ev, e->line, e->len);
+	static const char zeros[8];
+	buf_add(&r->ev, zeros, EVPAD(e->len) - e->len); /* keep records aligned */
+	r->nev++;
+	r->last = e->t;
+}
+
+/* (EVPAD is defined above bind) */
+#define EVNEXT(p) ((const struct evrec *)((const char *)(p) + sizeof(struct evrec) + EVPAD(((const struct evrec *)(p))->len)))
+#define EVTEXT(p) ((const char *)(p) + sizeof(struct evrec))
+
+static int type_fits(const struct cep_step *s, const struct cur_ev *e)
+{
+	if (!s->type)
+		return 1;
+	if (!e->type)
+		return 0;
+	if (s->glob)
+		return glob_match(s->type, strlen(s->type), e->type, e->tlen);
+	return strlen(s->type) == e->tlen && memcmp(s->type, e->type, e->tlen) == 0;
+}
+
+/* The latest event of run r bound to step s, or NULL. */
+static const struct evrec *bound_to(const struct cep_run *r, int s)
+{
+	const struct evrec *found = NULL;
+	const char *p = r->ev.p, *end = r->ev.p + r->ev.len;
+	while (p < end) {
+		const struct evrec *h = (const struct evrec *)p;
+		if (h->step == s)
+			found = h;
+		p = (const char *)EVNEXT(h);
+	}
+	return found;
+}
+
+static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct cep_run *r, const struct cur_ev *e)
+{
+	const struct cep_step *s = &p->steps[j];
+	if (!type_fits(s, e))
+		return 0;
+	if (!s->where)
+		return 1;
+	for (size_t a = 0; a < p->naliases; a++) {
+		if (!(s->uses >> a & 1))
+			continue;
+		int as = p->alias_step[a];
+		c->aptr[a] = NULL;
+		if (as == j) {
+			c->aptr[a] = e->d;
+		} else if (r) {
+			const struct evrec *h = bound_to(r, as);
+			struct jerr je;
+			if (h && json_parse(&c->adoc[a], EVTEXT(h), h->len, 0, &je) == 0)
+				c->aptr[a] = &c->adoc[a];
+		}
+	}
+	struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
+	int ok = expr_test(s->where, &in);
+	if (ok < 0) { /* a regular expression hit its limit: say so, never a quiet match */
+		ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
+		return 0;
+	}
+	return ok;
+}
+
+/* The run could end here: its step holds enough, and every positive
+ * step after it is optional, with no absence seen on the way. */
+static int can_end(const struct cep_pattern *p, const struct cep_run *r)
+{
+	if (r->cnt < p->steps[r->cur].min)
+		return 0;
+	for (size_t j = (size_t)r->cur + 1; j < p->nsteps; j++) {
+		const struct cep_step *s = &p->steps[j];
+		if (s->absent ? (r->blocked >> j & 1) : s->min > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Complete at once: nothing can follow. */
+static int done_now(const struct cep_pattern *p, const struct cep_run *r)
+{
+	return r->cur == p->last_pos && r->cnt == p->steps[r->cur].max && !p->trailing && can_end(p, r);
+}
+
+/* Steps after cur that the run can still reach (absences not blocked);
+ * 0 when the run can never complete. */
+static int viable(const struct cep_pattern *p, const struct cep_run *r)
+{
+	if (r->cnt < p->steps[r->cur].max)
+		return 1;
+	for (size_t j = (size_t)r->cur + 1; j < p->nsteps; j++) {
+		const struct cep_step *s = &p->steps[j];
+		if (s->absent) {
+			if (r->blocked >> j & 1)
+				return 0;
+			continue;
+		}
+		return 1;
+	}
+	return 1;
+}
+
+enum { ADV_NONE, ADV_BOUND, ADV_DONE, ADV_DEAD };
+
+static int advance(struct cep *c, const struct cep_pattern *p, struct cep_run *r, const struct cur_ev *e)
+{
+	/* an absence between the current step and the next positive one */
+	for (size_t j = (size_t)r->cur + 1; j < p->nsteps; j++) {
+		const struct cep_step *s = &p->steps[j];
+		if (!s->absent) {
+			if (s->min > 0)
+				break;
+			continue;
+		}
+		if (!(r->blocked >> j & 1) && fits(c, p, (int)j, r, e)) {
+			r->blocked |= UINT64_C(1) << j;
+			return viable(p, r) ? ADV_NONE : ADV_DEAD;
+		}
+	}
+	/* move on at the first event that fits a next step */
+	if (r->cnt >= p->steps[r->cur].min) {
+		for (size_t j = (size_t)r->cur + 1; j < p->nsteps; j++) {
+			const struct cep_step *s = &p->steps[j];
+			if (s->absent) {
+				if (r->blocked >> j & 1)
+					break;
+				continue;
+			}
+			if (fits(c, p, (int)j, r, e)) {
+				r->cur = (int)j;
+				r->cnt = 1;
+				r->blocked = 0;
+				bind(r, e, (int)j);
+				return done_now(p, r) ? ADV_DONE : ADV_BOUND;
+			}
+			if (s->min > 0)
+				break;
+		}
+	}
+	if (r->cnt < p->steps[r->cur].max && fits(c, p, r->cur, r, e)) {
+		r->cnt++;
+		r->blocked = 0;
+		bind(r, e, r->cur);
+		return done_now(p, r) ? ADV_DONE : ADV_BOUND;
+	}
+	return ADV_NONE;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static void put_time(struct buf *b, int64_t t)
+{
+	char tb[40];
+	size_t n = time_format(t, tb);
+	buf_addc(b, '"');
+	buf_add(b, tb, n);
+	buf_addc(b, '"');
+}
+
+static void put_id(struct cep *c, const char *line, size_t len, struct buf *b)
+{
+	struct jerr je;
+	if (json_parse(&c->idoc, line, len, 0, &je) < 0) {
+		buf_adds(b, "null");
+		return;
+	}
+	uint32_t t = event_field(&c->idoc, c->o.fm, F_ID);
+	if (t == JNONE)
+		buf_adds(b, "null");
+	else
+		json_write_compact(&c->idoc, t, b);
+}
+
+static void put_events(struct cep *c, const struct cep_run *r, struct buf *b)
+{
+	buf_addc(b, '[');
+	const char *p = r->ev.p, *end = r->ev.p + r->ev.len;
+	for (int first = 1; p < end; first = 0) {
+		const struct evrec *h = (const struct evrec *)p;
+		if (!first)
+			buf_addc(b, ',');
+		if (c->o.ids)
+			put_id(c, EVTEXT(h), h->len, b);
+		else
+			buf_add(b, EVTEXT(h), h->len);
+		p = (const char *)EVNEXT(h);
+	}
+	buf_addc(b, ']');
+}
+
+static void emit(struct cep *c, struct buf *b)
+{
+	c->o.emit(c->o.arg, b->p, b->len);
+}
+
+static void emit_match(struct cep *c, const struct cep_pattern *p, const struct cep_run *r, const char *key, size_t klen)
+{
+	struct buf *b = &c->out;
+	if (!p->nactions) {
+		buf_reset(b);
+		buf_adds(b, "{\"pattern\":");
+		jw_cstring(b, p->name);
+		buf_adds(b, ",\"key\":");
+		buf_add(b, key, klen);
+		buf_adds(b, ",\"start\":");
+		put_time(b, r->first);
+		buf_adds(b, ",\"end\":");
+		put_time(b, r->last);
+		buf_adds(b, ",\"events\":");
+		put_events(c, r, b);
+		buf_addc(b, '}');
+		emit(c, b);
+		c->matches++;
+		return;
+	}
+	/* the id of the last event */
+	const char *p0 = r->ev.p, *end = r->ev.p + r->ev.len;
+	const struct evrec *lastrec = NULL;
+	while (p0 < end) {
+		lastrec = (const struct evrec *)p0;
+		p0 = (const char *)EVNEXT(lastrec);
+	}
+	buf_reset(&c->tmp);
+	put_id(c, EVTEXT(lastrec), lastrec->len, &c->tmp);
+	for (size_t a = 0; a < p->nactions; a++) {
+		buf_reset(b);
+		buf_adds(b, "{\"action\":");
+		jw_cstring(b, p->actions[a]);
+		buf_adds(b, ",\"policy\":");
+		jw_cstring(b, p->name);
+		buf_adds(b, ",\"trigger_event\":");
+		buf_add(b, c->tmp.p, c->tmp.len);
+		buf_adds(b, ",\"key\":");
+		buf_add(b, key, klen);
+		buf_adds(b, ",\"context\":{\"start\":");
+		put_time(b, r->first);
+		buf_adds(b, ",\"end\":");
+		put_time(b, r->last);
+		buf_adds(b, ",\"events\":");
+		put_events(c, r, b);
+		buf_adds(b, "}}");
+		emit(c, b);
+		c->matches++;
+	}
+}
+
+static void emit_partial(struct cep *c, const struct cep_pattern *p, const struct cep_run *r, const char *status)
+{
+	if (!c->o.partials)
+		return;
+	struct buf *b = &c->out;
+	buf_reset(b);
+	buf_adds(b, "{\"pattern\":");
+	jw_cstring(b, p->name);
+	buf_adds(b, ",\"key\":");
+	buf_add(b, r->ck->keytext, r->ck->keylen);
+	buf_adds(b, ",\"matched\":");
+	jw_uint(b, (uint64_t)r->cur + (r->cnt >= p->steps[r->cur].min ? 1 : 0));
+	buf_adds(b, ",\"total\":");
+	jw_uint(b, p->nsteps);
+	buf_adds(b, ",\"events\":");
+	put_events(c, r, b);
+	buf_adds(b, ",\"status\":");
+	jw_cstring(b, status);
+	buf_addc(b, '}');
+	emit(c, b);
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+/* The key bytes of event d for pattern pi into c->key; the key text
+ * (as records show it) into kt when kt is not NULL. */
+static void make_key(struct cep *c, size_t pi, const struct jdoc *d, struct buf *kt)
+{
+	const struct cep_pattern *p = c->pat[pi];
+	uint32_t pi32 = (uint32_t)pi;
+	buf_reset(&c->key);
+	buf_add(&c->key, &pi32, sizeof pi32);
+	size_t n = p->nby ? p->nby : 1;
+	if (kt && n > 1)
+		buf_addc(kt, '[');
+	for (size_t i = 0; i < n; i++) {
+		uint32_t t = p->nby ? path_lookup(d, 0, &p->by[i]) : event_field(d, c->o.fm, F_KEY);
+		size_t at = c->key.len;
+		uint32_t len = 0;
+		if (n > 1)
+			buf_add(&c->key, &len, sizeof len);
+		json_value_key(d, t, &c->key);
+		if (n > 1) {
+			len = (uint32_t)(c->key.len - at - sizeof len);
+			memcpy(c->key.p + at, &len, sizeof len);
+		}
+		if (kt) {
+			if (i)
+				buf_addc(kt, ',');
+			if (t == JNONE)
+				buf_adds(kt, "null");
+			else
+				json_write_compact(d, t, kt);
+		}
+	}
+	if (kt && n > 1)
+		buf_addc(kt, ']');
+}
+
+static struct cep_key *key_get(struct cep *c, size_t pi, const struct jdoc *d)
+{
+	int created;
+	struct kentry *e = keyed_get(&c->k, c->key.p, c->key.len, &created);
+	if (!created)
+		return e->val;
+	struct cep_key *ck = xcalloc(1, sizeof *ck);
+	ck->e = e;
+	ck->pat = pi;
+	struct buf kt = {0};
+	make_key(c, pi, d, &kt);
+	ck->keytext = kt.p;
+	ck->keylen = kt.len;
+	e->val = ck;
+	return ck;
+}
+
+/* ---- deadlines ----------------------------------------------------------- */
+
+/* Past-last: drop the runs of ck that started at or before seq. */
+static void skip_past(struct cep *c, struct cep_key *ck, uint64_t seq)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < ck->n; i++) {
+		struct cep_run *r = ck->runs[i];
+		if (r->startseq <= seq)
+			run_free(c, r);
+		else
+			ck->runs[k++] = r;
+	}
+	ck->n = k;
+}
+
+static int blocked_at_end(const struct cep_pattern *p, const struct cep_run *r)
+{
+	return !can_end(p, r) || (p->trailing && (r->blocked >> (p->last_pos + 1)) != 0);
+}
+
+/* A run whose deadline the watermark passed: a match when it could end,
+ * else a timeout. */
+static void on_deadline(struct ktimer *t, void *arg)
+{
+	struct cep *c = arg;
+	struct cep_run *r = (struct cep_run *)t;
+	struct cep_key *ck = r->ck;
+	const struct cep_pattern *p = c->pat[ck->pat];
+	key_remove_run(ck, r);
+	if (!blocked_at_end(p, r)) {
+		if (!r->reported)
+			emit_match(c, p, r, ck->keytext, ck->keylen);
+		if (c->o.skip == CEP_SKIP_PAST_LAST) {
+			const struct evrec *h = (const struct evrec *)r->ev.p, *last = h;
+			for (const char *q = r->ev.p; q < r->ev.p + r->ev.len; q = (const char *)EVNEXT(q))
+				last = (const struct evrec *)q;
+			skip_past(c, ck, last->seq);
+		}
+	} else {
+		emit_partial(c, p, r, "timeout");
+	}
+	run_free(c, r);
+	key_drop_if_empty(c, ck);
+}
+
+/* At end of input: emit (--eof flush) or drop what waits only on its
+ * deadline; list the rest as "eof" partials. */
+static void on_eof(struct ktimer *t, void *arg)
+{
+	struct cep *c = arg;
+	struct cep_run *r = (struct cep_run *)t;
+	struct cep_key *ck = r->ck;
+	const struct cep_pattern *p = c->pat[ck->pat];
+	if (c->o.eof_flush && !blocked_at_end(p, r)) {
+		on_deadline(t, arg);
+		return;
+	}
+	key_remove_run(ck, r);
+	emit_partial(c, p, r, "eof");
+	run_free(c, r);
+	key_drop_if_empty(c, ck);
+}
+
+static void overflow(struct cep *c)
+{
+	while (c->o.max_partials && c->nruns > c->o.max_partials) {
+		struct cep_run *r = (struct cep_run *)keyed_next(&c->k);
+		struct cep_key *ck = r->ck;
+		key_remove_run(ck, r);
+		emit_partial(c, c->pat[ck->pat], r, "overflow");
+		c->overflow++;
+		run_free(c, r);
+		key_drop_if_empty(c, ck);
+	}
+}
+
+/* ---- one event ---------------------------------------------------------- */
+
+static int cmp_done(const void *a, const void *b)
+{
+	const struct cep_run *x = *(struct cep_run *const *)a, *y = *(struct cep_run *const *)b;
+	if (x->tm.when != y->tm.when)
+		return x->tm.when < y->tm.when ? -1 : 1;
+	return x->rseq < y->rseq ? -1 : x->rseq > y->rseq;
+}
+
+static void add_done(struct cep *c, struct cep_run *r)
+{
+	c->done = xgrow(c->done, &c->capdone, c->ndone + 1, sizeof *c->done);
+	c->done[c->ndone++] = r;
+}
+
+static int pattern_wants(const struct cep_pattern *p, const struct cur_ev *e)
+{
+	if (p->any_type)
+		return 1;
+	for (size_t j = 0; j < p->nsteps; j++)
+		if (type_fits(&p->steps[j], e))
+			return 1;
+	return 0;
+}
+
+/* --skip none: a quantified last step reports every match as it grows
+ * (n, n+1, ... m events), not only the one it completes with. */
+static void report_early(struct cep *c, const struct cep_pattern *p, struct cep_run *r)
+{
+	r->reported = 0;
+	if (c->o.skip == CEP_SKIP_NONE && r->cur == p->last_pos && !p->trailing && can_end(p, r)) {
+		r->reported = 1; /* written with this event's matches; the run stays */
+		add_done(c, r);
+	}
+}
+
+static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
+{
+	const struct cep_pattern *p = c->pat[pi];
+	if (!pattern_wants(p, e))
+		return;
+	if (p->single) {
+		if (!fits(c, p, 0, NULL, e))
+			return;
+		struct cep_run one = {0};
+		one.first = e->t;
+		bind(&one, e, 0);
+		buf_reset(&c->str);
+		make_key(c, pi, e->d, &c->str);
+		emit_match(c, p, &one, c->str.p, c->str.len);
+		buf_free(&one.ev);
+		return;
+	}
+	make_key(c, pi, e->d, NULL);
+	struct kentry *ke = keyed_find(&c->k, c->key.p, c->key.len);
+	struct cep_key *ck = ke ? ke->val : NULL;
+	c->ndone = 0;
+	if (ck) {
+		size_t k = 0;
+		for (size_t i = 0; i < ck->n; i++) {
+			struct cep_run *r = ck->runs[i];
+			switch (advance(c, p, r, e)) {
+			case ADV_DONE:
+				r->reported = 0;
+				add_done(c, r);
+				break;
+			case ADV_DEAD:
+				run_free(c, r);
+				break;
+			case ADV_BOUND:
+				report_early(c, p, r);
+				/* fall through */
+			default:
+				ck->runs[k++] = r;
+			}
+		}
+		ck->n = k;
+	}
+	int skipped = c->ndone > 0 && c->o.skip == CEP_SKIP_PAST_LAST;
+	if (!skipped && fits(c, p, 0, NULL, e)) {
+		struct cep_run *r = run_new(c);
+		r->rseq = c->rseq++;
+		r->startseq = e->seq;
+		r->first = e->t;
+		r->cnt = 1;
+		bind(r, e, 0);
+		c->nruns++;
+		if (!ck)
+			ck = key_get(c, pi, e->d);
+		r->ck = ck;
+		r->tm.when = keyed_add(e->t, p->within);
+		if (done_now(p, r)) {
+			add_done(c, r);
+		} else {
+			ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
+			ck->runs[ck->n++] = r;
+			keyed_schedule(&c->k, &r->tm, r->tm.when, r->rseq);
+			report_early(c, p, r);
+		}
+	}
+	if (c->ndone) {
+		qsort(c->done, c->ndone, sizeof *c->done, cmp_done);
+		for (size_t i = 0; i < c->ndone; i++) {
+			struct cep_run *r = c->done[i];
+			if (i == 0 || c->o.skip != CEP_SKIP_PAST_LAST)
+				emit_match(c, p, r, ck->keytext, ck->keylen);
+			if (!r->reported)
+				run_free(c, r);
+		}
+		if (skipped)
+			skip_past(c, ck, e->seq);
+		c->ndone = 0;
+	}
+	if (ck)
+		key_drop_if_empty(c, ck);
+}
+
+static void process(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
+{
+	/* deadlines the watermark has passed come first */
+	keyed_expire(&c->k, t, 0, on_deadline, c);
+	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0 };
+	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
+	if (tt != JNONE && d->tok[tt].type == J_STR) {
+		buf_reset(&c->tbuf);
+		json_str(d, tt, &c->tbuf, &e.type, &e.tlen);
+	}
+	for (size_t pi = 0; pi < c->npat; pi++)
+		one_pattern(c, pi, &e);
+	overflow(c);
+}
+
+/* ---- the reorder heap ------------------------------------------------------ */
+
+static int held_before(const struct cep_held *a, const struct cep_held *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void held_push(struct cep *c, struct cep_held *h)
+{
+	c->held = xgrow(c->held, &c->capheld, c->nheld + 1, sizeof *c->held);
+	size_t i = c->nheld++;
+	while (i > 0 && held_before(h, c->held[(i - 1) / 2])) {
+		c->held[i] = c->held[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	c->held[i] = h;
+}
+
+static struct cep_held *held_pop(struct cep *c)
+{
+	struct cep_held *top = c->held[0], *x = c->held[--c->nheld];
+	size_t i = 0;
+	for (;;) {
+		size_t k = 2 * i + 1;
+		if (k >= c->nheld)
+			break;
+		if (k + 1 < c->nheld && held_before(c->held[k + 1], c->held[k]))
+			k++;
+		if (!held_before(c->held[k], x))
+			break;
+		c->held[i] = c->held[k];
+		i = k;
+	}
+	if (c->nheld)
+		c->held[i] = x;
+	return top;
+}
+
+static void release(struct cep *c, int64_t wm, int all)
+{
+	while (c->nheld && (all || c->held[0]->t <= wm)) {
+		struct cep_held *h = held_pop(c);
+		struct jerr je;
+		if (json_parse(&c->rdoc, h->line, h->len, 0, &je) == 0)
+			process(c, h->line, h->len, &c->rdoc, h->t);
+		free(h);
+	}
+}
+
+static void hold(struct cep *c, const char *line, size_t len, int64_t t, uint64_t seq)
+{
+	struct cep_held *h = xmalloc(sizeof *h + len);
+	h->t = t;
+	h->seq = seq;
+	h->len = len;
+	memcpy(h->line, line, len);
+	held_push(c, h);
+}
+
+int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
+{
+	if (c->have_time && t < keyed_add(c->maxt, -c->o.lateness)) {
+		if (c->o.late)
+			late_write(c->o.late, line, len);
+		c->late++;
+		return 1;
+	}
+	if (!c->have_time || t > c->maxt)
+		c->maxt = t;
+	c->have_time = 1;
+	if (c->o.lateness == 0 && !c->nheld) {
+		process(c, line, len, d, t);
+		return 0;
+	}
+	hold(c, line, len, t, c->hseq++);
+	int64_t wm = keyed_add(c->maxt, -c->o.lateness);
+	release(c, wm, 0);
+	keyed_expire(&c->k, wm, 0, on_deadline, c);
+	return 0;
+}
+
+static int cmp_timer(const void *a, const void *b)
+{
+	const struct ktimer *x = *(struct ktimer *const *)a, *y = *(struct ktimer *const *)b;
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void cep_end(struct cep *c, int keep)
+{
+	if (keep) {
+		/* each run lists what stays open, in deadline order */
+		if (!c->o.partials || !c->k.n)
+			return;
+		struct ktimer **v = xmalloc(c->k.n * sizeof *v);
+		memcpy(v, c->k.heap, c->k.n * sizeof *v);
+		qsort(v, c->k.n, sizeof *v, cmp_timer);
+		for (size_t i = 0; i < c->k.n; i++) {
+			struct cep_run *r = (struct cep_run *)v[i];
+			emit_partial(c, c->pat[r->ck->pat], r, "eof");
+		}
+		free(v);
+		return;
+	}
+	release(c, 0, 1);
+	keyed_expire(&c->k, INT64_MAX, 1, on_eof, c);
+}
+
+/* ---- --state ------------------------------------------------------------- */
+
+void cep_save(struct cep *c, struct buf *b, void (*line)(void *arg, const char *p, size_t n), void *arg)
+{
+	buf_reset(b);
+	buf_adds(b, "{\"cep\":1,\"seq\":");
+	jw_uint(b, c->seq);
+	buf_adds(b, ",\"rseq\":");
+	jw_uint(b, c->rseq);
+	buf_adds(b, ",\"hseq\":");
+	jw_uint(b, c->hseq);
+	buf_adds(b, ",\"maxt\":");
+	if (c->have_time)
+		jw_int(b, c->maxt);
+	else
+		buf_adds(b, "null");
+	buf_addc(b, '}');
+	line(arg, b->p, b->len);
+	/* held events, oldest first (any order reloads the same heap) */
+	for (size_t i = 0; i < c->nheld; i++) {
+		struct cep_held *h = c->held[i];
+		buf_reset(b);
+		buf_adds(b, "{\"held\":");
+		buf_add(b, h->line, h->len);
+		buf_adds(b, ",\"t\":");
+		jw_int(b, h->t);
+		buf_adds(b, ",\"s\":");
+		jw_uint(b, h->seq);
+		buf_addc(b, '}');
+		line(arg, b->p, b->len);
+	}
+	for (struct kentry *e = c->k.head; e; e = e->next) {
+		struct cep_key *ck = e->val;
+		for (size_t i = 0; i < ck->n; i++) {
+			struct cep_run *r = ck->runs[i];
+			buf_reset(b);
+			buf_adds(b, "{\"run\":");
+			jw_uint(b, ck->pat);
+			buf_adds(b, ",\"name\":");
+			jw_cstring(b, c->pat[ck->pat]->name);
+			buf_adds(b, ",\"key\":");
+			buf_add(b, ck->keytext, ck->keylen);
+			buf_adds(b, ",\"r\":");
+			jw_uint(b, r->rseq);
+			buf_adds(b, ",\"start\":");
+			jw_uint(b, r->startseq);
+			buf_adds(b, ",\"first\":");
+			jw_int(b, r->first);
+			buf_adds(b, ",\"cur\":");
+			jw_int(b, r->cur);
+			buf_adds(b, ",\"cnt\":");
+			jw_uint(b, r->cnt);
+			buf_adds(b, ",\"blocked\":");
+			jw_uint(b, r->blocked);
+			buf_adds(b, ",\"reported\":");
+			buf_adds(b, r->reported ? "true" : "false");
+			buf_adds(b, ",\"ev\":[");
+			const char *p = r->ev.p, *end = r->ev.p + r->ev.len;
+			for (int first = 1; p < end; first = 0) {
+				const struct evrec *h = (const struct evrec *)p;
+				if (!first)
+					buf_addc(b, ',');
+				buf_addc(b, '[');
+				jw_int(b, h->step);
+				buf_addc(b, ',');
+				jw_int(b, h->t);
+				buf_addc(b, ',');
+				jw_uint(b, h->seq);
+				buf_addc(b, ',');
+				buf_add(b, EVTEXT(h), h->len);
+				buf_addc(b, ']');
+				p = (const char *)EVNEXT(h);
+			}
+			buf_adds(b, "]}");
+			line(arg, b->p, b->len);
+		}
+	}
+}
+
+static int get_int(const struct jdoc *d, uint32_t obj, const char *k, int64_t *v)
+{
+	uint32_t t = json_get(d, obj, k, strlen(k));
+	double dv;
+	return t != JNONE && d->tok[t].type == J_NUM && json_tok_num(d, t, v, &dv) ? 0 : -1;
+}
+
+int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
+{
+	int64_t v;
+	uint32_t t;
+	if ((t = json_get(d, 0, "cep", 3)) != JNONE) {
+		int64_t seq, rseq, hseq;
+		if (get_int(d, 0, "seq", &seq) < 0 || get_int(d, 0, "rseq", &rseq) < 0 || get_int(d, 0, "hseq", &hseq) < 0)
+			goto bad;
+		c->seq = (uint64_t)seq;
+		c->rseq = (uint64_t)rseq;
+		c->hseq = (uint64_t)hseq;
+		if (get_int(d, 0, "maxt", &v) == 0) {
+			c->maxt = v;
+			c->have_time = 1;
+		}
+		return 0;
+	}
+	if ((t = json_get(d, 0, "held", 4)) != JNONE) {
+		int64_t ht, hs;
+		if (d->tok[t].type != J_OBJ || get_int(d, 0, "t", &ht) < 0 || get_int(d, 0, "s", &hs) < 0)
+			goto bad;
+		hold(c, d->text + d->tok[t].start, d->tok[t].len, ht, (uint64_t)hs);
+		return 0;
+	}
+	if ((t = json_get(d, 0, "run", 3)) != JNONE) {
+		int64_t pi, rs, ss, first, cur, cnt, blocked;
+		uint32_t kt = json_get(d, 0, "key", 3), ev = json_get(d, 0, "ev", 2);
+		if (get_int(d, 0, "run", &pi) < 0 || pi < 0 || (size_t)pi >= c->npat || kt == JNONE || ev == JNONE ||
+		    d->tok[ev].type != J_ARR || get_int(d, 0, "r", &rs) < 0 || get_int(d, 0, "start", &ss) < 0 ||
+		    get_int(d, 0, "first", &first) < 0 || get_int(d, 0, "cur", &cur) < 0 ||
+		    get_int(d, 0, "cnt", &cnt) < 0 || get_int(d, 0, "blocked", &blocked) < 0)
+			goto bad;
+		const struct cep_pattern *p = c->pat[pi];
+		if (cur < 0 || (size_t)cur >= p->nsteps || p->steps[cur].absent)
+			goto bad;
+		/* the key bytes, as make_key builds them */
+		uint32_t pi32 = (uint32_t)pi;
+		buf_reset(&c->key);
+		buf_add(&c->key, &pi32, sizeof pi32);
+		size_t n = p->nby ? p->nby : 1;
+		if (n == 1) {
+			json_value_key(d, d->tok[kt].type == J_NULL ? JNONE : kt, &c->key);
+		} else {
+			if (d->tok[kt].type != J_ARR || json_count(d, kt) != n)
+				goto bad;
+			for (uint32_t e = kt + 1; e < d->tok[kt].next; e = d->tok[e].next) {
+				size_t at = c->key.len;
+				uint32_t len = 0;
+				buf_add(&c->key, &len, sizeof len);
+				json_value_key(d, d->tok[e].type == J_NULL ? JNONE : e, &c->key);
+				len = (uint32_t)(c->key.len - at - sizeof len);
+				memcpy(c->key.p + at, &len, sizeof len);
+			}
+		}
+		int created;
+		struct kentry *ke = keyed_get(&c->k, c->key.p, c->key.len, &created);
+		struct cep_key *ck = ke->val;
+		if (created) {
+			ck = xcalloc(1, sizeof *ck);
+			ck->e = ke;
+			ck->pat = (size_t)pi;
+			struct buf ktb = {0};
+			json_write_compact(d, kt, &ktb);
+			ck->keytext = ktb.p;
+			ck->keylen = ktb.len;
+			ke->val = ck;
+		}
+		struct cep_run *r = xcalloc(1, sizeof *r);
+		r->ck = ck;
+		r->rseq = (uint64_t)rs;
+		r->startseq = (uint64_t)ss;
+		r->first = first;
+		r->cur = (int)cur;
+		r->cnt = (uint32_t)cnt;
+		r->blocked = (uint64_t)blocked;
+		uint32_t rep = json_get(d, 0, "reported", 8);
+		r->reported = rep != JNONE && d->tok[rep].type == J_TRUE;
+		for (uint32_t e = ev + 1; e < d->tok[ev].next; e = d->tok[e].next) {
+			int64_t step, et, es;
+			double dv;
+			uint32_t a = e + 1, b2, c3, d4;
+			if (d->tok[e].type != J_ARR || json_count(d, e) != 4)
+				goto badrun;
+			b2 = d->tok[a].next;
+			c3 = d->tok[b2].next;
+			d4 = d->tok[c3].next;
+			if (!json_tok_num(d, a, &step, &dv) || !json_tok_num(d, b2, &et, &dv) ||
+			    !json_tok_num(d, c3, &es, &dv) || d->tok[d4].type != J_OBJ)
+				goto badrun;
+			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0 };
+			bind(r, &ce, (int)step);
+		}
+		if (!r->nev)
+			goto badrun;
+		c->nruns++;
+		ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
+		ck->runs[ck->n++] = r;
+		keyed_schedule(&c->k, &r->tm, keyed_add(r->first, p->within), r->rseq);
+		return 0;
+badrun:
+		buf_free(&r->ev);
+		free(r);
+		key_drop_if_empty(c, ck);
+		goto bad;
+	}
+bad:
+	snprintf(err, errlen, "unexpected line");
+	return -1;
+}
+
+void cep_free(struct cep *c)
+{
+	for (struct kentry *e = c->k.head; e; e = e->next) {
+		struct cep_key *ck = e->val;
+		for (size_t i = 0; i < ck->n; i++) {
+			buf_free(&ck->runs[i]->ev);
+			free(ck->runs[i]);
+		}
+		free(ck->runs);
+		free(ck->keytext);
+		free(ck);
+	}
+	keyed_free(&c->k);
+	for (size_t i = 0; i < c->nspare; i++) {
+		buf_free(&c->spare[i]->ev);
+		free(c->spare[i]);
+	}
+	free(c->spare);
+	for (size_t i = 0; i < c->nheld; i++)
+		free(c->held[i]);
+	free(c->held);
+	free(c->done);
+	buf_free(&c->key);
+	buf_free(&c->out);
+	buf_free(&c->str);
+	buf_free(&c->tmp);
+	buf_free(&c->tbuf);
+	for (size_t i = 0; i < CEP_MAX_STEPS; i++)
+		json_doc_free(&c->adoc[i]);
+	json_doc_free(&c->rdoc);
+	json_doc_free(&c->idoc);
+}
