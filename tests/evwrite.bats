@@ -558,11 +558,24 @@ evwrite: nothing written: inputs cannot be opened" ] || fail_with "stderr 2"
 	run_split evwrite --message --now $NOW --topic orders --priority 5 --ttl 30s --partition-key payload.total \
 		--exchange ex --max-retries 2 --deliver-at 2026-11-27T11:00Z --source shop --correlation-id c9 "$FX/orders.ndjson"
 	[ "$status" -eq 0 ]
-	[[ "${lines[1]}" =~ ^'{"message_id":"'$UUID'","topic":"orders","payload":{"total":5},"headers":{"content_type":"application/json","timestamp":"2026-11-27T10:00:00.000000Z","source":"shop","correlation_id":"c9","priority":5,"ttl":30000},"routing":{"key":"orders","exchange":"ex","partition_key":5,"retry_count":0,"max_retries":2},"deliver_at":"2026-11-27T11:00:00.000000Z"}'$ ]] || fail_with "envelope"
+	[[ "${lines[1]}" =~ ^'{"message_id":"'$UUID'","topic":"orders","payload":{"total":5},"headers":{"content_type":"application/json","timestamp":"2026-11-27T10:00:00.000000Z","source":"shop","correlation_id":"c9","priority":5,"ttl":30},"routing":{"key":"orders","exchange":"ex","partition_key":5,"retry_count":0,"max_retries":2},"deliver_at":"2026-11-27T11:00:00.000000Z"}'$ ]] || fail_with "envelope"
 	run_split sh -c "echo '{\"event_id\":\"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11\",\"event_type\":\"Ping\",\"payload\":[1],\"timestamp\":1700000000}' | evwrite --message --routing-key rk"
 	[[ "$output" =~ ^'{"message_id":"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11","topic":"Ping","payload":[1],"headers":{"content_type":"application/json","timestamp":"2023-11-14T22:13:20.000000Z","source":null,"correlation_id":"'$UUID'","priority":0,"ttl":null},"routing":{"key":"rk","exchange":null,"partition_key":null,"retry_count":0,"max_retries":3}}'$ ]] || fail_with "defaults"
 	run_split evwrite --message --store "$S" "$FX/orders.ndjson"
 	[ "$status" -eq 2 ]
+}
+
+@test "evwrite --message writes headers.ttl in whole seconds and refuses a fraction of a second" {
+	ev='{"aggregate_id":"o-1","event_type":"Ping","payload":{},"timestamp":"2026-11-27T10:00:00Z"}'
+	for t in 1h:3600 90s:90 1h30m:5400 0s:0 7d:604800 2000ms:2; do
+		run_split sh -c "echo '$ev' | evwrite --message --correlation-id c --ttl ${t%%:*}"
+		[ "$status" -eq 0 ] || fail_with "$t"
+		[[ "$output" == *'"priority":0,"ttl":'"${t#*:}"'},"routing"'* ]] || fail_with "$t"
+	done
+	run_split sh -c "echo '$ev' | evwrite --message --ttl 1500ms"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: --ttl: '1500ms' is not a whole number of seconds"* ]] || fail_with "fraction"
 }
 
 @test "evwrite usage errors exit 2" {
