@@ -657,3 +657,96 @@ evwrite: in.ndjson:2: the store is at seq $M, the largest there can be: no event
 		[ "$output" = "" ]
 	fi
 }
+
+# ---- --commands (the CQRS command side) ----------------------------------
+
+MAP="$BATS_TEST_DIRNAME/fixtures/evwrite/command-map.json"
+E1='{"aggregate_id":"order-1","event_type":"OrderCreated","payload":{"total":10.50,"note":"caf\u00e9"},"metadata":{"correlation_id":"c-1","causation_id":"cmd-1"},"event_id":"16b927d9-2082-5450-8a91-085dc9b80c1e","timestamp":"2026-11-27T10:00:00.000000Z","version":1,"seq":1}'
+E2='{"aggregate_id":"order-1","event_type":"OrderUpdated","payload":{"total":1.2e1},"metadata":{"user":"ann","source":"web","correlation_id":"c-1","causation_id":"cmd-2"},"event_id":"5d9869a1-8f34-55ad-b5a2-10b42789fda7","timestamp":"2026-11-27T10:00:00.000000Z","version":2,"seq":2}'
+E3='{"aggregate_id":7,"event_type":"OrderCreated","payload":null,"metadata":{"correlation_id":"c-1","causation_id":42},"event_id":"a8633eca-b048-5936-965e-1e2c10a72003","timestamp":"2026-11-27T10:00:00.000000Z","version":1,"seq":3}'
+
+@test "evwrite --commands appends one event of the mapped type per command, values kept byte for byte" {
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c-1 "$FX/commands.ndjson"
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = "$E1
+$E2
+$E3" ] || fail_with "events"
+	[ "$stderr" = "evwrite: $FX/commands.ndjson:3: unknown command type \"ShipOrder\"
+evwrite: $FX/commands.ndjson:4: command lacks aggregate_id" ] || fail_with "stderr"
+	# the store holds what was echoed; the command-only members
+	# (command_type, command_id, expected_version, issued_by) are not stored
+	[ "$(cat "$S")" = "$output" ]
+}
+
+@test "evwrite --commands skips a re-sent command as a duplicate of its event" {
+	evwrite -q --commands "$MAP" --store "$S" --now $NOW "$FX/commands.ndjson" 2>/dev/null || true
+	cp "$S" before
+	run_split evwrite --commands "$MAP" --store "$S" --stats "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	F="$FX/commands.ndjson"
+	[ "$stderr" = "evwrite: $F:1: warning: duplicate command_id \"cmd-1\" skipped: its event 16b927d9-2082-5450-8a91-085dc9b80c1e is already in the store
+evwrite: $F:2: warning: duplicate command_id \"cmd-2\" skipped: its event 5d9869a1-8f34-55ad-b5a2-10b42789fda7 is already in the store
+evwrite: $F:3: unknown command type \"ShipOrder\"
+evwrite: $F:4: warning: duplicate command_id 42 skipped: its event a8633eca-b048-5936-965e-1e2c10a72003 is already in the store" ] && false || true
+	[[ "$stderr" == *'duplicate command_id "cmd-1" skipped: its event 16b927d9-2082-5450-8a91-085dc9b80c1e is already in the store'* ]] || fail_with "dup"
+	[[ "$stderr" == *'{"commands":5,"events":0,"skipped":3,"rejected":{"unknown_type":1,"invalid":1,"conflict":0}}' ]] || fail_with "stats"
+	cmp "$S" before
+	# "42" names the same command as 42: the command id is a name
+	run_split sh -c "echo '{\"command_type\":\"CreateOrder\",\"command_id\":\"42\",\"aggregate_id\":8,\"payload\":{}}' | evwrite --commands '$MAP' --store '$S'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: <stdin>:1: warning: duplicate command_id \"42\" skipped: its event a8633eca-b048-5936-965e-1e2c10a72003 is already in the store" ] || fail_with "name"
+}
+
+@test "evwrite --commands generates a command_id when absent: it is the causation_id and names the event" {
+	run_split sh -c "echo '{\"command_type\":\"CancelOrder\",\"aggregate_id\":\"o-9\",\"payload\":{}}' | evwrite --commands '$MAP' --store '$S' --now $NOW --correlation-id c"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[[ "$output" =~ ^'{"aggregate_id":"o-9","event_type":"OrderCancelled","payload":{},"metadata":{"correlation_id":"c","causation_id":"'($UUID)'"},"event_id":"'[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'",'$TS',"version":1,"seq":1}'$ ]] || fail_with "event"
+	cid=${BASH_REMATCH[1]}
+	# the same command sent again with the echoed id is the same command
+	run_split sh -c "echo '{\"command_type\":\"CancelOrder\",\"command_id\":\"$cid\",\"aggregate_id\":\"o-9\",\"payload\":{}}' | evwrite --commands '$MAP' --store '$S'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: <stdin>:1: warning: duplicate command_id \"$cid\" skipped: its event "*" is already in the store" ]] || fail_with "dup"
+	[ "$(wc -l <"$S")" -eq 1 ]
+	# --uuid v7 makes generated command ids time-ordered
+	run_split sh -c "echo '{\"command_type\":\"CancelOrder\",\"aggregate_id\":\"o-8\",\"payload\":{}}' | evwrite --commands '$MAP' --uuid v7 --dry-run"
+	[[ "$output" =~ '"causation_id":"'[0-9a-f]{8}-[0-9a-f]{4}-7 ]] || fail_with "v7"
+}
+
+@test "evwrite --commands rejects each bad command with its reason and appends the others" {
+	cat >in.ndjson <<'IN'
+{"command_type":"ShipOrder","aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","payload":{}}
+{"command_type":"CreateOrder","aggregate_id":null,"payload":{}}
+{"aggregate_id":"o-1","payload":{}}
+{"command_type":["CreateOrder"],"aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","aggregate_id":"o-1"}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"command_id":""}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"command_id":1.5}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"expected_version":-1}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"metadata":[]}
+{"command_type":"CreateOrder",
+{"command_type":"createorder","aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"command_id":"ok-1"}
+IN
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c --stats in.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"aggregate_id":"o-1","event_type":"OrderCreated","payload":{},"metadata":{"correlation_id":"c","causation_id":"ok-1"},"event_id":"eda75844-86b3-5d95-a0fa-ac84a1751604",'$TS',"version":1,"seq":1}' ] || fail_with "event"
+	[ "$stderr" = 'evwrite: in.ndjson:1: unknown command type "ShipOrder"
+evwrite: in.ndjson:2: command lacks aggregate_id
+evwrite: in.ndjson:3: command lacks aggregate_id
+evwrite: in.ndjson:4: command lacks command_type
+evwrite: in.ndjson:5: command_type is not a string
+evwrite: in.ndjson:6: command lacks payload
+evwrite: in.ndjson:7: command_id must be a non-empty string or an integer
+evwrite: in.ndjson:8: command_id must be a non-empty string or an integer
+evwrite: in.ndjson:9: expected_version must be a version, "any", "no_stream" or "exists"
+evwrite: in.ndjson:10: metadata is not an object
+evwrite: in.ndjson:11: invalid JSON: unexpected end of line, expected a string key at column 31
+evwrite: in.ndjson:12: unknown command type "createorder"
+{"commands":13,"events":1,"skipped":0,"rejected":{"unknown_type":2,"invalid":10,"conflict":0}}' ] || fail_with "stderr"
+	[ "$(wc -l <"$S")" -eq 1 ]
+}
