@@ -750,3 +750,142 @@ evwrite: in.ndjson:12: unknown command type "createorder"
 {"commands":13,"events":1,"skipped":0,"rejected":{"unknown_type":2,"invalid":10,"conflict":0}}' ] || fail_with "stderr"
 	[ "$(wc -l <"$S")" -eq 1 ]
 }
+
+@test "evwrite --commands --errors keeps rejected commands so they can be fixed and fed back" {
+	run_split evwrite --commands "$MAP" --store "$S" --errors err.ndjson --now $NOW -q "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	F="$FX/commands.ndjson"
+	[ "$(cat err.ndjson)" = '{"file":"'"$F"'","line":3,"error":"unknown command type \"ShipOrder\"","raw":"{\"command_type\":\"ShipOrder\",\"command_id\":\"cmd-3\",\"aggregate_id\":\"order-1\",\"payload\":{}}"}
+{"file":"'"$F"'","line":4,"error":"command lacks aggregate_id","raw":"{\"command_type\":\"CancelOrder\",\"command_id\":\"cmd-4\",\"payload\":{}}"}' ] || fail_with "errors"
+	# fix: ShipOrder is not a command this service knows; cancel instead,
+	# and give the cancel its aggregate
+	jq -r .raw err.ndjson | sed 's/"ShipOrder"/"CancelOrder"/; s/"cmd-4",/"cmd-4","aggregate_id":"order-9",/' >fixed.ndjson
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c fixed.ndjson
+	[ "$status" -eq 0 ] || fail_with "fed back"
+	[ "$stderr" = "" ]
+	[ "${lines[0]}" = '{"aggregate_id":"order-1","event_type":"OrderCancelled","payload":{},"metadata":{"correlation_id":"c","causation_id":"cmd-3"},"event_id":"'"$(evwrite --commands "$MAP" --dry-run <<<'{"command_type":"CancelOrder","command_id":"cmd-3","aggregate_id":"x","payload":{}}' | sed 's/.*"event_id":"\([^"]*\)".*/\1/')"'",'$TS',"version":3,"seq":4}' ] || fail_with "line 1"
+	[ "${lines[1]}" = '{"aggregate_id":"order-9","event_type":"OrderCancelled","payload":{},"metadata":{"correlation_id":"c","causation_id":"cmd-4"},"event_id":"'"$(evwrite --commands "$MAP" --dry-run <<<'{"command_type":"CancelOrder","command_id":"cmd-4","aggregate_id":"x","payload":{}}' | sed 's/.*"event_id":"\([^"]*\)".*/\1/')"'",'$TS',"version":1,"seq":5}' ] || fail_with "line 2"
+	[ "$(wc -l <"$S")" -eq 5 ]
+}
+
+@test "evwrite --commands carries expected_version per command: a conflict exits 4 and the others are appended" {
+	evwrite -q --commands "$MAP" --store "$S" --now $NOW "$FX/commands.ndjson" 2>/dev/null || true
+	cat >in.ndjson <<'IN'
+{"command_type":"UpdateOrder","command_id":"u-1","aggregate_id":"order-1","payload":{"total":3},"expected_version":1}
+{"command_type":"UpdateOrder","command_id":"u-2","aggregate_id":"order-1","payload":{"total":4},"expected_version":2}
+{"command_type":"CancelOrder","command_id":"u-3","aggregate_id":"order-2","payload":{},"expected_version":"exists"}
+{"command_type":"CreateOrder","command_id":"u-4","aggregate_id":7,"payload":{},"expected_version":"no_stream"}
+{"command_type":"CreateOrder","command_id":"u-5","aggregate_id":"order-3","payload":{},"expected_version":"no_stream"}
+IN
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c --stats in.ndjson
+	[ "$status" -eq 4 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == '{"aggregate_id":"order-1","event_type":"OrderUpdated","payload":{"total":4},"metadata":{"correlation_id":"c","causation_id":"u-2"},"event_id":"'*'","version":3,"seq":4}' ]] || fail_with "u-2"
+	[[ "${lines[1]}" == '{"aggregate_id":"order-3",'*'"causation_id":"u-5"},'*'"version":1,"seq":5}' ]] || fail_with "u-5"
+	[ "$stderr" = 'evwrite: expected 1, actual 2 (aggregate order-1)
+evwrite: expected exists, actual 0 (aggregate order-2)
+evwrite: expected no_stream, actual 1 (aggregate 7)
+{"commands":5,"events":2,"skipped":0,"rejected":{"unknown_type":0,"invalid":0,"conflict":3}}' ] || fail_with "stderr"
+	# the command's expected_version is not stored
+	! grep -q expected_version "$S"
+	# --expect applies to the first command of each aggregate without its own
+	run_split sh -c "echo '{\"command_type\":\"UpdateOrder\",\"aggregate_id\":\"order-3\",\"payload\":{}}' | evwrite --commands '$MAP' --store '$S' --expect 5"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "evwrite: expected 5, actual 1 (aggregate order-3)" ]
+}
+
+@test "a command whose expected_version conflicts under 4 concurrent writers: exactly one wins" {
+	echo '{"command_type":"CreateOrder","command_id":"c-0","aggregate_id":"race","payload":{}}' | evwrite -q --commands "$MAP" --store "$S"
+	for i in 1 2 3 4; do
+		echo '{"command_type":"UpdateOrder","command_id":"w-'$i'","aggregate_id":"race","payload":{"writer":'$i'},"expected_version":1}' >c$i.ndjson
+	done
+	for i in 1 2 3 4; do
+		( rc=0; evwrite -q --commands "$MAP" --store "$S" c$i.ndjson 2>e$i || rc=$?; echo $rc >rc$i ) &
+	done
+	wait
+	[ "$(cat rc1 rc2 rc3 rc4 | sort | tr '\n' ' ')" = "0 4 4 4 " ] || fail_with "statuses: $(cat rc1 rc2 rc3 rc4 | tr '\n' ' ')"
+	for i in 1 2 3 4; do
+		if [ "$(cat rc$i)" -eq 0 ]; then
+			[ ! -s e$i ]
+			w=$i
+		else
+			[ "$(cat e$i)" = "evwrite: expected 1, actual 2 (aggregate race)" ]
+		fi
+	done
+	[ "$(wc -l <"$S")" -eq 2 ]
+	[[ "$(tail -n 1 "$S")" == '{"aggregate_id":"race","event_type":"OrderUpdated","payload":{"writer":'$w'},'*'"version":2,"seq":2}' ]]
+	check_store "$S"
+}
+
+@test "evwrite --commands --atomic appends every event of the batch or none" {
+	run_split evwrite --commands "$MAP" --store "$S" --atomic --stats "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *'evwrite: nothing appended: the input is one unit (--atomic) and lines were rejected
+{"commands":5,"events":0,"skipped":0,"rejected":{"unknown_type":1,"invalid":1,"conflict":0}}' ]] || fail_with "rejected"
+	[ ! -s "$S" ]
+	head -n 2 "$FX/commands.ndjson" >good.ndjson
+	echo '{"command_type":"CancelOrder","command_id":"x","aggregate_id":"order-1","payload":{},"expected_version":5}' >>good.ndjson
+	run_split evwrite --commands "$MAP" --store "$S" --atomic good.ndjson
+	[ "$status" -eq 4 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: expected 5, actual 2 (aggregate order-1)
+evwrite: nothing appended: the input is one unit (--atomic) and it has a conflict" ] || fail_with "conflict"
+	[ ! -s "$S" ]
+	head -n 2 "$FX/commands.ndjson" | evwrite --commands "$MAP" --store "$S" --atomic -q
+	[ "$(wc -l <"$S")" -eq 2 ]
+}
+
+@test "evwrite --commands --dry-run prints the events and appends nothing" {
+	run_split evwrite --commands "$MAP" --store "$S" --dry-run --now $NOW --correlation-id c-1 --stats "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "$E1
+$E2
+$E3" ] || fail_with "events"
+	[[ "$stderr" == *'
+{"commands":5,"events":3,"skipped":0,"rejected":{"unknown_type":1,"invalid":1,"conflict":0}}' ]] || fail_with "stats"
+	[ ! -e "$S" ]
+}
+
+@test "evwrite --commands writes the event with the mapped field names and checks --require on commands" {
+	run_split sh -c "echo '{\"command_type\":\"CreateOrder\",\"command_id\":\"k\",\"aggregate_id\":\"o\",\"payload\":{\"a\":1}}' | evwrite --commands '$MAP' --key-field stream --type-field type --id-field id --time-field at --version-field v --payload-field data --now $NOW --correlation-id c"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"stream":"o","type":"OrderCreated","data":{"a":1},"metadata":{"correlation_id":"c","causation_id":"k"},"id":"'*'","at":"2026-11-27T10:00:00.000000Z","v":1,"seq":1}' ]] || fail_with "names"
+	run_split evwrite --commands "$MAP" --require payload.total --dry-run --now $NOW --correlation-id c-1 "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "$E1
+$E2" ] || fail_with "events"
+	F="$FX/commands.ndjson"
+	[ "$stderr" = "evwrite: $F:3: command lacks payload.total (--require)
+evwrite: $F:4: command lacks aggregate_id
+evwrite: $F:5: command lacks payload.total (--require)" ] || fail_with "require"
+}
+
+@test "evwrite --commands refuses a missing or bad MAP and options that do not go with it, exit 2" {
+	printf '{"A":"B",\n "C" "D"}\n' >bad.json
+	printf '{"A":"B",\n "C":3}\n' >nostr.json
+	printf '["A"]\n' >arr.json
+	printf '{"A":"B","A":"C"}\n' >dup.json
+	printf '{"A":""}\n' >empty.json
+	for c in "nope.json|evwrite: --commands: nope.json: No such file or directory" \
+		"bad.json|evwrite: --commands: bad.json:2:8: ':' expected near '\"D\"'" \
+		"nostr.json|evwrite: --commands: nostr.json: the event type of \"C\" is not a string" \
+		"arr.json|evwrite: --commands: arr.json: expected an object from command type to event type" \
+		"dup.json|evwrite: --commands: dup.json:1:12: duplicate object key near '\"A\"'" \
+		"empty.json|evwrite: --commands: empty.json: the event type of \"A\" is empty"; do
+		run_split evwrite --commands "${c%%|*}" --store "$S" "$FX/commands.ndjson"
+		[ "$status" -eq 2 ] || fail_with "$c"
+		[ "$output" = "" ]
+		[ "$stderr" = "${c#*|}" ] || fail_with "$c"
+		[ ! -e "$S" ]
+	done
+	for a in "--message" "--schema $FX/schema.json" "--causation-id x" "--key-field a.b" "--payload-field ."; do
+		run_split evwrite --commands "$MAP" $a </dev/null
+		[ "$status" -eq 2 ] || fail_with "$a"
+		[[ "$stderr" == "evwrite: "*"usage: evwrite "* ]] || fail_with "$a"
+	done
+	run_split evwrite --stats </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "evwrite: --stats counts commands: it goes with --commands"* ]]
+}
