@@ -121,6 +121,11 @@ void env_init(struct envelope *e, const struct fieldmap *fm, int v7)
 	path_parse(&e->src, "metadata.source", err, sizeof err);
 	path_parse(&e->corr, "metadata.correlation_id", err, sizeof err);
 	path_parse(&e->cause, "metadata.causation_id", err, sizeof err);
+	for (int f = 0; f < F_NFIELDS; f++)
+		if (fm->f[f].n >= 1) {
+			jw_string(&e->name[f], fm->f[f].seg[0].key, fm->f[f].seg[0].keylen);
+			buf_addc(&e->name[f], ':');
+		}
 }
 
 void env_free(struct envelope *e)
@@ -130,6 +135,8 @@ void env_free(struct envelope *e)
 	path_free(&e->src);
 	path_free(&e->corr);
 	path_free(&e->cause);
+	for (int f = 0; f < F_NFIELDS; f++)
+		buf_free(&e->name[f]);
 	buf_free(&e->add);
 	buf_free(&e->madd);
 	buf_free(&e->sc);
@@ -169,6 +176,28 @@ static void member(struct buf *b, int *first, const char *name, size_t nlen, con
 	buf_add(b, json, jlen);
 }
 
+/* A member under a mapped field's top-level name. */
+static void member_f(struct envelope *e, struct buf *b, int *first, enum ev_field f, const char *json, size_t jlen)
+{
+	if (!*first)
+		buf_addc(b, ',');
+	*first = 0;
+	buf_add(b, e->name[f].p, e->name[f].len);
+	buf_add(b, json, jlen);
+}
+
+/* A member whose value is a UUID (no character to escape). */
+static void member_uuid(struct buf *b, int *first, const char *name, const char *uuid)
+{
+	if (!*first)
+		buf_addc(b, ',');
+	*first = 0;
+	jw_cstring(b, name);
+	buf_add(b, ":\"", 2);
+	buf_add(b, uuid, 36);
+	buf_addc(b, '"');
+}
+
 static void member_str(struct buf *b, int *first, const char *name, const char *val)
 {
 	if (!*first)
@@ -179,23 +208,26 @@ static void member_str(struct buf *b, int *first, const char *name, const char *
 	jw_cstring(b, val);
 }
 
-static void member_uint(struct buf *b, int *first, const char *name, size_t nlen, uint64_t v)
+static void member_uint(struct envelope *e, struct buf *b, int *first, enum ev_field f, uint64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof num, "%" PRIu64, v);
-	member(b, first, name, nlen, num, (size_t)n);
+	if (!*first)
+		buf_addc(b, ',');
+	*first = 0;
+	if (f == F_NFIELDS)
+		buf_add(b, "\"seq\":", 6);
+	else
+		buf_add(b, e->name[f].p, e->name[f].len);
+	jw_uint(b, v);
 }
 
-static void member_now(struct buf *b, int *first, const char *name, size_t nlen)
+static void member_now(struct envelope *e, struct buf *b, int *first)
 {
 	char tb[48];
 	size_t n = time_format(time_now(), tb + 1);
 	tb[0] = '"';
 	tb[n + 1] = '"';
-	member(b, first, name, nlen, tb, n + 2);
+	member_f(e, b, first, F_TIME, tb, n + 2);
 }
-
-#define TOP(e, fld) (e)->fm->f[fld].seg[0].key, (e)->fm->f[fld].seg[0].keylen
 
 static const char *tok_text(const struct jdoc *d, uint32_t t, size_t *n)
 {
@@ -211,15 +243,17 @@ void env_fill(struct envelope *e, const struct jdoc *d, const char *line, size_t
 	buf_reset(add);
 	if (f->id) {
 		char q[40];
-		snprintf(q, sizeof q, "\"%s\"", f->id);
-		member(add, &first, TOP(e, F_ID), q, strlen(q));
+		q[0] = '"';
+		memcpy(q + 1, f->id, 36);
+		q[37] = '"';
+		member_f(e, add, &first, F_ID, q, 38);
 	}
 	if (event_field(d, e->fm, F_TIME) == JNONE)
-		member_now(add, &first, TOP(e, F_TIME));
+		member_now(e, add, &first);
 	if (event_field(d, e->fm, F_VERSION) == JNONE)
-		member_uint(add, &first, TOP(e, F_VERSION), f->version);
+		member_uint(e, add, &first, F_VERSION, f->version);
 	if (path_lookup(d, 0, &e->seq) == JNONE)
-		member_uint(add, &first, "seq", 3, f->seq);
+		member_uint(e, add, &first, F_NFIELDS, f->seq);
 	/* metadata: what it lacks, inside it when it is there */
 	uint32_t meta = path_lookup(d, 0, &e->meta);
 	int mfirst = meta == JNONE || json_count(d, meta) == 0;
@@ -228,9 +262,12 @@ void env_fill(struct envelope *e, const struct jdoc *d, const char *line, size_t
 	if (f->source && (meta == JNONE || path_lookup(d, 0, &e->src) == JNONE))
 		member_str(madd, &mfirst, "source", f->source);
 	if (meta == JNONE || path_lookup(d, 0, &e->corr) == JNONE) {
-		if (!f->correlation)
+		if (f->correlation) {
+			member_str(madd, &mfirst, "correlation_id", f->correlation);
+		} else {
 			env_uuid_v4(cid);
-		member_str(madd, &mfirst, "correlation_id", f->correlation ? f->correlation : cid);
+			member_uuid(madd, &mfirst, "correlation_id", cid);
+		}
 	}
 	if (f->causation && (meta == JNONE || path_lookup(d, 0, &e->cause) == JNONE))
 		member_str(madd, &mfirst, "causation_id", f->causation);
@@ -409,13 +446,12 @@ void env_command_event(struct envelope *e, const struct jdoc *d, const struct en
 	buf_reset(b);
 	buf_addc(b, '{');
 	p = tok_text(d, c->key, &n);
-	member(b, &first, TOP(e, F_KEY), p, n);
+	member_f(e, b, &first, F_KEY, p, n);
 	buf_addc(b, ',');
-	jw_string(b, TOP(e, F_TYPE));
-	buf_addc(b, ':');
+	buf_add(b, e->name[F_TYPE].p, e->name[F_TYPE].len);
 	jw_string(b, f->event_type, f->event_type_len);
 	p = tok_text(d, c->payload, &n);
-	member(b, &first, TOP(e, F_PAYLOAD), p, n);
+	member_f(e, b, &first, F_PAYLOAD, p, n);
 	buf_adds(b, ",\"metadata\":{");
 	int mfirst = 1;
 	if (c->meta != JNONE) {
@@ -434,17 +470,22 @@ void env_command_event(struct envelope *e, const struct jdoc *d, const struct en
 		member_str(b, &mfirst, "source", f->source);
 	if (c->meta == JNONE || path_lookup(d, 0, &e->corr) == JNONE) {
 		char cid[37];
-		if (!f->correlation)
+		if (f->correlation) {
+			member_str(b, &mfirst, "correlation_id", f->correlation);
+		} else {
 			env_uuid_v4(cid);
-		member_str(b, &mfirst, "correlation_id", f->correlation ? f->correlation : cid);
+			member_uuid(b, &mfirst, "correlation_id", cid);
+		}
 	}
 	member(b, &mfirst, "causation_id", 12, f->causation, f->causation_len);
 	buf_addc(b, '}');
 	char q[40];
-	snprintf(q, sizeof q, "\"%s\"", f->event_id);
-	member(b, &first, TOP(e, F_ID), q, strlen(q));
-	member_now(b, &first, TOP(e, F_TIME));
-	member_uint(b, &first, TOP(e, F_VERSION), f->version);
-	member_uint(b, &first, "seq", 3, f->seq);
+	q[0] = '"';
+	memcpy(q + 1, f->event_id, 36);
+	q[37] = '"';
+	member_f(e, b, &first, F_ID, q, 38);
+	member_now(e, b, &first);
+	member_uint(e, b, &first, F_VERSION, f->version);
+	member_uint(e, b, &first, F_NFIELDS, f->seq);
 	buf_addc(b, '}');
 }

@@ -65,10 +65,12 @@ struct envelope {
 	const struct fieldmap *fm;
 	struct env_uuidgen gen;     /* for generated ids */
 	struct path seq, meta, src, corr, cause;
+	struct buf name[F_NFIELDS]; /* each mapped top-level name as "NAME": */
 	struct buf add, madd, sc;   /* scratch, reused per event */
 };
 
-/* fm must outlive e.  v7: generated event and message ids are v7. */
+/* fm must be complete (options parsed) and outlive e.  v7: generated
+ * event and message ids are v7. */
 void env_init(struct envelope *e, const struct fieldmap *fm, int v7);
 void env_free(struct envelope *e);
 
