@@ -889,3 +889,20 @@ evwrite: $F:5: command lacks payload.total (--require)" ] || fail_with "require"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "evwrite: --stats counts commands: it goes with --commands"* ]]
 }
+
+@test "evwrite --commands skips a command sent twice in one batch and --strict stops at the first refused command" {
+	cat >in.ndjson <<'IN'
+{"command_type":"CreateOrder","command_id":"a-1","aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","command_id":"a-1","aggregate_id":"o-1","payload":{"again":true}}
+{"command_type":"ShipOrder","command_id":"a-2","aggregate_id":"o-1","payload":{}}
+{"command_type":"CancelOrder","command_id":"a-3","aggregate_id":"o-1","payload":{}}
+IN
+	run_split evwrite --commands "$MAP" --store "$S" --strict --stats -q in.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[ "$stderr" = 'evwrite: in.ndjson:2: warning: duplicate command_id "a-1" skipped: its event bd6fd20d-a6d7-5376-a41c-9aa487bd1c21 is already in the store
+evwrite: in.ndjson:3: unknown command type "ShipOrder"
+{"commands":3,"events":1,"skipped":1,"rejected":{"unknown_type":1,"invalid":0,"conflict":0}}' ] || fail_with "stderr"
+	[ "$(wc -l <"$S")" -eq 1 ]
+	[[ "$(cat "$S")" == '{"aggregate_id":"o-1","event_type":"OrderCreated","payload":{},'* ]]
+}
