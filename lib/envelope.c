@@ -75,7 +75,7 @@ void env_uuid_v7(struct env_uuidgen *g, int64_t now_us, char out[37])
 	 * so one generator's UUIDs sort in the order they were made. */
 	uint64_t ms = now_us < 0 ? 0 : (uint64_t)(now_us / 1000);
 	uint64_t frac = now_us < 0 ? 0 : (uint64_t)(now_us % 1000) * 4096 / 1000;
-	if (ms < g->last_ms || (ms == g->last_ms && frac <= g->last_frac)) {
+	if (g->used && (ms < g->last_ms || (ms == g->last_ms && frac <= g->last_frac))) {
 		ms = g->last_ms;
 		frac = g->last_frac + 1;
 	}
@@ -83,6 +83,7 @@ void env_uuid_v7(struct env_uuidgen *g, int64_t now_us, char out[37])
 		ms++;
 		frac = 0;
 	}
+	g->used = 1;
 	g->last_ms = ms;
 	g->last_frac = frac;
 	for (int i = 0; i < 6; i++)

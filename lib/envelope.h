@@ -34,6 +34,7 @@
 /* State of a v7 generator: UUIDs it makes are strictly increasing. */
 struct env_uuidgen {
 	int v7;                  /* env_uuid makes v7 (else v4) */
+	int used;                /* last_ms and last_frac are set */
 	uint64_t last_ms, last_frac;
 };
 

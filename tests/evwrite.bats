@@ -906,3 +906,28 @@ evwrite: in.ndjson:3: unknown command type "ShipOrder"
 	[ "$(wc -l <"$S")" -eq 1 ]
 	[[ "$(cat "$S")" == '{"aggregate_id":"o-1","event_type":"OrderCreated","payload":{},'* ]]
 }
+
+@test "lib/envelope UUIDs: v5 known answers, v4 shape, v7 strictly ordered within one millisecond" {
+	run_split "$EVUNIT/envelope_test" <<'IN'
+v5 6ba7b810-9dad-11d1-80b4-00c04fd430c8 www.example.com
+v5 command cmd-1
+v5 command 42
+v4 10000
+v7 5000 1764000000123456
+v7 1 0
+IN
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	# RFC 9562 A.4: "www.example.com" in the DNS namespace; the command
+	# namespace as evwrite(1) gives it (Python's uuid5 agrees)
+	[ "${lines[0]}" = 2ed6657d-e927-568b-95e1-2665a8aea6a2 ]
+	[ "${lines[1]}" = 16b927d9-2082-5450-8a91-085dc9b80c1e ]
+	[ "${lines[2]}" = a8633eca-b048-5936-965e-1e2c10a72003 ]
+	[ "${lines[3]}" = ok ]
+	# 1764000000123456 us: 48 bits of ms 0x019ab697e87b, then 0x74b = 456/1000 of 4096
+	[[ "${lines[4]}" =~ ^019ab697-e87b-774b-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail_with "v7"
+	[ "${lines[5]}" = ordered ]
+	[[ "${lines[6]}" =~ ^00000000-0000-7000-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail_with "v7 at 0"
+	[ "${lines[7]}" = ordered ]
+	[ "${#lines[@]}" -eq 8 ]
+}
