@@ -853,6 +853,9 @@ int main(int argc, char **argv)
 		int rc = store_open(&w.st, &o);
 		if (rc) {
 			store_close(w.st);
+			w.st = NULL;
+			if (w.stats)
+				print_stats(&w);
 			ev_finish(&cx);
 			return rc;
 		}

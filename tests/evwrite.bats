@@ -931,3 +931,17 @@ IN
 	[ "${lines[7]}" = ordered ]
 	[ "${#lines[@]}" -eq 8 ]
 }
+
+@test "evwrite --commands --stats still prints its object when the store's lock is not had" {
+	touch "$S"
+	flock "$S.lock" -c 'touch held; sleep 3' &
+	while [ ! -e held ]; do sleep 0.01; done
+	run_split evwrite --commands "$MAP" --stats --lock-timeout 100ms --store "$S" "$FX/commands.ndjson"
+	[ "$status" -eq 4 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: $S: store is locked by another writer"*'
+{"commands":0,"events":0,"skipped":0,"rejected":{"unknown_type":0,"invalid":0,"conflict":0}}' ]] || fail_with "stderr"
+	[ ! -s "$S" ]
+	kill %1 2>/dev/null || true
+	wait || true
+}
