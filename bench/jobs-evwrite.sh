@@ -15,6 +15,8 @@ EW_BIN=${EVBIN:-build/bin}
 EW_OUT=${OUT:-bench/out}
 EW_RUNS=${EVWRITE_RUNS:-101}
 EW_BULK=${EVWRITE_BULK:-200000}
+EW_CMDS=${EVWRITE_CMDS:-100000}
+EW_CMD_RUNS=${EVWRITE_CMD_RUNS:-5}
 
 ew_say() { printf 'bench: evwrite: %s\n' "$*" >&2; }
 ew_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
@@ -87,4 +89,65 @@ ew_main() {
 	rm -f "$bulk" "$bstore" "$bstore.idx" "$bstore.lock" "$store" "$store.idx" "$store.lock" "$one"
 }
 
+# --commands against events: the same aggregates and payloads, into a new
+# store each run (a re-run of the same commands would only skip
+# duplicates).  Runs alternate so that the machine's load hits both alike;
+# the medians of wall and user CPU time are compared.  "events" lack ids
+# (evwrite makes v4 ones); "events+id" carry an event_id as commands
+# carry a command_id, so both look up every id in the store.
+ew_commands() {
+	ew=$EW_BIN/evwrite
+	[ -x "$ew" ] || return 0
+	d=$EW_OUT/evwrite-cmd
+	mkdir -p "$d"
+	awk -v n="$EW_CMDS" -v d="$d" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			p = sprintf("\"aggregate_id\":\"order-%d\",\"payload\":{\"i\":%d,\"note\":\"bench\"}", i % 5000, i)
+			printf "{%s,\"event_type\":\"OrderNoted\"}\n", p >(d "/events.ndjson")
+			printf "{\"event_id\":\"ev-%d\",%s,\"event_type\":\"OrderNoted\"}\n", i, p >(d "/events-id.ndjson")
+			printf "{\"command_type\":\"NoteOrder\",\"command_id\":\"cmd-%d\",%s}\n", i, p >(d "/commands.ndjson")
+		}
+	}'
+	echo '{"NoteOrder":"OrderNoted"}' >"$d/map.json"
+	: >"$d/times"
+	tm=
+	[ -x /usr/bin/time ] && tm="/usr/bin/time -f %U -o $d/user"
+	r=0
+	while [ "$r" -lt "$EW_CMD_RUNS" ]; do
+		r=$((r + 1))
+		for kind in events events+id commands; do
+			rm -f "$d/store" "$d/store.idx" "$d/store.lock"
+			case $kind in
+			events) set -- "$d/events.ndjson" ;;
+			events+id) set -- "$d/events-id.ndjson" ;;
+			commands) set -- --commands "$d/map.json" "$d/commands.ndjson" ;;
+			esac
+			echo 0 >"$d/user"
+			t0=$(ew_ms)
+			$tm "$ew" -q --store "$d/store" "$@" || ew_say "$kind run failed"
+			t1=$(ew_ms)
+			echo "$kind $t0 $t1 $(cat "$d/user")" >>"$d/times"
+		done
+	done
+	awk -v n="$EW_CMDS" -v runs="$EW_CMD_RUNS" '
+		function median(k, x,   m, i, j, t) {
+			m = c[k]
+			for (i = 1; i <= m; i++) t[i] = v[k, x, i]
+			for (i = 2; i <= m; i++) for (j = i; j > 1 && t[j - 1] > t[j]; j--) { s = t[j]; t[j] = t[j - 1]; t[j - 1] = s }
+			return m % 2 ? t[(m + 1) / 2] : (t[m / 2] + t[m / 2 + 1]) / 2
+		}
+		{ k = $1; c[k]++; v[k, "wall", c[k]] = ($3 - $2) / 1000; v[k, "user", c[k]] = $4 }
+		END {
+			for (i = 1; i <= 3; i++) {
+				k = i == 1 ? "events" : i == 2 ? "events+id" : "commands"
+				w[k] = median(k, "wall"); u[k] = median(k, "user")
+				printf "evwrite --store, %d %s, %d runs: median %.2f s wall (%.0f/s), %.2f s user\n", n, k, runs, w[k], n / w[k], u[k]
+			}
+			printf "evwrite --commands / events: wall %.2f, user %.2f; / events+id: wall %.2f, user %.2f (target: wall within 1.10)\n",
+				w["commands"] / w["events"], u["commands"] / u["events"], w["commands"] / w["events+id"], u["commands"] / u["events+id"]
+		}' "$d/times" | tee -a "$EW_OUT/evwrite-latency.txt" >&2
+	rm -rf "$d"
+}
+
 ew_main
+ew_commands

@@ -1,16 +1,22 @@
 /*
  * evwrite — validate, enrich and append events: the event store writer,
- * the domain-event checker and the pub/sub envelope maker.
+ * the domain-event checker, the CQRS command handler and the pub/sub
+ * envelope maker.
  *
- * An event that passes is written with what it lacks added at the end of
- * its object (id, time, version, seq, metadata), every byte it had kept;
- * with --store it is appended (lib/store.c: lock, whole lines, fsync,
- * index) and echoed only once durable.  Every input line ends up
- * appended, rejected, skipped as a duplicate or reported as a conflict.
+ * What it adds over lib: the options; the checks of required fields,
+ * --schema specs and present envelope values; the expected-version rules
+ * per aggregate (--expect, expected_version, present versions); the
+ * command map of --commands and its --stats counts; and the order of the
+ * work per event: check, duplicate, version, expectation, build
+ * (lib/envelope.c), stage (lib/store.c: lock, whole lines, fsync, index,
+ * echo once durable).  Every input line ends up appended, rejected,
+ * skipped as a duplicate or reported as a conflict.
  */
 #include "bmap.h"
 #include "cli.h"
+#include "envelope.h"
 #include "ev.h"
+#include "jload.h"
 #include "jwrite.h"
 #include "store.h"
 #include "strset.h"
@@ -21,13 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <uuid/uuid.h>
 
 enum {
 	OPT_STORE = OPT_TOOL_BASE, OPT_REQUIRE, OPT_SCHEMA, OPT_UUID, OPT_SOURCE, OPT_CORR, OPT_CAUSE,
 	OPT_EXPECT, OPT_ATOMIC, OPT_FSYNC, OPT_REPAIR, OPT_LOCKTO, OPT_DRYRUN, OPT_MESSAGE, OPT_TOPIC,
-	OPT_PRIORITY, OPT_TTL, OPT_RKEY, OPT_PKEY, OPT_EXCHANGE, OPT_MAXRETRY, OPT_DELIVER
+	OPT_PRIORITY, OPT_TTL, OPT_RKEY, OPT_PKEY, OPT_EXCHANGE, OPT_MAXRETRY, OPT_DELIVER, OPT_COMMANDS,
+	OPT_STATS
 };
 
 static const struct option longopts[] = {
@@ -54,6 +59,8 @@ static const struct option longopts[] = {
 	{ "exchange", required_argument, NULL, OPT_EXCHANGE },
 	{ "max-retries", required_argument, NULL, OPT_MAXRETRY },
 	{ "deliver-at", required_argument, NULL, OPT_DELIVER },
+	{ "commands", required_argument, NULL, OPT_COMMANDS },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -76,10 +83,12 @@ static const char help_text[] =
 	"      --lock-timeout DUR   wait at most DUR for the store's lock (default 10s)\n"
 	"      --dry-run            validate and print, append nothing\n"
 	"  -q, --quiet              do not echo the appended events\n"
+	"      --commands MAP       input lines are commands; MAP maps command types to event types\n"
+	"      --stats              with --commands: counts as one JSON object on stderr at the end\n"
 	"      --message            write pub/sub message envelopes instead of events\n"
 	"      --topic T            message topic (default: the event's type)\n"
 	"      --priority N         message priority, 0-9 (default 0)\n"
-	"      --ttl DUR            message time to live (headers.ttl, in milliseconds)\n"
+	"      --ttl DUR            message time to live (headers.ttl, whole seconds)\n"
 	"      --routing-key K      routing.key (default: the topic)\n"
 	"      --partition-key PATH routing.partition_key from this field (default: the key)\n"
 	"      --exchange NAME      routing.exchange\n"
@@ -103,7 +112,6 @@ struct writer {
 	struct bmap schema_idx;     /* "AGGTYPE\0TYPE" -> index + 1 */
 	struct schema_type *types;
 	size_t ntypes;
-	int uuid7;
 	const char *source, *corr, *cause;
 	enum expect_kind expect;
 	uint64_t expect_n;
@@ -112,19 +120,23 @@ struct writer {
 	int64_t lock_timeout;
 	/* --message */
 	int message;
-	const char *topic, *rkey, *exchange, *pkey_arg, *deliver_arg, *ttl_arg;
+	const char *pkey_arg, *deliver_arg, *ttl_arg;
 	struct path pkey;
-	int have_pkey;
-	int64_t priority, max_retries, ttl_ms, deliver_at;
-	int have_deliver, have_ttl;
+	struct env_msg msg;
+	/* --commands */
+	const char *map_path;
+	struct bmap cmap;           /* command type -> event type (ptr: its text, v[0] length) */
+	int stats;
+	uint64_t unknown_type;
 
 	struct store *st;
 	struct bmap seen;           /* aggregate value key -> run state */
-	struct path seq_path, meta_path, atype_path, expv_path, corr_path, cause_path, src_path;
-	struct buf out, vk, idk, scratch, add, madd;
+	struct envelope env;
+	int uuid7;
+	struct path seq_path, meta_path, atype_path, expv_path;
+	struct buf out, vk, idk, scratch;
 	uint64_t skipped, conflicts;
 	int io_failed;
-	uint64_t last_v7_ms, last_v7_seq;
 };
 
 static struct evctx cx;
@@ -204,79 +216,24 @@ static int option(int c, const char *arg, void *tool)
 		return 0;
 	case OPT_DRYRUN: w->dry_run = 1; return 0;
 	case OPT_MESSAGE: w->message = 1; return 0;
-	case OPT_TOPIC: w->topic = arg; return 0;
+	case OPT_TOPIC: w->msg.topic = arg; return 0;
 	case OPT_PRIORITY:
-		if (ev_int_arg("--priority", arg, 0, 9, &w->priority) < 0)
+		if (ev_int_arg("--priority", arg, 0, 9, &w->msg.priority) < 0)
 			return -1;
 		return 0;
 	case OPT_TTL: w->ttl_arg = arg; return 0;
-	case OPT_RKEY: w->rkey = arg; return 0;
+	case OPT_RKEY: w->msg.routing_key = arg; return 0;
 	case OPT_PKEY: w->pkey_arg = arg; return 0;
-	case OPT_EXCHANGE: w->exchange = arg; return 0;
+	case OPT_EXCHANGE: w->msg.exchange = arg; return 0;
 	case OPT_MAXRETRY:
-		if (ev_int_arg("--max-retries", arg, 0, INT32_MAX, &w->max_retries) < 0)
+		if (ev_int_arg("--max-retries", arg, 0, INT32_MAX, &w->msg.max_retries) < 0)
 			return -1;
 		return 0;
 	case OPT_DELIVER: w->deliver_arg = arg; return 0;
+	case OPT_COMMANDS: w->map_path = arg; return 0;
+	case OPT_STATS: w->stats = 1; return 0;
 	}
 	return -1;
-}
-
-/* ---- UUIDs ---------------------------------------------------------- */
-
-/* Random bytes come from the kernel in blocks of 4 KiB: libuuid's
- * uuid_generate_random makes five system calls per UUID, which would cost
- * more than the rest of an append.  When getrandom fails, libuuid's own
- * generator fills the block. */
-static void random_bytes(unsigned char *out, size_t n)
-{
-	static unsigned char pool[4096];
-	static size_t avail;
-	if (avail < n) {
-		size_t got = 0;
-		while (got < sizeof pool) {
-			ssize_t k = getrandom(pool + got, sizeof pool - got, 0);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				break;
-			got += (size_t)k;
-		}
-		for (; got < sizeof pool; got += 16)
-			uuid_generate_random(pool + got);
-		avail = sizeof pool;
-	}
-	memcpy(out, pool + sizeof pool - avail, n);
-	avail -= n;
-}
-
-static void new_uuid(struct writer *w, int v7, char out[37])
-{
-	uuid_t u;
-	random_bytes(u, sizeof u);
-	u[6] = (unsigned char)(0x40 | (u[6] & 0x0f));
-	u[8] = (unsigned char)(0x80 | (u[8] & 0x3f));
-	if (v7) {
-		/* RFC 9562: 48-bit Unix milliseconds, then 12 bits that order
-		 * UUIDs made in the same millisecond (sub-millisecond fraction,
-		 * bumped when it would not increase), then random bits. */
-		int64_t us = time_now();
-		uint64_t ms = (uint64_t)(us / 1000), frac = (uint64_t)(us % 1000) * 4096 / 1000;
-		if (ms == w->last_v7_ms && frac <= w->last_v7_seq)
-			frac = w->last_v7_seq + 1;
-		if (frac > 0xfff) {
-			ms++;
-			frac = 0;
-		}
-		w->last_v7_ms = ms;
-		w->last_v7_seq = frac;
-		for (int i = 0; i < 6; i++)
-			u[i] = (unsigned char)(ms >> (40 - 8 * i));
-		u[6] = (unsigned char)(0x70 | (frac >> 8));
-		u[7] = (unsigned char)(frac & 0xff);
-		u[8] = (unsigned char)(0x80 | (u[8] & 0x3f));
-	}
-	uuid_unparse_lower(u, out);
 }
 
 /* ---- --schema ------------------------------------------------------- */
@@ -445,15 +402,12 @@ static int check_present(struct writer *w, struct ev_event *ev)
 {
 	const struct jdoc *d = ev->doc;
 	uint32_t t;
-	size_t n;
 	uint64_t v;
 	int64_t us;
 	/* a present id is any non-empty string or integer (GitHub's
 	 * "34502641367", "ev-001", 42), kept as it is; only the ids evwrite
 	 * makes are UUIDs */
-	if ((t = event_field(d, &cx.fm, F_ID)) != JNONE &&
-	    !((d->tok[t].type == J_STR && d->tok[t].len > 2) ||
-	      (d->tok[t].type == J_NUM && (d->tok[t].flags & JF_INT)))) {
+	if ((t = event_field(d, &cx.fm, F_ID)) != JNONE && !env_id_ok(d, t)) {
 		ev_reject(&cx, ev, "%s must be a non-empty string or an integer, not %.*s%s", cx.fm.f[F_ID].text,
 		          d->tok[t].len > 60 ? 60 : (int)d->tok[t].len, d->text + d->tok[t].start,
 		          d->tok[t].len > 60 ? "..." : "");
@@ -478,17 +432,9 @@ static int check_present(struct writer *w, struct ev_event *ev)
 		ev_reject(&cx, ev, "metadata is not an object");
 		return -1;
 	}
-	if ((t = path_lookup(d, 0, &w->expv_path)) != JNONE) {
-		const char *p = str_of(w, d, t, &n);
-		int64_t i;
-		double dbl;
-		int ok = p ? (n == 3 && !memcmp(p, "any", 3)) || (n == 9 && !memcmp(p, "no_stream", 9)) ||
-		             (n == 6 && !memcmp(p, "exists", 6))
-		           : d->tok[t].type == J_NUM && json_tok_num(d, t, &i, &dbl) == 1 && i >= 0;
-		if (!ok) {
-			ev_reject(&cx, ev, "expected_version must be a version, \"any\", \"no_stream\" or \"exists\"");
-			return -1;
-		}
+	if ((t = path_lookup(d, 0, &w->expv_path)) != JNONE && !env_expected_ok(d, t)) {
+		ev_reject(&cx, ev, "expected_version must be a version, \"any\", \"no_stream\" or \"exists\"");
+		return -1;
 	}
 	static const enum ev_field add[] = { F_ID, F_TIME, F_VERSION };
 	for (size_t i = 0; i < 3; i++)
@@ -541,15 +487,14 @@ static void conflict(struct writer *w, const struct jdoc *d, uint32_t key, uint6
 	ev_raise(&cx, EV_CONFLICT);
 }
 
-/* 0: the event may be appended at version actual + 1; -1: a conflict. */
-static int check_expect(struct writer *w, const struct jdoc *d, uint32_t key, uint64_t actual)
+/* 0: the event may be appended at version actual + 1; -1: a conflict.
+ * t is its expected_version (JNONE: none), v its own version when has_v. */
+static int check_expect(struct writer *w, const struct jdoc *d, uint32_t key, uint64_t actual, uint32_t t,
+                        int has_v, uint64_t v)
 {
 	struct bmap_ent *e = bmap_get(&w->seen, w->vk.p, w->vk.len, NULL);
 	uint64_t kind = X_ANY, n = 0;
 	int has_own = 0;
-	uint32_t t = path_lookup(d, 0, &w->expv_path);
-	uint64_t v;
-	int has_v = pos_int(d, event_field(d, &cx.fm, F_VERSION), &v) == 0;
 	if (t != JNONE) {
 		has_own = 1;
 		if (d->tok[t].type == J_STR) {
@@ -598,245 +543,209 @@ static int check_expect(struct writer *w, const struct jdoc *d, uint32_t key, ui
 	return -1;
 }
 
-/* ---- building the output line --------------------------------------- */
+/* ---- the callbacks -------------------------------------------------- */
 
-static void add_member(struct buf *b, int *first, const char *name, size_t nlen, const char *json, size_t jlen)
-{
-	if (!*first)
-		buf_addc(b, ',');
-	*first = 0;
-	jw_string(b, name, nlen);
-	buf_addc(b, ':');
-	buf_add(b, json, jlen);
-}
-
-static void add_str(struct buf *b, int *first, const char *name, const char *val)
-{
-	struct buf v = {0};
-	jw_cstring(&v, val);
-	add_member(b, first, name, strlen(name), v.p, v.len);
-	buf_free(&v);
-}
-
-/* Top-level name of a mapped field (a one-segment path). */
-static const struct pseg *top(enum ev_field f)
-{
-	return &cx.fm.f[f].seg[0];
-}
-
-static void build_event(struct writer *w, struct ev_event *ev, uint64_t version, uint64_t seq,
-                        const char *newid)
+/* Is the event (value key w->idk) already stored?  1 skipped (warned),
+ * 0 not, -1 I/O error. */
+static int duplicate(struct writer *w, struct ev_event *ev, const char *what, uint32_t id, const char *eid)
 {
 	const struct jdoc *d = ev->doc;
-	char tb[40], num[24];
-	int first = json_count(d, 0) == 0;
-	buf_reset(&w->add);
-	if (newid) {
-		char q[40];
-		snprintf(q, sizeof q, "\"%s\"", newid);
-		add_member(&w->add, &first, top(F_ID)->key, top(F_ID)->keylen, q, strlen(q));
+	int dup = store_has_id(w->st, w->idk.p, w->idk.len);
+	if (dup > 0) {
+		if (eid)
+			ev_line_warn(&cx, ev, "duplicate %s %.*s skipped: its event %s is already in the store", what,
+			             (int)d->tok[id].len, d->text + d->tok[id].start, eid);
+		else
+			ev_line_warn(&cx, ev, "duplicate %s %.*s skipped: already in the store", what,
+			             (int)d->tok[id].len, d->text + d->tok[id].start);
+		w->skipped++;
 	}
-	if (event_field(d, &cx.fm, F_TIME) == JNONE) {
-		size_t n = time_format(time_now(), tb + 1);
-		tb[0] = '"';
-		tb[n + 1] = '"';
-		add_member(&w->add, &first, top(F_TIME)->key, top(F_TIME)->keylen, tb, n + 2);
+	return dup;
+}
+
+/*
+ * Where the event of aggregate key goes: its version *actual + 1 and the
+ * store's *seq, after the numbering limits and the expectation (expv, and
+ * the event's own version v when has_v).  0 go on, 1 refused (rejected or
+ * a conflict), -1 I/O error.
+ */
+static int position(struct writer *w, struct ev_event *ev, uint32_t key, uint32_t expv, int has_v, uint64_t v,
+                    uint64_t *actual, uint64_t *seq)
+{
+	const struct jdoc *d = ev->doc;
+	buf_reset(&w->vk);
+	json_value_key(d, key, &w->vk);
+	if (store_version(w->st, w->vk.p, w->vk.len, actual) < 0)
+		return -1;
+	*seq = store_next_seq(w->st);
+	/* versions and seq are read back as int64 by every tool: none can
+	 * follow INT64_MAX */
+	if (*actual >= INT64_MAX) {
+		struct buf k = {0};
+		key_text(d, key, &k);
+		ev_reject(&cx, ev, "aggregate %s is at version %" PRIu64 ", the largest there can be: no event can follow",
+		          k.p, *actual);
+		buf_free(&k);
+		return 1;
 	}
-	if (event_field(d, &cx.fm, F_VERSION) == JNONE) {
-		int n = snprintf(num, sizeof num, "%" PRIu64, version);
-		add_member(&w->add, &first, top(F_VERSION)->key, top(F_VERSION)->keylen, num, (size_t)n);
+	if (*seq > INT64_MAX) {
+		ev_reject(&cx, ev, "the store is at seq %" PRIu64 ", the largest there can be: no event can follow",
+		          *seq - 1);
+		return 1;
 	}
-	if (path_lookup(d, 0, &w->seq_path) == JNONE) {
-		int n = snprintf(num, sizeof num, "%" PRIu64, seq);
-		add_member(&w->add, &first, "seq", 3, num, (size_t)n);
+	return check_expect(w, d, key, *actual, expv, has_v, v) < 0 ? 1 : 0;
+}
+
+static void io_failed(struct writer *w)
+{
+	w->io_failed = 1;
+	ev_raise(&cx, EV_IO);
+	cx.stop = 1;
+}
+
+/* --commands: one command in, one event of its mapped type staged. */
+static void on_command(struct writer *w, struct ev_event *ev)
+{
+	const struct jdoc *d = ev->doc;
+	struct env_command cm;
+	const char *why = env_command_read(d, &cm);
+	if (why) {
+		ev_reject(&cx, ev, "%s", why);
+		return;
 	}
-	/* metadata: what it lacks, inside it when it is there */
-	uint32_t meta = path_lookup(d, 0, &w->meta_path);
-	int mfirst = meta == JNONE || json_count(d, meta) == 0;
-	char cid[37];
-	buf_reset(&w->madd);
-	if (w->source && (meta == JNONE || path_lookup(d, 0, &w->src_path) == JNONE))
-		add_str(&w->madd, &mfirst, "source", w->source);
-	if (meta == JNONE || path_lookup(d, 0, &w->corr_path) == JNONE) {
-		if (!w->corr)
-			new_uuid(w, 0, cid);
-		add_str(&w->madd, &mfirst, "correlation_id", w->corr ? w->corr : cid);
-	}
-	if (w->cause && (meta == JNONE || path_lookup(d, 0, &w->cause_path) == JNONE))
-		add_str(&w->madd, &mfirst, "causation_id", w->cause);
-	size_t close = d->tok[0].start + d->tok[0].len - 1;
-	buf_reset(&w->out);
-	if (meta == JNONE) {
-		if (w->madd.len) {
-			buf_addc(&w->madd, '}');
-			add_member(&w->add, &first, "metadata", 8, "{", 1);
-			buf_add(&w->add, w->madd.p, w->madd.len);
+	for (size_t i = 0; i < w->nreq; i++)
+		if (path_lookup(d, 0, &w->req[i]) == JNONE) {
+			ev_reject(&cx, ev, "command lacks %s (--require)", w->req[i].text);
+			return;
 		}
-		buf_add(&w->out, ev->line, close);
-	} else {
-		size_t mclose = d->tok[meta].start + d->tok[meta].len - 1;
-		buf_add(&w->out, ev->line, mclose);
-		buf_add(&w->out, w->madd.p ? w->madd.p : "", w->madd.len);
-		buf_add(&w->out, ev->line + mclose, close - mclose);
+	size_t tl, nn;
+	const char *tn = str_of(w, d, cm.type, &tl);
+	struct bmap_ent *m = bmap_find(&w->cmap, tn, tl);
+	if (!m) {
+		const struct jtok *k = &d->tok[cm.type];
+		w->unknown_type++;
+		ev_reject(&cx, ev, "unknown command type %.*s%s", k->len > 60 ? 60 : (int)k->len, d->text + k->start,
+		          k->len > 60 ? "..." : "");
+		return;
 	}
-	buf_add(&w->out, w->add.p ? w->add.p : "", w->add.len);
-	buf_add(&w->out, ev->line + close, ev->len - close);
+	/* the event's id is the command id's UUID v5: a re-sent command
+	 * finds its event in the store */
+	char gen[37], cause[40], eid[37];
+	const char *name, *cj;
+	size_t cjn;
+	if (cm.id != JNONE) {
+		name = env_command_name(&w->env, d, cm.id, &nn);
+		cj = d->text + d->tok[cm.id].start;
+		cjn = d->tok[cm.id].len;
+	} else {
+		env_uuid(&w->env.gen, gen);
+		name = gen;
+		nn = 36;
+		cjn = (size_t)snprintf(cause, sizeof cause, "\"%s\"", gen);
+		cj = cause;
+	}
+	env_uuid_v5(env_ns_command, name, nn, eid);
+	buf_reset(&w->idk);
+	buf_addc(&w->idk, 's');
+	buf_add(&w->idk, eid, 36);
+	int rc = cm.id != JNONE ? duplicate(w, ev, "command_id", cm.id, eid) : 0;
+	uint64_t actual, seq;
+	if (rc == 0)
+		rc = position(w, ev, cm.key, cm.expected, 0, 0, &actual, &seq);
+	if (rc > 0)
+		return;
+	if (rc == 0) {
+		struct env_cmd_fill f = { m->ptr, m->v[0], eid, cj, cjn, actual + 1, seq, w->source, w->corr };
+		env_command_event(&w->env, d, &cm, &f, &w->out);
+		if (store_stage(w->st, w->out.p, w->out.len, w->idk.p, w->idk.len, w->vk.p, w->vk.len, actual + 1) == 0)
+			return;
+	}
+	io_failed(w);
 }
-
-/* ---- --message ------------------------------------------------------ */
-
-static void build_message(struct writer *w, struct ev_event *ev)
-{
-	const struct jdoc *d = ev->doc;
-	struct buf *b = &w->out;
-	char u[37], tb[40];
-	uint32_t t;
-	buf_reset(b);
-	buf_adds(b, "{\"message_id\":");
-	if ((t = event_field(d, &cx.fm, F_ID)) != JNONE) {
-		buf_add(b, d->text + d->tok[t].start, d->tok[t].len);
-	} else {
-		new_uuid(w, w->uuid7, u);
-		jw_cstring(b, u);
-	}
-	buf_adds(b, ",\"topic\":");
-	if (w->topic)
-		jw_cstring(b, w->topic);
-	else
-		buf_add(b, d->text + d->tok[event_field(d, &cx.fm, F_TYPE)].start,
-		        d->tok[event_field(d, &cx.fm, F_TYPE)].len);
-	t = event_field(d, &cx.fm, F_PAYLOAD);
-	buf_adds(b, ",\"payload\":");
-	buf_add(b, d->text + d->tok[t].start, d->tok[t].len);
-	buf_adds(b, ",\"headers\":{\"content_type\":\"application/json\",\"timestamp\":");
-	int64_t us;
-	if ((t = event_field(d, &cx.fm, F_TIME)) == JNONE || time_of_token(d, t, cx.fm.unit, &us) < 0)
-		us = time_now();
-	jw_string(b, tb, time_format(us, tb));
-	buf_adds(b, ",\"source\":");
-	if (w->source)
-		jw_cstring(b, w->source);
-	else if ((t = path_lookup(d, 0, &w->src_path)) != JNONE)
-		buf_add(b, d->text + d->tok[t].start, d->tok[t].len);
-	else
-		buf_adds(b, "null");
-	buf_adds(b, ",\"correlation_id\":");
-	if (w->corr) {
-		jw_cstring(b, w->corr);
-	} else if ((t = path_lookup(d, 0, &w->corr_path)) != JNONE) {
-		buf_add(b, d->text + d->tok[t].start, d->tok[t].len);
-	} else {
-		new_uuid(w, 0, u);
-		jw_cstring(b, u);
-	}
-	buf_adds(b, ",\"priority\":");
-	jw_int(b, w->priority);
-	buf_adds(b, ",\"ttl\":");
-	if (w->have_ttl)
-		jw_int(b, w->ttl_ms);
-	else
-		buf_adds(b, "null");
-	buf_adds(b, "},\"routing\":{\"key\":");
-	if (w->rkey)
-		jw_cstring(b, w->rkey);
-	else if (w->topic)
-		jw_cstring(b, w->topic);
-	else
-		buf_add(b, d->text + d->tok[event_field(d, &cx.fm, F_TYPE)].start,
-		        d->tok[event_field(d, &cx.fm, F_TYPE)].len);
-	buf_adds(b, ",\"exchange\":");
-	if (w->exchange)
-		jw_cstring(b, w->exchange);
-	else
-		buf_adds(b, "null");
-	buf_adds(b, ",\"partition_key\":");
-	t = w->have_pkey ? path_lookup(d, 0, &w->pkey) : event_field(d, &cx.fm, F_KEY);
-	if (t != JNONE)
-		buf_add(b, d->text + d->tok[t].start, d->tok[t].len);
-	else
-		buf_adds(b, "null");
-	buf_adds(b, ",\"retry_count\":0,\"max_retries\":");
-	jw_int(b, w->max_retries);
-	buf_addc(b, '}');
-	if (w->have_deliver) {
-		buf_adds(b, ",\"deliver_at\":");
-		jw_string(b, tb, time_format(w->deliver_at, tb));
-	}
-	buf_addc(b, '}');
-}
-
-/* ---- the callback --------------------------------------------------- */
 
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct writer *w = arg;
 	const struct jdoc *d = ev->doc;
+	if (w->map_path) {
+		on_command(w, ev);
+		return;
+	}
 	if (check_required(w, ev) < 0 || check_present(w, ev) < 0)
 		return;
 	if (w->message) {
-		if (!w->topic && event_field(d, &c->fm, F_TYPE) == JNONE) {
+		if (!w->msg.topic && event_field(d, &c->fm, F_TYPE) == JNONE) {
 			ev_reject(c, ev, "no topic: give --topic or a '%s' field", c->fm.f[F_TYPE].text);
 			return;
 		}
-		build_message(w, ev);
+		env_message(&w->env, &w->msg, d, &w->out);
 		wfile_line(ev_out, w->out.p, w->out.len);
 		return;
 	}
 	uint32_t id = event_field(d, &c->fm, F_ID);
 	char newid[37];
+	int rc = 0;
 	buf_reset(&w->idk);
 	if (id != JNONE) {
 		json_value_key(d, id, &w->idk);
-		int dup = store_has_id(w->st, w->idk.p, w->idk.len);
-		if (dup < 0)
-			goto io;
-		if (dup) {
-			ev_line_warn(c, ev, "duplicate %s %.*s skipped: already in the store", c->fm.f[F_ID].text,
-			             (int)d->tok[id].len, d->text + d->tok[id].start);
-			w->skipped++;
-			return;
-		}
+		rc = duplicate(w, ev, c->fm.f[F_ID].text, id, NULL);
 	} else {
-		new_uuid(w, w->uuid7, newid);
+		env_uuid(&w->env.gen, newid);
 		buf_addc(&w->idk, 's');
 		buf_add(&w->idk, newid, 36);
 	}
-	uint32_t key = event_field(d, &c->fm, F_KEY);
-	buf_reset(&w->vk);
-	json_value_key(d, key, &w->vk);
-	uint64_t actual;
-	if (store_version(w->st, w->vk.p, w->vk.len, &actual) < 0)
-		goto io;
-	uint64_t seq = store_next_seq(w->st), s;
-	/* versions and seq are read back as int64 by every tool: none can
-	 * follow INT64_MAX */
-	if (actual >= INT64_MAX) {
-		struct buf k = {0};
-		key_text(d, key, &k);
-		ev_reject(c, ev, "aggregate %s is at version %" PRIu64 ", the largest there can be: no event can follow",
-		          k.p, actual);
-		buf_free(&k);
+	uint64_t actual, seq, v = 0, s;
+	int has_v = pos_int(d, event_field(d, &c->fm, F_VERSION), &v) == 0;
+	if (rc == 0)
+		rc = position(w, ev, event_field(d, &c->fm, F_KEY), path_lookup(d, 0, &w->expv_path), has_v, v,
+		              &actual, &seq);
+	if (rc > 0)
 		return;
+	if (rc == 0) {
+		uint32_t st = path_lookup(d, 0, &w->seq_path);
+		if (st != JNONE && pos_int(d, st, &s) == 0 && s != seq) {
+			ev_reject(c, ev, "seq %" PRIu64 " is not the store's next position %" PRIu64, s, seq);
+			return;
+		}
+		struct env_fill f = { id == JNONE ? newid : NULL, actual + 1, seq, w->source, w->corr, w->cause };
+		env_fill(&w->env, d, ev->line, ev->len, &f, &w->out);
+		if (store_stage(w->st, w->out.p, w->out.len, w->idk.p, w->idk.len, w->vk.p, w->vk.len, actual + 1) == 0)
+			return;
 	}
-	if (seq > INT64_MAX) {
-		ev_reject(c, ev, "the store is at seq %" PRIu64 ", the largest there can be: no event can follow",
-		          seq - 1);
-		return;
+	io_failed(w);
+}
+
+/* ---- --commands MAP ------------------------------------------------- */
+
+static void load_map(struct writer *w)
+{
+	char err[512];
+	json_t *map = jload_file(w->map_path, err, sizeof err);
+	if (!map)
+		ev_die(EV_USAGE, "--commands: %s", err);
+	if (!json_is_object(map))
+		ev_die(EV_USAGE, "--commands: %s: expected an object from command type to event type", w->map_path);
+	const char *k;
+	json_t *v;
+	json_object_foreach(map, k, v) {
+		if (!json_is_string(v))
+			ev_die(EV_USAGE, "--commands: %s: the event type of \"%s\" is not a string", w->map_path, k);
+		size_t n = json_string_length(v);
+		if (n == 0)
+			ev_die(EV_USAGE, "--commands: %s: the event type of \"%s\" is empty", w->map_path, k);
+		struct bmap_ent *e = bmap_get(&w->cmap, k, strlen(k), NULL);
+		e->ptr = xmemdup(json_string_value(v), n);
+		e->v[0] = n;
 	}
-	if (check_expect(w, d, key, actual) < 0)
-		return;
-	uint32_t st = path_lookup(d, 0, &w->seq_path);
-	if (st != JNONE && pos_int(d, st, &s) == 0 && s != seq) {
-		ev_reject(c, ev, "seq %" PRIu64 " is not the store's next position %" PRIu64, s, seq);
-		return;
-	}
-	build_event(w, ev, actual + 1, seq, id == JNONE ? newid : NULL);
-	if (store_stage(w->st, w->out.p, w->out.len, w->idk.p, w->idk.len, w->vk.p, w->vk.len, actual + 1) == 0)
-		return;
-io:
-	w->io_failed = 1;
-	ev_raise(c, EV_IO);
-	c->stop = 1;
+	json_decref(map);
+}
+
+static void free_map(struct writer *w)
+{
+	for (size_t i = 0; i < w->cmap.cap; i++)
+		if (w->cmap.tab && w->cmap.tab[i].k)
+			free(w->cmap.tab[i].ptr);
+	bmap_free(&w->cmap);
 }
 
 static void setup_paths(struct writer *w)
@@ -846,9 +755,31 @@ static void setup_paths(struct writer *w)
 	path_parse(&w->meta_path, "metadata", err, sizeof err);
 	path_parse(&w->atype_path, "aggregate_type", err, sizeof err);
 	path_parse(&w->expv_path, "expected_version", err, sizeof err);
-	path_parse(&w->corr_path, "metadata.correlation_id", err, sizeof err);
-	path_parse(&w->cause_path, "metadata.causation_id", err, sizeof err);
-	path_parse(&w->src_path, "metadata.source", err, sizeof err);
+}
+
+/* --commands writes the event's members itself: each mapped name must be
+ * one top-level member. */
+static void check_command_fields(const struct ev_tool *tool)
+{
+	static const enum ev_field f[] = { F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION };
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (cx.fm.f[f[i]].n != 1) {
+			ev_warn("--commands writes top-level members: --%s '%s' is not one", fieldmap_option(f[i]),
+			        cx.fm.f[f[i]].text);
+			ev_usage(tool);
+		}
+}
+
+static void print_stats(struct writer *w)
+{
+	uint64_t events = w->st ? store_appended(w->st) : 0;
+	wfile_flush(ev_out);
+	fprintf(stderr,
+	        "{\"commands\":%" PRIu64 ",\"events\":%" PRIu64 ",\"skipped\":%" PRIu64
+	        ",\"rejected\":{\"unknown_type\":%" PRIu64 ",\"invalid\":%" PRIu64 ",\"conflict\":%" PRIu64 "}}\n",
+	        cx.events + cx.rejected, events, w->skipped, w->unknown_type, cx.rejected - w->unknown_type,
+	        w->conflicts);
+	fflush(stderr);
 }
 
 int main(int argc, char **argv)
@@ -857,15 +788,28 @@ int main(int argc, char **argv)
 	static const struct ev_tool tool = {
 		"evwrite",
 		"[-hqV] [--store file] [--expect E] [--atomic] [--fsync policy] [--require paths] "
-		"[--schema file] [--message] [--dry-run] [file ...]",
+		"[--schema file] [--commands map [--stats]] [--message] [--dry-run] [file ...]",
 		help_text, "q", longopts, option
 	};
 	w.lock_timeout = 10 * US_PER_S;
-	w.max_retries = 3;
+	w.msg.max_retries = 3;
 	int ind = ev_parse_args(&cx, &tool, &w, argc, argv);
 	setup_paths(&w);
+	env_init(&w.env, &cx.fm, w.uuid7);
 	if (w.message && w.store_path) {
 		ev_warn("--message writes envelopes to standard output; it does not go with --store");
+		ev_usage(&tool);
+	}
+	if (w.map_path) {
+		const char *other = w.message ? "--message" : w.schema_path ? "--schema" : w.cause ? "--causation-id" : NULL;
+		if (other) {
+			ev_warn("--commands does not go with %s%s", other,
+			        w.cause ? ": the event a command makes is caused by its command_id" : "");
+			ev_usage(&tool);
+		}
+		check_command_fields(&tool);
+	} else if (w.stats) {
+		ev_warn("--stats counts commands: it goes with --commands");
 		ev_usage(&tool);
 	}
 	if (w.pkey_arg) {
@@ -874,22 +818,31 @@ int main(int argc, char **argv)
 			ev_warn("--partition-key: %s", err);
 			ev_usage(&tool);
 		}
-		w.have_pkey = 1;
+		w.msg.partition_key = &w.pkey;
 	}
 	if (w.ttl_arg) {
 		int64_t us;
 		if (ev_dur_arg("--ttl", w.ttl_arg, &us) < 0)
 			ev_usage(&tool);
-		w.ttl_ms = us / 1000;
-		w.have_ttl = 1;
+		/* headers.ttl is whole seconds (evdlq expire reads it so) */
+		if (us % US_PER_S) {
+			ev_warn("--ttl: '%s' is not a whole number of seconds", w.ttl_arg);
+			ev_usage(&tool);
+		}
+		w.msg.ttl_s = us / US_PER_S;
+		w.msg.have_ttl = 1;
 	}
 	if (w.deliver_arg) {
-		if (ev_time_arg(&cx, "--deliver-at", w.deliver_arg, &w.deliver_at) < 0)
+		if (ev_time_arg(&cx, "--deliver-at", w.deliver_arg, &w.msg.deliver_at) < 0)
 			ev_usage(&tool);
-		w.have_deliver = 1;
+		w.msg.have_deliver = 1;
 	}
+	w.msg.source = w.source;
+	w.msg.correlation = w.corr;
 	if (w.schema_path)
 		load_schema(&w);
+	if (w.map_path)
+		load_map(&w);
 
 	/* appending to a store writes a file: all inputs must open first */
 	if (w.store_path && !w.dry_run)
@@ -900,6 +853,9 @@ int main(int argc, char **argv)
 		int rc = store_open(&w.st, &o);
 		if (rc) {
 			store_close(w.st);
+			w.st = NULL;
+			if (w.stats)
+				print_stats(&w);
 			ev_finish(&cx);
 			return rc;
 		}
@@ -915,8 +871,12 @@ int main(int argc, char **argv)
 		} else if (store_flush(w.st) != 0) {
 			ev_raise(&cx, EV_IO);
 		}
+		if (w.stats)
+			print_stats(&w);
 		if (store_close(w.st) != 0)
 			ev_raise(&cx, EV_IO);
 	}
+	free_map(&w);
+	env_free(&w.env);
 	return ev_finish(&cx);
 }

@@ -558,11 +558,24 @@ evwrite: nothing written: inputs cannot be opened" ] || fail_with "stderr 2"
 	run_split evwrite --message --now $NOW --topic orders --priority 5 --ttl 30s --partition-key payload.total \
 		--exchange ex --max-retries 2 --deliver-at 2026-11-27T11:00Z --source shop --correlation-id c9 "$FX/orders.ndjson"
 	[ "$status" -eq 0 ]
-	[[ "${lines[1]}" =~ ^'{"message_id":"'$UUID'","topic":"orders","payload":{"total":5},"headers":{"content_type":"application/json","timestamp":"2026-11-27T10:00:00.000000Z","source":"shop","correlation_id":"c9","priority":5,"ttl":30000},"routing":{"key":"orders","exchange":"ex","partition_key":5,"retry_count":0,"max_retries":2},"deliver_at":"2026-11-27T11:00:00.000000Z"}'$ ]] || fail_with "envelope"
+	[[ "${lines[1]}" =~ ^'{"message_id":"'$UUID'","topic":"orders","payload":{"total":5},"headers":{"content_type":"application/json","timestamp":"2026-11-27T10:00:00.000000Z","source":"shop","correlation_id":"c9","priority":5,"ttl":30},"routing":{"key":"orders","exchange":"ex","partition_key":5,"retry_count":0,"max_retries":2},"deliver_at":"2026-11-27T11:00:00.000000Z"}'$ ]] || fail_with "envelope"
 	run_split sh -c "echo '{\"event_id\":\"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11\",\"event_type\":\"Ping\",\"payload\":[1],\"timestamp\":1700000000}' | evwrite --message --routing-key rk"
 	[[ "$output" =~ ^'{"message_id":"0b9b3c3e-5a5f-4f39-9c59-1f1d0d7e2a11","topic":"Ping","payload":[1],"headers":{"content_type":"application/json","timestamp":"2023-11-14T22:13:20.000000Z","source":null,"correlation_id":"'$UUID'","priority":0,"ttl":null},"routing":{"key":"rk","exchange":null,"partition_key":null,"retry_count":0,"max_retries":3}}'$ ]] || fail_with "defaults"
 	run_split evwrite --message --store "$S" "$FX/orders.ndjson"
 	[ "$status" -eq 2 ]
+}
+
+@test "evwrite --message writes headers.ttl in whole seconds and refuses a fraction of a second" {
+	ev='{"aggregate_id":"o-1","event_type":"Ping","payload":{},"timestamp":"2026-11-27T10:00:00Z"}'
+	for t in 1h:3600 90s:90 1h30m:5400 0s:0 7d:604800 2000ms:2; do
+		run_split sh -c "echo '$ev' | evwrite --message --correlation-id c --ttl ${t%%:*}"
+		[ "$status" -eq 0 ] || fail_with "$t"
+		[[ "$output" == *'"priority":0,"ttl":'"${t#*:}"'},"routing"'* ]] || fail_with "$t"
+	done
+	run_split sh -c "echo '$ev' | evwrite --message --ttl 1500ms"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: --ttl: '1500ms' is not a whole number of seconds"* ]] || fail_with "fraction"
 }
 
 @test "evwrite usage errors exit 2" {
@@ -633,7 +646,7 @@ evwrite: in.ndjson:2: the store is at seq $M, the largest there can be: no event
 	run evwrite --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: evwrite "* ]]
-	for o in --store --require --schema --uuid --source --correlation-id --causation-id --expect --atomic --fsync --repair --lock-timeout --dry-run --quiet --message --topic --priority --ttl --routing-key --partition-key --exchange --max-retries --deliver-at --errors --strict --id-field --key-field --version-field --time-unit --now; do
+	for o in --store --require --schema --uuid --source --correlation-id --causation-id --expect --atomic --fsync --repair --lock-timeout --dry-run --quiet --message --topic --priority --ttl --routing-key --partition-key --exchange --max-retries --deliver-at --commands --stats --errors --strict --id-field --key-field --version-field --time-unit --now; do
 		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
 		grep -q -- "${o#--}" "$BATS_TEST_DIRNAME/../man/evwrite.1" || fail_with "man lacks $o"
 	done
@@ -643,4 +656,292 @@ evwrite: in.ndjson:2: the store is at seq $M, the largest there can be: no event
 		run mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/evwrite.1"
 		[ "$output" = "" ]
 	fi
+}
+
+# ---- --commands (the CQRS command side) ----------------------------------
+
+MAP="$BATS_TEST_DIRNAME/fixtures/evwrite/command-map.json"
+E1='{"aggregate_id":"order-1","event_type":"OrderCreated","payload":{"total":10.50,"note":"caf\u00e9"},"metadata":{"correlation_id":"c-1","causation_id":"cmd-1"},"event_id":"16b927d9-2082-5450-8a91-085dc9b80c1e","timestamp":"2026-11-27T10:00:00.000000Z","version":1,"seq":1}'
+E2='{"aggregate_id":"order-1","event_type":"OrderUpdated","payload":{"total":1.2e1},"metadata":{"user":"ann","source":"web","correlation_id":"c-1","causation_id":"cmd-2"},"event_id":"5d9869a1-8f34-55ad-b5a2-10b42789fda7","timestamp":"2026-11-27T10:00:00.000000Z","version":2,"seq":2}'
+E3='{"aggregate_id":7,"event_type":"OrderCreated","payload":null,"metadata":{"correlation_id":"c-1","causation_id":42},"event_id":"a8633eca-b048-5936-965e-1e2c10a72003","timestamp":"2026-11-27T10:00:00.000000Z","version":1,"seq":3}'
+
+@test "evwrite --commands appends one event of the mapped type per command, values kept byte for byte" {
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c-1 "$FX/commands.ndjson"
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = "$E1
+$E2
+$E3" ] || fail_with "events"
+	[ "$stderr" = "evwrite: $FX/commands.ndjson:3: unknown command type \"ShipOrder\"
+evwrite: $FX/commands.ndjson:4: command lacks aggregate_id" ] || fail_with "stderr"
+	# the store holds what was echoed; the command-only members
+	# (command_type, command_id, expected_version, issued_by) are not stored
+	[ "$(cat "$S")" = "$output" ]
+}
+
+@test "evwrite --commands skips a re-sent command as a duplicate of its event" {
+	evwrite -q --commands "$MAP" --store "$S" --now $NOW "$FX/commands.ndjson" 2>/dev/null || true
+	cp "$S" before
+	run_split evwrite --commands "$MAP" --store "$S" --stats "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	F="$FX/commands.ndjson"
+	[ "$stderr" = "evwrite: $F:1: warning: duplicate command_id \"cmd-1\" skipped: its event 16b927d9-2082-5450-8a91-085dc9b80c1e is already in the store
+evwrite: $F:2: warning: duplicate command_id \"cmd-2\" skipped: its event 5d9869a1-8f34-55ad-b5a2-10b42789fda7 is already in the store
+evwrite: $F:3: unknown command type \"ShipOrder\"
+evwrite: $F:4: warning: duplicate command_id 42 skipped: its event a8633eca-b048-5936-965e-1e2c10a72003 is already in the store" ] && false || true
+	[[ "$stderr" == *'duplicate command_id "cmd-1" skipped: its event 16b927d9-2082-5450-8a91-085dc9b80c1e is already in the store'* ]] || fail_with "dup"
+	[[ "$stderr" == *'{"commands":5,"events":0,"skipped":3,"rejected":{"unknown_type":1,"invalid":1,"conflict":0}}' ]] || fail_with "stats"
+	cmp "$S" before
+	# "42" names the same command as 42: the command id is a name
+	run_split sh -c "echo '{\"command_type\":\"CreateOrder\",\"command_id\":\"42\",\"aggregate_id\":8,\"payload\":{}}' | evwrite --commands '$MAP' --store '$S'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: <stdin>:1: warning: duplicate command_id \"42\" skipped: its event a8633eca-b048-5936-965e-1e2c10a72003 is already in the store" ] || fail_with "name"
+}
+
+@test "evwrite --commands generates a command_id when absent: it is the causation_id and names the event" {
+	run_split sh -c "echo '{\"command_type\":\"CancelOrder\",\"aggregate_id\":\"o-9\",\"payload\":{}}' | evwrite --commands '$MAP' --store '$S' --now $NOW --correlation-id c"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[[ "$output" =~ ^'{"aggregate_id":"o-9","event_type":"OrderCancelled","payload":{},"metadata":{"correlation_id":"c","causation_id":"'($UUID)'"},"event_id":"'[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'",'$TS',"version":1,"seq":1}'$ ]] || fail_with "event"
+	cid=${BASH_REMATCH[1]}
+	# the same command sent again with the echoed id is the same command
+	run_split sh -c "echo '{\"command_type\":\"CancelOrder\",\"command_id\":\"$cid\",\"aggregate_id\":\"o-9\",\"payload\":{}}' | evwrite --commands '$MAP' --store '$S'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: <stdin>:1: warning: duplicate command_id \"$cid\" skipped: its event "*" is already in the store" ]] || fail_with "dup"
+	[ "$(wc -l <"$S")" -eq 1 ]
+	# --uuid v7 makes generated command ids time-ordered
+	run_split sh -c "echo '{\"command_type\":\"CancelOrder\",\"aggregate_id\":\"o-8\",\"payload\":{}}' | evwrite --commands '$MAP' --uuid v7 --dry-run"
+	[[ "$output" =~ '"causation_id":"'[0-9a-f]{8}-[0-9a-f]{4}-7 ]] || fail_with "v7"
+}
+
+@test "evwrite --commands rejects each bad command with its reason and appends the others" {
+	cat >in.ndjson <<'IN'
+{"command_type":"ShipOrder","aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","payload":{}}
+{"command_type":"CreateOrder","aggregate_id":null,"payload":{}}
+{"aggregate_id":"o-1","payload":{}}
+{"command_type":["CreateOrder"],"aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","aggregate_id":"o-1"}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"command_id":""}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"command_id":1.5}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"expected_version":-1}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"metadata":[]}
+{"command_type":"CreateOrder",
+{"command_type":"createorder","aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","aggregate_id":"o-1","payload":{},"command_id":"ok-1"}
+IN
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c --stats in.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"aggregate_id":"o-1","event_type":"OrderCreated","payload":{},"metadata":{"correlation_id":"c","causation_id":"ok-1"},"event_id":"eda75844-86b3-5d95-a0fa-ac84a1751604",'$TS',"version":1,"seq":1}' ] || fail_with "event"
+	[ "$stderr" = 'evwrite: in.ndjson:1: unknown command type "ShipOrder"
+evwrite: in.ndjson:2: command lacks aggregate_id
+evwrite: in.ndjson:3: command lacks aggregate_id
+evwrite: in.ndjson:4: command lacks command_type
+evwrite: in.ndjson:5: command_type is not a string
+evwrite: in.ndjson:6: command lacks payload
+evwrite: in.ndjson:7: command_id must be a non-empty string or an integer
+evwrite: in.ndjson:8: command_id must be a non-empty string or an integer
+evwrite: in.ndjson:9: expected_version must be a version, "any", "no_stream" or "exists"
+evwrite: in.ndjson:10: metadata is not an object
+evwrite: in.ndjson:11: invalid JSON: unexpected end of line, expected a string key at column 31
+evwrite: in.ndjson:12: unknown command type "createorder"
+{"commands":13,"events":1,"skipped":0,"rejected":{"unknown_type":2,"invalid":10,"conflict":0}}' ] || fail_with "stderr"
+	[ "$(wc -l <"$S")" -eq 1 ]
+}
+
+@test "evwrite --commands --errors keeps rejected commands so they can be fixed and fed back" {
+	run_split evwrite --commands "$MAP" --store "$S" --errors err.ndjson --now $NOW -q "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	F="$FX/commands.ndjson"
+	[ "$(cat err.ndjson)" = '{"file":"'"$F"'","line":3,"error":"unknown command type \"ShipOrder\"","raw":"{\"command_type\":\"ShipOrder\",\"command_id\":\"cmd-3\",\"aggregate_id\":\"order-1\",\"payload\":{}}"}
+{"file":"'"$F"'","line":4,"error":"command lacks aggregate_id","raw":"{\"command_type\":\"CancelOrder\",\"command_id\":\"cmd-4\",\"payload\":{}}"}' ] || fail_with "errors"
+	# fix: ShipOrder is not a command this service knows; cancel instead,
+	# and give the cancel its aggregate
+	jq -r .raw err.ndjson | sed 's/"ShipOrder"/"CancelOrder"/; s/"cmd-4",/"cmd-4","aggregate_id":"order-9",/' >fixed.ndjson
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c fixed.ndjson
+	[ "$status" -eq 0 ] || fail_with "fed back"
+	[ "$stderr" = "" ]
+	[ "${lines[0]}" = '{"aggregate_id":"order-1","event_type":"OrderCancelled","payload":{},"metadata":{"correlation_id":"c","causation_id":"cmd-3"},"event_id":"'"$(evwrite --commands "$MAP" --dry-run <<<'{"command_type":"CancelOrder","command_id":"cmd-3","aggregate_id":"x","payload":{}}' | sed 's/.*"event_id":"\([^"]*\)".*/\1/')"'",'$TS',"version":3,"seq":4}' ] || fail_with "line 1"
+	[ "${lines[1]}" = '{"aggregate_id":"order-9","event_type":"OrderCancelled","payload":{},"metadata":{"correlation_id":"c","causation_id":"cmd-4"},"event_id":"'"$(evwrite --commands "$MAP" --dry-run <<<'{"command_type":"CancelOrder","command_id":"cmd-4","aggregate_id":"x","payload":{}}' | sed 's/.*"event_id":"\([^"]*\)".*/\1/')"'",'$TS',"version":1,"seq":5}' ] || fail_with "line 2"
+	[ "$(wc -l <"$S")" -eq 5 ]
+}
+
+@test "evwrite --commands carries expected_version per command: a conflict exits 4 and the others are appended" {
+	evwrite -q --commands "$MAP" --store "$S" --now $NOW "$FX/commands.ndjson" 2>/dev/null || true
+	cat >in.ndjson <<'IN'
+{"command_type":"UpdateOrder","command_id":"u-1","aggregate_id":"order-1","payload":{"total":3},"expected_version":1}
+{"command_type":"UpdateOrder","command_id":"u-2","aggregate_id":"order-1","payload":{"total":4},"expected_version":2}
+{"command_type":"CancelOrder","command_id":"u-3","aggregate_id":"order-2","payload":{},"expected_version":"exists"}
+{"command_type":"CreateOrder","command_id":"u-4","aggregate_id":7,"payload":{},"expected_version":"no_stream"}
+{"command_type":"CreateOrder","command_id":"u-5","aggregate_id":"order-3","payload":{},"expected_version":"no_stream"}
+IN
+	run_split evwrite --commands "$MAP" --store "$S" --now $NOW --correlation-id c --stats in.ndjson
+	[ "$status" -eq 4 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == '{"aggregate_id":"order-1","event_type":"OrderUpdated","payload":{"total":4},"metadata":{"correlation_id":"c","causation_id":"u-2"},"event_id":"'*'","version":3,"seq":4}' ]] || fail_with "u-2"
+	[[ "${lines[1]}" == '{"aggregate_id":"order-3",'*'"causation_id":"u-5"},'*'"version":1,"seq":5}' ]] || fail_with "u-5"
+	[ "$stderr" = 'evwrite: expected 1, actual 2 (aggregate order-1)
+evwrite: expected exists, actual 0 (aggregate order-2)
+evwrite: expected no_stream, actual 1 (aggregate 7)
+{"commands":5,"events":2,"skipped":0,"rejected":{"unknown_type":0,"invalid":0,"conflict":3}}' ] || fail_with "stderr"
+	# the command's expected_version is not stored
+	! grep -q expected_version "$S"
+	# --expect applies to the first command of each aggregate without its own
+	run_split sh -c "echo '{\"command_type\":\"UpdateOrder\",\"aggregate_id\":\"order-3\",\"payload\":{}}' | evwrite --commands '$MAP' --store '$S' --expect 5"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "evwrite: expected 5, actual 1 (aggregate order-3)" ]
+}
+
+@test "a command whose expected_version conflicts under 4 concurrent writers: exactly one wins" {
+	echo '{"command_type":"CreateOrder","command_id":"c-0","aggregate_id":"race","payload":{}}' | evwrite -q --commands "$MAP" --store "$S"
+	for i in 1 2 3 4; do
+		echo '{"command_type":"UpdateOrder","command_id":"w-'$i'","aggregate_id":"race","payload":{"writer":'$i'},"expected_version":1}' >c$i.ndjson
+	done
+	for i in 1 2 3 4; do
+		( rc=0; evwrite -q --commands "$MAP" --store "$S" c$i.ndjson 2>e$i || rc=$?; echo $rc >rc$i ) &
+	done
+	wait
+	[ "$(cat rc1 rc2 rc3 rc4 | sort | tr '\n' ' ')" = "0 4 4 4 " ] || fail_with "statuses: $(cat rc1 rc2 rc3 rc4 | tr '\n' ' ')"
+	for i in 1 2 3 4; do
+		if [ "$(cat rc$i)" -eq 0 ]; then
+			[ ! -s e$i ]
+			w=$i
+		else
+			[ "$(cat e$i)" = "evwrite: expected 1, actual 2 (aggregate race)" ]
+		fi
+	done
+	[ "$(wc -l <"$S")" -eq 2 ]
+	[[ "$(tail -n 1 "$S")" == '{"aggregate_id":"race","event_type":"OrderUpdated","payload":{"writer":'$w'},'*'"version":2,"seq":2}' ]]
+	check_store "$S"
+}
+
+@test "evwrite --commands --atomic appends every event of the batch or none" {
+	run_split evwrite --commands "$MAP" --store "$S" --atomic --stats "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *'evwrite: nothing appended: the input is one unit (--atomic) and lines were rejected
+{"commands":5,"events":0,"skipped":0,"rejected":{"unknown_type":1,"invalid":1,"conflict":0}}' ]] || fail_with "rejected"
+	[ ! -s "$S" ]
+	head -n 2 "$FX/commands.ndjson" >good.ndjson
+	echo '{"command_type":"CancelOrder","command_id":"x","aggregate_id":"order-1","payload":{},"expected_version":5}' >>good.ndjson
+	run_split evwrite --commands "$MAP" --store "$S" --atomic good.ndjson
+	[ "$status" -eq 4 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "evwrite: expected 5, actual 2 (aggregate order-1)
+evwrite: nothing appended: the input is one unit (--atomic) and it has a conflict" ] || fail_with "conflict"
+	[ ! -s "$S" ]
+	head -n 2 "$FX/commands.ndjson" | evwrite --commands "$MAP" --store "$S" --atomic -q
+	[ "$(wc -l <"$S")" -eq 2 ]
+}
+
+@test "evwrite --commands --dry-run prints the events and appends nothing" {
+	run_split evwrite --commands "$MAP" --store "$S" --dry-run --now $NOW --correlation-id c-1 --stats "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "$E1
+$E2
+$E3" ] || fail_with "events"
+	[[ "$stderr" == *'
+{"commands":5,"events":3,"skipped":0,"rejected":{"unknown_type":1,"invalid":1,"conflict":0}}' ]] || fail_with "stats"
+	[ ! -e "$S" ]
+}
+
+@test "evwrite --commands writes the event with the mapped field names and checks --require on commands" {
+	run_split sh -c "echo '{\"command_type\":\"CreateOrder\",\"command_id\":\"k\",\"aggregate_id\":\"o\",\"payload\":{\"a\":1}}' | evwrite --commands '$MAP' --key-field stream --type-field type --id-field id --time-field at --version-field v --payload-field data --now $NOW --correlation-id c"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"stream":"o","type":"OrderCreated","data":{"a":1},"metadata":{"correlation_id":"c","causation_id":"k"},"id":"'*'","at":"2026-11-27T10:00:00.000000Z","v":1,"seq":1}' ]] || fail_with "names"
+	run_split evwrite --commands "$MAP" --require payload.total --dry-run --now $NOW --correlation-id c-1 "$FX/commands.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$output" = "$E1
+$E2" ] || fail_with "events"
+	F="$FX/commands.ndjson"
+	[ "$stderr" = "evwrite: $F:3: command lacks payload.total (--require)
+evwrite: $F:4: command lacks aggregate_id
+evwrite: $F:5: command lacks payload.total (--require)" ] || fail_with "require"
+}
+
+@test "evwrite --commands refuses a missing or bad MAP and options that do not go with it, exit 2" {
+	printf '{"A":"B",\n "C" "D"}\n' >bad.json
+	printf '{"A":"B",\n "C":3}\n' >nostr.json
+	printf '["A"]\n' >arr.json
+	printf '{"A":"B","A":"C"}\n' >dup.json
+	printf '{"A":""}\n' >empty.json
+	for c in "nope.json|evwrite: --commands: nope.json: No such file or directory" \
+		"bad.json|evwrite: --commands: bad.json:2:8: ':' expected near '\"D\"'" \
+		"nostr.json|evwrite: --commands: nostr.json: the event type of \"C\" is not a string" \
+		"arr.json|evwrite: --commands: arr.json: expected an object from command type to event type" \
+		"dup.json|evwrite: --commands: dup.json:1:12: duplicate object key near '\"A\"'" \
+		"empty.json|evwrite: --commands: empty.json: the event type of \"A\" is empty"; do
+		run_split evwrite --commands "${c%%|*}" --store "$S" "$FX/commands.ndjson"
+		[ "$status" -eq 2 ] || fail_with "$c"
+		[ "$output" = "" ]
+		[ "$stderr" = "${c#*|}" ] || fail_with "$c"
+		[ ! -e "$S" ]
+	done
+	for a in "--message" "--schema $FX/schema.json" "--causation-id x" "--key-field a.b" "--payload-field ."; do
+		run_split evwrite --commands "$MAP" $a </dev/null
+		[ "$status" -eq 2 ] || fail_with "$a"
+		[[ "$stderr" == "evwrite: "*"usage: evwrite "* ]] || fail_with "$a"
+	done
+	run_split evwrite --stats </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "evwrite: --stats counts commands: it goes with --commands"* ]]
+}
+
+@test "evwrite --commands skips a command sent twice in one batch and --strict stops at the first refused command" {
+	cat >in.ndjson <<'IN'
+{"command_type":"CreateOrder","command_id":"a-1","aggregate_id":"o-1","payload":{}}
+{"command_type":"CreateOrder","command_id":"a-1","aggregate_id":"o-1","payload":{"again":true}}
+{"command_type":"ShipOrder","command_id":"a-2","aggregate_id":"o-1","payload":{}}
+{"command_type":"CancelOrder","command_id":"a-3","aggregate_id":"o-1","payload":{}}
+IN
+	run_split evwrite --commands "$MAP" --store "$S" --strict --stats -q in.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+	[ "$stderr" = 'evwrite: in.ndjson:2: warning: duplicate command_id "a-1" skipped: its event bd6fd20d-a6d7-5376-a41c-9aa487bd1c21 is already in the store
+evwrite: in.ndjson:3: unknown command type "ShipOrder"
+{"commands":3,"events":1,"skipped":1,"rejected":{"unknown_type":1,"invalid":0,"conflict":0}}' ] || fail_with "stderr"
+	[ "$(wc -l <"$S")" -eq 1 ]
+	[[ "$(cat "$S")" == '{"aggregate_id":"o-1","event_type":"OrderCreated","payload":{},'* ]]
+}
+
+@test "lib/envelope UUIDs: v5 known answers, v4 shape, v7 strictly ordered within one millisecond" {
+	run_split "$EVUNIT/envelope_test" <<'IN'
+v5 6ba7b810-9dad-11d1-80b4-00c04fd430c8 www.example.com
+v5 command cmd-1
+v5 command 42
+v4 10000
+v7 5000 1764000000123456
+v7 1 0
+IN
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	# RFC 9562 A.4: "www.example.com" in the DNS namespace; the command
+	# namespace as evwrite(1) gives it (Python's uuid5 agrees)
+	[ "${lines[0]}" = 2ed6657d-e927-568b-95e1-2665a8aea6a2 ]
+	[ "${lines[1]}" = 16b927d9-2082-5450-8a91-085dc9b80c1e ]
+	[ "${lines[2]}" = a8633eca-b048-5936-965e-1e2c10a72003 ]
+	[ "${lines[3]}" = ok ]
+	# 1764000000123456 us: 48 bits of ms 0x019ab697e87b, then 0x74b = 456/1000 of 4096
+	[[ "${lines[4]}" =~ ^019ab697-e87b-774b-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail_with "v7"
+	[ "${lines[5]}" = ordered ]
+	[[ "${lines[6]}" =~ ^00000000-0000-7000-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail_with "v7 at 0"
+	[ "${lines[7]}" = ordered ]
+	[ "${#lines[@]}" -eq 8 ]
+}
+
+@test "evwrite --commands --stats still prints its object when the store's lock is not had" {
+	touch "$S"
+	flock "$S.lock" -c 'touch held; sleep 3' &
+	while [ ! -e held ]; do sleep 0.01; done
+	run_split evwrite --commands "$MAP" --stats --lock-timeout 100ms --store "$S" "$FX/commands.ndjson"
+	[ "$status" -eq 4 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "evwrite: $S: store is locked by another writer"*'
+{"commands":0,"events":0,"skipped":0,"rejected":{"unknown_type":0,"invalid":0,"conflict":0}}' ]] || fail_with "stderr"
+	[ ! -s "$S" ]
+	kill %1 2>/dev/null || true
+	wait || true
 }
