@@ -67,8 +67,18 @@ static int fill(struct input *in)
 	}
 }
 
-static int is_blank(const char *p, size_t n)
+int input_trim(const char **line, size_t *len, int at_start)
 {
+	const char *p = *line;
+	size_t n = *len;
+	if (at_start && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	if (n && p[n - 1] == '\r')
+		n--;
+	*line = p;
+	*len = n;
 	for (size_t i = 0; i < n; i++)
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
 			return 0;
@@ -131,21 +141,10 @@ int input_next(struct input *in, const char **line, size_t *len)
 			return rc;
 		in->lineno++;
 		in->offset = start;
-		const char *p = *line;
-		size_t n = *len;
-		if (!in->started) {
-			in->started = 1;
-			if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-				p += 3;
-				n -= 3;
-			}
-		}
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (is_blank(p, n))
+		int at_start = !in->started;
+		in->started = 1;
+		if (input_trim(line, len, at_start))
 			continue;
-		*line = p;
-		*len = n;
 		return 1;
 	}
 }

@@ -45,4 +45,13 @@ int input_seek(struct input *in, uint64_t off);
 int input_next(struct input *in, const char **line, size_t *len);
 void input_close(struct input *in);
 
+/*
+ * The one rule for what a line's bytes hold, for readers that do their own
+ * I/O (the store reads lines at byte offsets): a UTF-8 BOM is dropped when
+ * the line starts the file (at_start), then a final CR.  *p and *n are
+ * updated; returns 1 when what is left is blank (only spaces, tabs or CR),
+ * a line every reader skips.
+ */
+int input_trim(const char **p, size_t *n, int at_start);
+
 #endif
