@@ -13,17 +13,22 @@
 
 int input_open(struct input *in, const char *path)
 {
-	memset(in, 0, sizeof *in);
 	if (!path || strcmp(path, "-") == 0) {
-		in->fd = 0;
-		in->name = "-";
+		int rc = input_fdopen(in, 0, "-");
 		in->label = "<stdin>";
-	} else {
-		in->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (in->fd < 0)
-			return -1;
-		in->name = in->label = path;
+		return rc;
 	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	return input_fdopen(in, fd, path);
+}
+
+int input_fdopen(struct input *in, int fd, const char *name)
+{
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	in->name = in->label = name;
 	struct stat st;
 	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		in->is_reg = 1;
@@ -91,6 +96,7 @@ static int next_raw(struct input *in, const char **line, size_t *len)
 	buf_reset(&in->line);
 	int assembling = 0;
 	in->unterminated = 0;
+	in->raw = NULL;
 	for (;;) {
 		if (in->rpos == in->rend) {
 			if (in->eof || fill(in) < 0) {
@@ -116,6 +122,7 @@ static int next_raw(struct input *in, const char **line, size_t *len)
 			if (!assembling) {
 				*line = s;
 				*len = n;
+				in->raw = s;
 			} else {
 				buf_add(&in->line, s, n);
 				*line = in->line.p;

@@ -29,6 +29,9 @@ struct input {
 	uint64_t consumed;  /* bytes consumed so far (offset of the next line) */
 	int eof, started;
 	int unterminated;   /* the line just returned had no newline */
+	const char *raw;    /* that line's bytes as read, its newline included,
+	                     * when they lie whole in the read buffer (valid
+	                     * until the next call), else NULL */
 	int is_reg;         /* a regular file (seekable, size known) */
 	uint64_t end;       /* when not 0: no line starting at or after it is read */
 	off_t size;         /* its size, when is_reg */
@@ -36,6 +39,9 @@ struct input {
 
 /* Open path ("-" or NULL = stdin).  0 ok; -1 with errno set. */
 int input_open(struct input *in, const char *path);
+/* Read from fd, already open (input_close closes it), named name in
+ * messages.  0 ok; -1 with errno set (a directory). */
+int input_fdopen(struct input *in, int fd, const char *name);
 /* Start reading at byte offset off of a regular file (line numbers then
  * count from there and are not meaningful; at 0, a BOM is dropped again).
  * 0 ok, -1 with errno. */

@@ -18,9 +18,12 @@
 #include "input.h"
 #include "strset.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 uint64_t store_line_seq(const struct jdoc *d, uint64_t prev)
 {
@@ -135,8 +138,9 @@ static void facts(struct store *s, const char *p, size_t n, uint64_t off, struct
 		r->version = cur + 1;
 }
 
-/* One line found by the scan: p[0..n) without its newline, starting at
- * byte lineoff; span..end are its bytes with any blank lines before it. */
+/* One line found by the scan: p[0..n) trimmed, starting at byte lineoff;
+ * span..end are its bytes with any blank lines before it, in memory at
+ * raw when they lie there whole. */
 static void scanned(struct store *s, const char *p, size_t n, uint64_t lineoff, uint64_t span,
                     uint64_t end, const char *raw, int journal)
 {
@@ -166,48 +170,33 @@ static void scanned(struct store *s, const char *p, size_t n, uint64_t lineoff, 
 
 int store_scan(struct store *s, uint64_t from, uint64_t to, int journal)
 {
-	size_t cap = 1u << 20;
-	char *chunk = xmalloc(cap);
-	struct buf carry = {0};
-	uint64_t at = from, span = from;
-	int rc = 0;
-	while (at < to) {
-		size_t want = to - at < cap ? (size_t)(to - at) : cap;
-		ssize_t k = store_pread(s->fd, chunk, want, at);
-		if (k <= 0) {
-			rc = -1;
-			break;
-		}
-		size_t i = 0;
-		while (i < (size_t)k) {
-			char *nl = memchr(chunk + i, '\n', (size_t)k - i);
-			if (!nl) { /* continued in the next chunk, or torn */
-				buf_add(&carry, chunk + i, (size_t)k - i);
-				break;
-			}
-			size_t n = (size_t)(nl - (chunk + i));
-			const char *p = chunk + i;
-			uint64_t lineoff = at + i - carry.len;
-			if (carry.len) {
-				buf_add(&carry, p, n);
-				p = carry.p;
-				n = carry.len;
-			}
-			uint64_t end = at + (size_t)(nl - chunk) + 1;
-			i = (size_t)(nl - chunk) + 1;
-			const char *t = p;
-			size_t m = n;
-			if (!input_trim(&t, &m, lineoff == 0)) {
-				/* the span's bytes are in the chunk when it is the line alone */
-				int whole = end - span == n + 1 && !carry.len;
-				scanned(s, t, m, lineoff, span, end, whole ? nl - n : NULL, journal);
-				span = end;
-			}
-			buf_reset(&carry);
-		}
-		at += (uint64_t)k;
+	if (from >= to)
+		return 0;
+	struct input in;
+	int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (input_fdopen(&in, fd, s->o.path) < 0) {
+		close(fd);
+		return -1;
 	}
-	free(chunk);
-	buf_free(&carry);
-	return rc;
+	int rc = input_seek(&in, from);
+	const char *line;
+	size_t len;
+	uint64_t span = from;
+	while (rc == 0 && (rc = input_next(&in, &line, &len)) > 0) {
+		uint64_t end = in.consumed;
+		/* a line without its newline, or not whole by to, is torn */
+		if (in.unterminated || end > to)
+			break;
+		scanned(s, line, len, in.offset, span, end, span == in.offset ? in.raw : NULL, journal);
+		span = end;
+		rc = 0;
+	}
+	if (rc == 0 && in.consumed < to) { /* the store shrank under us */
+		rc = -1;
+		errno = EIO;
+	}
+	input_close(&in);
+	return rc < 0 ? -1 : 0;
 }
