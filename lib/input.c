@@ -72,31 +72,12 @@ static int fill(struct input *in)
 	}
 }
 
-int input_trim(const char **line, size_t *len, int at_start)
-{
-	const char *p = *line;
-	size_t n = *len;
-	if (at_start && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-		p += 3;
-		n -= 3;
-	}
-	if (n && p[n - 1] == '\r')
-		n--;
-	*line = p;
-	*len = n;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* One raw line (without "\n"): 1, or 0 at EOF, -1 on error. */
 static int next_raw(struct input *in, const char **line, size_t *len)
 {
 	buf_reset(&in->line);
 	int assembling = 0;
 	in->unterminated = 0;
-	in->raw = NULL;
 	for (;;) {
 		if (in->rpos == in->rend) {
 			if (in->eof || fill(in) < 0) {
@@ -122,7 +103,6 @@ static int next_raw(struct input *in, const char **line, size_t *len)
 			if (!assembling) {
 				*line = s;
 				*len = n;
-				in->raw = s;
 			} else {
 				buf_add(&in->line, s, n);
 				*line = in->line.p;
@@ -148,10 +128,18 @@ int input_next(struct input *in, const char **line, size_t *len)
 			return rc;
 		in->lineno++;
 		in->offset = start;
-		int at_start = !in->started;
-		in->started = 1;
-		if (input_trim(line, len, at_start))
+		const char *p = *line;
+		size_t n = *len;
+		/* the start of the file apart: the hot path has no BOM test */
+		if (!in->started) {
+			in->started = 1;
+			if (input_trim(&p, &n, 1))
+				continue;
+		} else if (input_trim(&p, &n, 0)) {
 			continue;
+		}
+		*line = p;
+		*len = n;
 		return 1;
 	}
 }

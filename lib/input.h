@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -29,9 +30,6 @@ struct input {
 	uint64_t consumed;  /* bytes consumed so far (offset of the next line) */
 	int eof, started;
 	int unterminated;   /* the line just returned had no newline */
-	const char *raw;    /* that line's bytes as read, its newline included,
-	                     * when they lie whole in the read buffer (valid
-	                     * until the next call), else NULL */
 	int is_reg;         /* a regular file (seekable, size known) */
 	uint64_t end;       /* when not 0: no line starting at or after it is read */
 	off_t size;         /* its size, when is_reg */
@@ -54,10 +52,36 @@ void input_close(struct input *in);
 /*
  * The one rule for what a line's bytes hold, for readers that do their own
  * I/O (the store reads lines at byte offsets): a UTF-8 BOM is dropped when
- * the line starts the file (at_start), then a final CR.  *p and *n are
+ * the line starts the file (at_start), then a final CR.  *line and *len are
  * updated; returns 1 when what is left is blank (only spaces, tabs or CR),
  * a line every reader skips.
  */
-int input_trim(const char **p, size_t *n, int at_start);
+static inline int input_trim(const char **line, size_t *len, int at_start)
+{
+	const char *p = *line;
+	size_t n = *len;
+	if (at_start && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	if (n && p[n - 1] == '\r')
+		n--;
+	*line = p;
+	*len = n;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The bytes of the line just returned as they were read (BOM and CR
+ * included) followed by its newline, in->consumed - in->offset of them,
+ * when they lie whole in the read buffer (valid until the next call); NULL
+ * when the line crossed a read or had no newline. */
+static inline const char *input_raw(const struct input *in)
+{
+	uint64_t n = in->consumed - in->offset;
+	return !in->unterminated && n <= in->rpos ? in->rbuf + in->rpos - n : NULL;
+}
 
 #endif

@@ -189,7 +189,7 @@ int store_scan(struct store *s, uint64_t from, uint64_t to, int journal)
 		/* a line without its newline, or not whole by to, is torn */
 		if (in.unterminated || end > to)
 			break;
-		scanned(s, line, len, in.offset, span, end, span == in.offset ? in.raw : NULL, journal);
+		scanned(s, line, len, in.offset, span, end, span == in.offset ? input_raw(&in) : NULL, journal);
 		span = end;
 		rc = 0;
 	}
