@@ -24,8 +24,17 @@ int store_write_all(int fd, const void *p, size_t n);
 /* Read n bytes at off (EINTR retried, short only at end of file): the
  * count read, or -1 with errno. */
 ssize_t store_pread(int fd, void *p, size_t n, uint64_t off);
-/* A non-negative integer token: 0 with *v set, else -1. */
-int store_pos_int(const struct jdoc *d, uint32_t t, uint64_t *v);
+/* The integer rule of the store's numbers (seq, version, FILE.base
+ * entries): a JSON integer >= 0.  0 with *v set, else -1. */
+static inline int store_pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
+{
+	int64_t i;
+	double dbl;
+	if (t == JNONE || d->tok[t].type != J_NUM || json_tok_num(d, t, &i, &dbl) != 1 || i < 0)
+		return -1;
+	*v = (uint64_t)i;
+	return 0;
+}
 
 /* ---- the index's in-memory maps (store_index.c) ---------------------- */
 

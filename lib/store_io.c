@@ -1,8 +1,7 @@
 /*
  * store_io.c — the small things every store module needs: the names of the
  * files beside a store, whole writes and reads on a file descriptor (EINTR
- * retried; a short read only at end of file), and the integer rule of the
- * store's numbers (seq, version, FILE.base entries: a JSON integer >= 0).
+ * retried; a short read only at end of file).
  */
 #include "store_int.h"
 #include "ev.h"
@@ -54,14 +53,4 @@ ssize_t store_pread(int fd, void *p, size_t n, uint64_t off)
 		got += (size_t)k;
 	}
 	return (ssize_t)got;
-}
-
-int store_pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
-{
-	int64_t i;
-	double dbl;
-	if (t == JNONE || d->tok[t].type != J_NUM || json_tok_num(d, t, &i, &dbl) != 1 || i < 0)
-		return -1;
-	*v = (uint64_t)i;
-	return 0;
 }
