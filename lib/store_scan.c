@@ -67,7 +67,8 @@ static int line_at(struct store *s, uint64_t off)
 		buf_reset(&s->line); /* blank: the next one */
 		start = at;
 	}
-	memmove(s->line.p, p, n);
+	if (p != s->line.p) /* a BOM */
+		memmove(s->line.p, p, n);
 	s->line.len = n;
 	s->line.p[n] = '\0';
 	return 0;
