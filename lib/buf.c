@@ -66,12 +66,13 @@ int buf_read_file(struct buf *b, const char *path)
 		return -1;
 	char chunk[65536];
 	size_t n;
+	errno = 0;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
 		buf_add(b, chunk, n);
-	int bad = ferror(f);
+	int bad = ferror(f), e = errno; /* read(2)'s reason: EISDIR, EIO, ... */
 	fclose(f);
 	if (bad) {
-		errno = EIO;
+		errno = e ? e : EIO;
 		return -1;
 	}
 	return 0;

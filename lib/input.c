@@ -13,17 +13,22 @@
 
 int input_open(struct input *in, const char *path)
 {
-	memset(in, 0, sizeof *in);
 	if (!path || strcmp(path, "-") == 0) {
-		in->fd = 0;
-		in->name = "-";
+		int rc = input_fdopen(in, 0, "-");
 		in->label = "<stdin>";
-	} else {
-		in->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (in->fd < 0)
-			return -1;
-		in->name = in->label = path;
+		return rc;
 	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	return input_fdopen(in, fd, path);
+}
+
+int input_fdopen(struct input *in, int fd, const char *name)
+{
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	in->name = in->label = name;
 	struct stat st;
 	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		in->is_reg = 1;
@@ -65,14 +70,6 @@ static int fill(struct input *in)
 			in->eof = 1;
 		return 0;
 	}
-}
-
-static int is_blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
 }
 
 /* One raw line (without "\n"): 1, or 0 at EOF, -1 on error. */
@@ -133,17 +130,14 @@ int input_next(struct input *in, const char **line, size_t *len)
 		in->offset = start;
 		const char *p = *line;
 		size_t n = *len;
+		/* the start of the file apart: the hot path has no BOM test */
 		if (!in->started) {
 			in->started = 1;
-			if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-				p += 3;
-				n -= 3;
-			}
-		}
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (is_blank(p, n))
+			if (input_trim(&p, &n, 1))
+				continue;
+		} else if (input_trim(&p, &n, 0)) {
 			continue;
+		}
 		*line = p;
 		*len = n;
 		return 1;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -36,6 +37,9 @@ struct input {
 
 /* Open path ("-" or NULL = stdin).  0 ok; -1 with errno set. */
 int input_open(struct input *in, const char *path);
+/* Read from fd, already open (input_close closes it), named name in
+ * messages.  0 ok; -1 with errno set (a directory). */
+int input_fdopen(struct input *in, int fd, const char *name);
 /* Start reading at byte offset off of a regular file (line numbers then
  * count from there and are not meaningful; at 0, a BOM is dropped again).
  * 0 ok, -1 with errno. */
@@ -44,5 +48,40 @@ int input_seek(struct input *in, uint64_t off);
  * 0 at end of file, -1 on a read error (errno set). */
 int input_next(struct input *in, const char **line, size_t *len);
 void input_close(struct input *in);
+
+/*
+ * The one rule for what a line's bytes hold, for readers that do their own
+ * I/O (the store reads lines at byte offsets): a UTF-8 BOM is dropped when
+ * the line starts the file (at_start), then a final CR.  *line and *len are
+ * updated; returns 1 when what is left is blank (only spaces, tabs or CR),
+ * a line every reader skips.
+ */
+static inline int input_trim(const char **line, size_t *len, int at_start)
+{
+	const char *p = *line;
+	size_t n = *len;
+	if (at_start && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	if (n && p[n - 1] == '\r')
+		n--;
+	*line = p;
+	*len = n;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The bytes of the line just returned as they were read (BOM and CR
+ * included) followed by its newline, in->consumed - in->offset of them,
+ * when they lie whole in the read buffer (valid until the next call); NULL
+ * when the line crossed a read or had no newline. */
+static inline const char *input_raw(const struct input *in)
+{
+	uint64_t n = in->consumed - in->offset;
+	return !in->unterminated && n <= in->rpos ? in->rbuf + in->rpos - n : NULL;
+}
 
 #endif

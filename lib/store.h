@@ -18,7 +18,7 @@
  *              max(N, seqs in FILE) + 1, an aggregate's next version
  *              max(V, its versions in FILE) + 1.  Absent = {"last_seq":0,...}.
  *   FILE.idx   the sidecar index (rebuildable, never the source of truth):
- *              see store.c.  It is checked against FILE on every open (the
+ *              see store_index.c.  It is checked against FILE on every open (the
  *              file's identity, its size, the bytes of its last line, the
  *              base's identity and the field mapping) and rebuilt by a scan
  *              when it does not match; what it says about an aggregate or a
@@ -30,13 +30,15 @@
  * mapped version field, or its previous version + 1.  Keys and ids are
  * compared as JSON values (strset.h json_value_key: "42" and 42 differ).
  *
- * Compaction (evsnap), in this order, holding the lock throughout:
- *   store_lock(); store_tail_check() (refuse a torn store);
- *   read FILE; store_base_read(); store_base_set() for every archived
- *   event; store_base_write(); replace FILE atomically with the kept lines
- *   (each keeps its seq); store_index_invalidate(); store_unlock().
- * A crash between the base and the store write leaves a base that is ahead
- * of nothing: numbering takes the max, so nothing restarts.
+ * Compaction (lib/compact.h, run by evsnap --compact) holds the lock
+ * throughout and writes the base before it rewrites the store: a crash
+ * between the two leaves a base that is ahead of nothing, and numbering
+ * takes the max, so nothing restarts.
+ *
+ * The modules: store_lock.c (the lock), store_tail.c (torn tail and
+ * --repair), store_base.c (FILE.base), store_index.c (FILE.idx),
+ * store_scan.c (reading store lines), store.c (open, append, fsync);
+ * store_int.h is what they share.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -44,10 +46,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmap.h"
 #include "buf.h"
 #include "event.h"
 #include "json.h"
 #include "wfile.h"
+
+/* The seq of a store line parsed into d: its "seq" member when that is a
+ * positive integer, else prev + 1 (prev: the seq of the line before). */
+uint64_t store_line_seq(const struct jdoc *d, uint64_t prev);
 
 /* ---- lock ----------------------------------------------------------- */
 
@@ -91,8 +98,7 @@ struct store_base {
 	uint64_t last_seq;
 	struct store_basever *v; /* in the order added or read */
 	size_t n, cap;
-	uint64_t *slot;          /* hash table of indexes + 1 into v */
-	size_t nslot;
+	struct bmap map;         /* vkey -> v[0] = its index in v */
 };
 
 /* Read STORE.base into b (zeroed first; an absent file is an empty base).
