@@ -5,9 +5,12 @@
  *
  * What this file adds over lib/: the options, compiling -p and -f
  * patterns in the order given (lib/cep), the event callback (time,
- * rejections, --state positions) and the --state file's header.  The
- * pattern language, the matching engine, deadlines (lib/keyed), lateness
- * and the record formats are lib/cep.c; resumable reading is lib/resume.c.
+ * rejections, --state positions), the --state file's header, and
+ * several operands read through lib/merge as one stream in event time
+ * (ties in operand order; lateness and late events per input there, so
+ * the engine then runs with lateness 0).  The pattern language, the
+ * matching engine, deadlines (lib/keyed), lateness and the record formats
+ * are lib/cep.c; resumable reading is lib/resume.c.
  */
 #include "atomic.h"
 #include "bmap.h"
@@ -16,6 +19,7 @@
 #include "cli.h"
 #include "ev.h"
 #include "jwrite.h"
+#include "merge.h"
 #include "resume.h"
 #include "timeutil.h"
 #include "window.h"
@@ -77,6 +81,7 @@ struct cepopt {
 	struct cep eng;
 	struct latesink late;
 	struct resume rs;
+	struct merge m;
 	char *fingerprint;
 };
 
@@ -218,6 +223,36 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
 }
 
+/* Several operands: lib/merge has read the time, kept each input's own
+ * lateness and sent its late events to the sink; what comes here is in
+ * event-time order. */
+static void on_merged(struct evctx *c, struct ev_event *ev, int src, int64_t t, void *arg)
+{
+	(void)c;
+	(void)src;
+	struct cepopt *o = arg;
+	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+}
+
+/* Deadlines need no watermark callback: the engine fires them as event
+ * time passes them, and the merge hands events on in time order; the
+ * end of input is cep_end's (--eof), not a deadline at +infinity. */
+static void run_merged(struct cepopt *o, int n, char **files)
+{
+	o->m.lateness = o->lateness;
+	/* a pattern over a missing input would match wrongly (absences) */
+	if (merge_open(&o->m, &cx, n, files) > 0) {
+		merge_close(&o->m);
+		return;
+	}
+	o->m.late = &o->late;
+	o->m.event = on_merged;
+	o->m.advance = NULL;
+	o->m.arg = o;
+	merge_run(&o->m);
+	merge_close(&o->m);
+}
+
 /* ---- --state ------------------------------------------------------------- */
 
 static void state_load(struct cepopt *o)
@@ -284,7 +319,7 @@ int main(int argc, char **argv)
 	static const struct ev_tool tool = {
 		"evcep",
 		"[-e] [-p pattern ...] [-f file ...] [--ids] [--skip mode] [--eof mode] [--partials] "
-		"[--max-partials N] [--lateness dur] [--late file] [--state file [--flush]] [file]",
+		"[--max-partials N] [--lateness dur] [--late file] [--state file [--flush]] [file ...]",
 		help_text, "p:f:e", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &O, argc, argv);
@@ -292,9 +327,10 @@ int main(int argc, char **argv)
 		ev_warn("--flush needs --state");
 		ev_usage(&tool);
 	}
-	if (argc - ind > 1) {
-		ev_warn("several inputs would need an event-time merge, which evcep does not do yet: "
-		        "give one file (or merge them first, e.g. sort -m on the time field)");
+	int merged = argc - ind > 1;
+	if (merged && O.state_path) {
+		ev_warn("--state reads one input: it keeps no resumable position per operand "
+		        "(merge them first, e.g. evquery --interleave)");
 		ev_usage(&tool);
 	}
 	compile(&O, &tool);
@@ -303,8 +339,9 @@ int main(int argc, char **argv)
 		ev_die_errno(EV_USAGE, "--late %s", O.late_path);
 	if (!O.late_path)
 		late_open(&O.late, NULL);
-	struct cep_opts co = { O.skip, O.eof_flush, O.partials, O.ids, (uint64_t)O.max_partials, O.lateness,
-	                       &cx.fm, emit, NULL, &O.late };
+	/* several operands: the merge orders events and applies the lateness */
+	struct cep_opts co = { O.skip, O.eof_flush, O.partials, O.ids, (uint64_t)O.max_partials,
+	                       merged ? 0 : O.lateness, &cx.fm, emit, NULL, &O.late };
 	cep_init(&O.eng, O.pat, O.npat, &co);
 	if (O.state_path) {
 		/* fail before any output if the state cannot be saved */
@@ -314,7 +351,11 @@ int main(int argc, char **argv)
 		atomic_abort(probe);
 		O.fingerprint = fingerprint(&O);
 		state_load(&O);
+		ev_progress_begin(&cx, argc - ind, argv + ind);
 		resume_run(&cx, &O.rs, argc - ind, argv + ind, on_event, &O);
+		ev_progress_end(&cx);
+	} else if (merged) {
+		run_merged(&O, argc - ind, argv + ind);
 	} else {
 		ev_run(&cx, argc - ind, argv + ind, on_event, &O);
 	}

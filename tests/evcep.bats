@@ -481,10 +481,87 @@ evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stde
 	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: -f nowithin.json: pattern 1 (p): pattern 'p' needs 'within DUR' (only a one-event pattern goes without)" ] || fail_with "within"
 }
 
-@test "evcep refuses several operands rather than concatenating them out of time order" {
-	run_split evcep -p "$OUTAGE" "$SEED" "$SEED"
-	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
-	[ "${stderr%%$'\n'*}" = "evcep: several inputs would need an event-time merge, which evcep does not do yet: give one file (or merge them first, e.g. sort -m on the time field)" ] || fail_with "stderr"
+# ---- several operands: one stream in event time (lib/merge) --------------------
+
+@test "evcep merges several files by event time into one stream" {
+	{ ev a1 u1 Login 0; ev a2 u2 Login 20; ev a3 u1 Logout 100; } > auth.ndjson
+	{ ev p1 u1 Txn 10; ev p2 u2 Txn 30; ev p3 u1 Txn 40; } > pay.ndjson
+	run_split evcep --ids -p 'all: *' auth.ndjson pay.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"pattern":"all","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":["a1"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:10.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["p1"]}
+{"pattern":"all","key":"u2","start":"2026-11-01T10:00:20.000000Z","end":"2026-11-01T10:00:20.000000Z","events":["a2"]}
+{"pattern":"all","key":"u2","start":"2026-11-01T10:00:30.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["p2"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:40.000000Z","end":"2026-11-01T10:00:40.000000Z","events":["p3"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:01:40.000000Z","end":"2026-11-01T10:01:40.000000Z","events":["a3"]}' ] || fail_with "got"
+}
+
+@test "evcep matches a pattern across files: Login in one, Txn in another, same user" {
+	{ ev a1 u1 Login 0; ev a2 u2 Login 50; } > auth.ndjson
+	{ ev p1 u2 Txn 10; ev p2 u1 Txn 30; ev p3 u2 Txn 70; } > pay.ndjson
+	run_split evcep -p 'x: Login -> Txn within 1m' auth.ndjson pay.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"pattern":"x","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:30.000000Z","events":[{"event_id":"a1","aggregate_id":"u1","event_type":"Login","timestamp":"2026-11-01T10:00:00Z","payload":{}},{"event_id":"p2","aggregate_id":"u1","event_type":"Txn","timestamp":"2026-11-01T10:00:30Z","payload":{}}]}
+{"pattern":"x","key":"u2","start":"2026-11-01T10:00:50.000000Z","end":"2026-11-01T10:01:10.000000Z","events":[{"event_id":"a2","aggregate_id":"u2","event_type":"Login","timestamp":"2026-11-01T10:00:50Z","payload":{}},{"event_id":"p3","aggregate_id":"u2","event_type":"Txn","timestamp":"2026-11-01T10:01:10Z","payload":{}}]}' ] || fail_with "got"
+	# an absence sees the other file: the Txn in pay.ndjson cancels it
+	run_split evcep --ids -p 'quiet: Login -> !Txn within 1m' auth.ndjson pay.ndjson
+	[ "$status" -eq 0 ] && [ "$output" = "" ] && [ "$stderr" = "" ] || fail_with "absence"
+}
+
+@test "evcep gives events of equal time in operand order" {
+	{ ev a1 u1 A 0; ev a2 u1 A 10; } > one.ndjson
+	{ ev b1 u1 B 0; ev b2 u1 B 10; } > two.ndjson
+	run_split evcep --ids --skip none -p 'ab: A -> B within 1m' one.ndjson two.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"pattern":"ab","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":["a1","b1"]}
+{"pattern":"ab","key":"u1","start":"2026-11-01T10:00:10.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["a2","b2"]}' ] || fail_with "one two"
+	# the other way round, B comes first at each time and only a2 -> b2 fits
+	run_split evcep --ids --skip none -p 'ab: A -> B within 1m' two.ndjson one.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status 2"
+	[ "$output" = '{"pattern":"ab","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["a1","b2"]}' ] || fail_with "two one"
+}
+
+@test "evcep judges lateness per input: an event older than its own input's latest is late, not one older than another input's" {
+	{ ev a1 u1 A 0; ev a2 u1 A 100; } > one.ndjson
+	# b2 (50s) is older than one.ndjson's 100s but not than its own 10s; b3 (5s) is late
+	{ ev b1 u1 B 10; ev b2 u1 B 50; ev b3 u1 B 5; } > two.ndjson
+	run_split evcep --ids -p 'all: *' one.ndjson two.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$stderr" = "evcep: 1 late event matched nothing; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+	[ "$output" = '{"pattern":"all","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":["a1"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:10.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["b1"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:50.000000Z","end":"2026-11-01T10:00:50.000000Z","events":["b2"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:01:40.000000Z","end":"2026-11-01T10:01:40.000000Z","events":["a2"]}' ] || fail_with "got"
+	run_split evcep --ids -p 'all: *' --late late.ndjson one.ndjson two.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "evcep: 1 late event matched nothing (written to late.ndjson)" ] || fail_with "routed"
+	[ "$(cat late.ndjson)" = "$(sed -n 3p two.ndjson)" ] || fail_with "late file"
+	# --lateness 1m takes b3 back (5s >= 50s - 1m), in its place in time
+	run_split evcep --ids -p 'all: *' --lateness 1m one.ndjson two.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "lateness"
+	[ "$(printf '%s\n' "$output" | sed 's/.*"events":\["\([^"]*\)"\]}/\1/' | tr '\n' ' ')" = "a1 b3 b1 b2 a2 " ] || fail_with "reordered"
+}
+
+@test "evcep rejects a bad line of the second file with that file's name and line number" {
+	{ ev a1 u1 A 0; ev a2 u1 A 20; } > one.ndjson
+	{ ev b1 u1 B 10; echo 'nope'; echo '{"event_id":"b3","event_type":"B"}'; ev b4 u1 B 30; } > two.ndjson
+	run_split evcep --ids -p 'all: *' one.ndjson two.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$stderr" = "evcep: two.ndjson:2: invalid JSON: unexpected 'n', expected a value at column 1
+evcep: two.ndjson:3: missing time field 'timestamp'" ] || fail_with "stderr"
+	[ "$output" = '{"pattern":"all","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:00.000000Z","events":["a1"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:10.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["b1"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:20.000000Z","end":"2026-11-01T10:00:20.000000Z","events":["a2"]}
+{"pattern":"all","key":"u1","start":"2026-11-01T10:00:30.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["b4"]}' ] || fail_with "got"
+}
+
+@test "evcep with several operands refuses --state, and reads nothing when one operand cannot be opened" {
+	ev a1 u1 A 0 > one.ndjson
+	run_split evcep --state st -p 'all: *' one.ndjson one.ndjson
+	[ "$status" -eq 2 ] && [ "$output" = "" ] && [ ! -e st ] || fail_with "state"
+	[ "${stderr%%$'\n'*}" = "evcep: --state reads one input: it keeps no resumable position per operand (merge them first, e.g. evquery --interleave)" ] || fail_with "state msg"
+	run_split evcep --ids -p 'all: *' one.ndjson missing.ndjson
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "missing"
+	[ "$stderr" = "evcep: missing.ndjson: No such file or directory" ] || fail_with "missing msg"
 }
 
 @test "evcep without a pattern, or with a bad --skip, --eof or --max-partials, is a usage error" {
@@ -502,6 +579,8 @@ evcep: warning: path 'payload.amont' (-p) matched no event" ] || fail_with "stde
 	done
 	run_split evcep --progress -p "$OUTAGE" "$SEED"
 	[ "$status" -eq 0 ] && [[ "$stderr" == *"17 events"* ]] || fail_with "progress"
+	run_split evcep --progress --state st -p "$OUTAGE" "$SEED"
+	[ "$status" -eq 0 ] && [[ "$stderr" == *"evcep: 0.0 MB, 17 events, "*" events/s"* ]] || fail_with "progress --state"
 }
 
 @test "evcep unreadable input is status 2 with a message" {
