@@ -5,6 +5,10 @@
  * partition: the shards of -v X add up to -v X).  Matching events are
  * written byte for byte as read.  The cheap tests (type, key, shard) run
  * before expressions, and none of them copies the line.
+ *
+ * Over lib it adds the filters, -s columns, -c/-q/-n/--tail and the
+ * formats; --sorted, --follow and --state are modes of lib/cli's one
+ * loop (the seek, the checkpoint and the polling live there).
  */
 #include "cli.h"
 #include "ev.h"
@@ -13,15 +17,10 @@
 #include "strset.h"
 #include "timeutil.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 enum {
 	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL, OPT_FORMAT,
