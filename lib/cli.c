@@ -532,8 +532,12 @@ static void progress(struct evctx *cx, uint64_t bytes, int final)
 
 void ev_progress(struct evctx *cx, uint64_t bytes, int final)
 {
-	if (cx->t0 == 0)
-		cx->t0 = mono();
+	if (cx->t0 == 0) {
+		/* starting the clock shows nothing yet (as ev_progress_begin) */
+		cx->t0 = cx->last_tick = mono();
+		if (!final)
+			return;
+	}
 	progress(cx, bytes, final);
 }
 
@@ -961,7 +965,7 @@ void ev_progress_begin(struct evctx *cx, int nfiles, char **files)
 {
 	if (!cx->progress)
 		return;
-	cx->t0 = mono();
+	cx->t0 = cx->last_tick = mono();
 	for (int i = 0; i < nfiles; i++) {
 		struct input probe;
 		if (strcmp(files[i], "-") != 0 && input_open(&probe, files[i]) == 0) {
