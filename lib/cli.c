@@ -598,8 +598,10 @@ static void tty_hint(const struct input *in)
 	}
 }
 
-enum ev_next ev_next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn,
-                           struct ev_event *ev)
+/* The step itself, inlined into the loops here (the hot path); merge
+ * calls it through ev_next_event. */
+static inline __attribute__((always_inline)) enum ev_next
+next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn, struct ev_event *ev)
 {
 	const char *line;
 	size_t len;
@@ -620,13 +622,22 @@ enum ev_next ev_next_event(struct evctx *cx, struct input *in, struct jdoc *doc,
 		in->lineno = no;
 		return EV_NEXT_END;
 	}
-	*ev = (struct ev_event){ line, len, doc, in };
+	ev->line = line; /* ev->doc and ev->in are set by the caller, once */
+	ev->len = len;
 	if (json_parse(doc, line, len, 0, &err) < 0) {
 		note_shape(in, line, len, &err);
 		ev_reject(cx, ev, "%s", err.msg);
 		return EV_NEXT_REJECTED;
 	}
 	return EV_NEXT_EVENT;
+}
+
+enum ev_next ev_next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn,
+                           struct ev_event *ev)
+{
+	ev->doc = doc;
+	ev->in = in;
+	return next_event(cx, in, doc, defer_torn, ev);
 }
 
 /* ---- modes: --sorted ------------------------------------------------ */
@@ -772,11 +783,21 @@ static void read_pass(struct evctx *cx, struct input *in, ev_event_fn fn, void *
 {
 	struct ev_resume *r = cx->mode.resume.path || cx->mode.resume.follow ? &cx->mode.resume : NULL;
 	struct ev_sorted *so = cx->mode.sorted.on ? &cx->mode.sorted : NULL;
-	struct ev_event ev;
+	struct ev_event ev = { NULL, 0, &cx->doc, in };
 	enum ev_next k;
 	unsigned tick = 0;
+	if (!r && !so) { /* plain files: the hot loop, nothing else to test */
+		while (!cx->stop && (k = next_event(cx, in, &cx->doc, 0, &ev)) != EV_NEXT_END) {
+			if (k == EV_NEXT_EVENT)
+				ev_hand(cx, &ev, fn, arg);
+			if (cx->progress && (++tick & 1023) == 0)
+				progress(cx, cx->done_bytes + in->consumed - base, 0);
+		}
+		flush_shape_hint();
+		return;
+	}
 	while (!cx->stop && !got_signal && !(so && so->done) &&
-	       (k = ev_next_event(cx, in, &cx->doc, r != NULL, &ev)) != EV_NEXT_END) {
+	       (k = next_event(cx, in, &cx->doc, r != NULL, &ev)) != EV_NEXT_END) {
 		if (k == EV_NEXT_EVENT) {
 			if (r)
 				resume_event(cx, r, &ev, fn, arg);
