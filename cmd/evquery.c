@@ -404,11 +404,11 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct query *q = arg;
 	int64_t t = 0;
-	if (c->mode.sorted.has_time) {
-		t = c->mode.sorted.time; /* --sorted read it */
-	} else if (q->have_since || q->have_until) {
+	if (q->have_since || q->have_until) {
 		char why[200];
-		if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
+		if (c->mode.sorted.has_time)
+			t = c->mode.sorted.time; /* --sorted read it */
+		else if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
 			ev_reject(c, ev, "%s", why);
 			return;
 		}
