@@ -6,8 +6,10 @@
  * group carries the states of the -a aggregations (lib/agg).  Rows come
  * out in order of each group's first event, or, with windows, as windows
  * close (lib/window: watermark, lateness, late sink).  --state keeps the
- * groups and the input position between runs (lib/checkpoint); --partial
- * writes the groups' mergeable states and --merge combines them.
+ * groups between runs: the input position, the checkpoint file and the
+ * deferred half-written last line are lib/cli's resumable mode, which
+ * calls state_load and state_save for our lines; --partial writes the
+ * groups' mergeable states and --merge combines them.
  *
  * The hot path is a parse, a path lookup per group column, a hash lookup
  * and the aggregation updates: no allocation per event once a group
@@ -183,14 +185,7 @@ struct proj {
 	char (*label)[16]; /* per column: @date/@hour labels */
 	uint32_t *atok;
 
-	/* --state */
-	struct ckpt ck;
-	int64_t skip_seq;
-	int skipping;
-	int64_t max_seq;
-	int have_seq;
-	int need_seq;      /* --state on a pipe: positions only by seq */
-	char *fingerprint;
+	char *fingerprint; /* --state: the options it was saved under */
 
 	/* held rows (--sort) */
 	struct held { char *data; size_t *off; uint64_t n; } *held;
@@ -1014,23 +1009,9 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct proj *P = arg;
 	const struct jdoc *d = ev->doc;
-	int64_t t = 0, seq;
+	int64_t t = 0;
 	int has_time = 0;
-	if (P->state_path && ev->in->unterminated && ev->in->is_reg) {
-		c->events--; /* maybe still being written: the next run reads it whole */
-		return;
-	}
 	P->nev++;
-	if (P->state_path && ckpt_event_seq(d, &seq)) {
-		if (P->skipping && seq <= P->skip_seq)
-			return; /* read by an earlier run */
-		if (!P->have_seq || seq > P->max_seq)
-			P->max_seq = seq;
-		P->have_seq = 1;
-	} else if (P->need_seq) {
-		ev_reject(c, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
-		return;
-	}
 	if (P->need_time || P->want_time) {
 		char why[200];
 		has_time = event_time(d, &c->fm, &t, why, sizeof why) == 0;
@@ -1317,19 +1298,16 @@ static void finish_rows(struct proj *P, int keep)
 
 /* ---- --state ------------------------------------------------------------------ */
 
-static void state_load(struct proj *P)
+/* The lines of a saved state (lib/cli reads the checkpoint header). */
+static void state_load(struct evctx *c, const char *body, size_t len, void *arg)
 {
-	struct buf body = {0};
+	(void)c;
+	struct proj *P = arg;
 	char err[300];
-	int rc = ckpt_load(P->state_path, &P->ck, &body, err, sizeof err);
-	if (rc < 0)
-		ev_die(EV_USAGE, "--state %s", err);
-	if (rc == 0)
-		return;
 	struct jdoc d = {0};
 	struct jerr jerr;
-	const char *p = body.p ? body.p : "";
-	const char *end = p + body.len;
+	const char *p = body;
+	const char *end = p + len;
 	int first = 1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -1387,12 +1365,13 @@ static void state_load(struct proj *P)
 		p += n + 1;
 	}
 	json_doc_free(&d);
-	buf_free(&body);
 }
 
-static void state_save(struct proj *P)
+/* Our lines of the state, after lib/cli's checkpoint header. */
+static void state_save(struct evctx *c, struct wfile *out, void *arg)
 {
-	struct atomic_file *a = ckpt_begin(P->state_path, &P->ck);
+	(void)c;
+	struct proj *P = arg;
 	struct buf b = {0};
 	buf_adds(&b, "{\"evproject\":1,\"options\":");
 	jw_cstring(&b, P->fingerprint);
@@ -1404,10 +1383,10 @@ static void state_save(struct proj *P)
 	else
 		buf_adds(&b, "null");
 	buf_adds(&b, "}\n");
-	wfile_write(a->w, b.p, b.len);
+	wfile_write(out, b.p, b.len);
 	for (struct win *w = P->head; w; w = w->next) {
 		partial_line(P, w, &b);
-		wfile_line(a->w, b.p, b.len);
+		wfile_line(out, b.p, b.len);
 	}
 	if (P->ws.kind == WIN_SESSION) {
 		for (size_t i = 0; i < P->map.cap; i++) {
@@ -1424,71 +1403,10 @@ static void state_save(struct proj *P)
 			buf_adds(&b, "],\"closed_end\":");
 			jw_int(&b, g->closed_end);
 			buf_addc(&b, '}');
-			wfile_line(a->w, b.p, b.len);
+			wfile_line(out, b.p, b.len);
 		}
 	}
 	buf_free(&b);
-	ckpt_commit(a);
-}
-
-/* Read the one input of a --state run from where the last run stopped. */
-static void run_state(struct proj *P, int nfiles, char **files)
-{
-	if (nfiles > 1) {
-		ev_warn("--state reads one file (or standard input), not %d", nfiles);
-		exit(EV_USAGE);
-	}
-	struct input in;
-	const char *name = nfiles ? files[0] : "-";
-	if (input_open(&in, name) < 0) {
-		ev_warn_errno("%s", name);
-		ev_raise(&cx, EV_USAGE);
-		return;
-	}
-	char why[300];
-	enum ckpt_resume r = ckpt_check(&P->ck, in.is_reg ? in.fd : -1, why, sizeof why);
-	if (!in.is_reg && P->ck.has_file && !P->ck.has_seq)
-		r = CK_CHANGED;
-	if (!in.is_reg)
-		P->need_seq = 1;
-	switch (r) {
-	case CK_CHANGED:
-		ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
-		        P->state_path, in.label, why);
-		input_close(&in);
-		exit(EV_IO);
-	case CK_SEEK:
-		if (input_seek(&in, P->ck.offset) < 0)
-			ev_die_errno(EV_IO, "%s: seek", in.label);
-		if (P->ck.has_seq) {
-			P->skipping = 1;
-			P->skip_seq = P->ck.seq;
-		}
-		break;
-	case CK_SEQ:
-		P->skipping = 1;
-		P->skip_seq = P->ck.seq;
-		break;
-	case CK_FRESH:
-		break;
-	}
-	if (P->ck.has_seq) {
-		P->max_seq = P->ck.seq;
-		P->have_seq = 1;
-	}
-	ev_run_input(&cx, &in, on_event, P);
-	/* an unterminated last line may still be being written: reread it */
-	uint64_t offset = in.consumed;
-	char last;
-	if (in.is_reg && offset > 0 && pread(in.fd, &last, 1, (off_t)offset - 1) == 1 && last != '\n')
-		offset = in.offset;
-	if (in.is_reg)
-		ckpt_mark_file(&P->ck, in.fd, offset);
-	else
-		P->ck.has_file = 0;
-	P->ck.has_seq = P->have_seq;
-	P->ck.seq = P->max_seq;
-	input_close(&in);
 }
 
 /* Is every operand a regular file (standard input too, when it is read)?
@@ -1535,15 +1453,13 @@ int main(int argc, char **argv)
 			ev_die_errno(EV_USAGE, "--state %s: cannot write", P.state_path);
 		atomic_abort(probe);
 		P.fingerprint = fingerprint(&P);
-		state_load(&P);
+		/* a mode of the one loop: lib/cli positions the input and
+		 * saves the checkpoint; ours are the groups and windows */
+		cx.mode.resume = (struct ev_resume){ .path = P.state_path, .load = state_load,
+		                                     .save = state_save, .arg = &P };
 	}
 
-	if (P.merge)
-		ev_run(&cx, argc - ind, argv + ind, on_partial, &P);
-	else if (P.state_path)
-		run_state(&P, argc - ind, argv + ind);
-	else
-		ev_run(&cx, argc - ind, argv + ind, on_event, &P);
+	ev_run(&cx, argc - ind, argv + ind, P.merge ? on_partial : on_event, &P);
 
 	/* with --state, open windows wait in the state for a later run */
 	int keep = P.state_path && !P.flush;
@@ -1552,7 +1468,7 @@ int main(int argc, char **argv)
 		rows_finish(&P.rows);
 	wfile_flush(ev_out);
 	if (P.state_path && ev_status_commits(&cx))
-		state_save(&P);
+		ev_state_save(&cx);
 	for (size_t i = 0; i < P.nagg; i++)
 		if (P.agg[i].nonnumeric)
 			ev_warn("%" PRIu64 " non-numeric value%s skipped (%s)", P.agg[i].nonnumeric,

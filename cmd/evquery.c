@@ -5,8 +5,11 @@
  * partition: the shards of -v X add up to -v X).  Matching events are
  * written byte for byte as read.  The cheap tests (type, key, shard) run
  * before expressions, and none of them copies the line.
+ *
+ * Over lib it adds the filters, -s columns, -c/-q/-n/--tail and the
+ * formats; --sorted, --follow and --state are modes of lib/cli's one
+ * loop (the seek, the checkpoint and the polling live there).
  */
-#include "checkpoint.h"
 #include "cli.h"
 #include "ev.h"
 #include "jwrite.h"
@@ -14,15 +17,10 @@
 #include "strset.h"
 #include "timeutil.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 enum {
 	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL, OPT_FORMAT,
@@ -117,22 +115,9 @@ struct query {
 	struct buf scratch;
 	struct kept { char *line; size_t len; uint64_t lineno; } *ring; /* --tail */
 	size_t ringcap;
-	/* --sorted, per file */
-	int64_t prev_time;  /* the latest time read so far */
-	int have_prev;
-	int file_done;      /* past --until: stop reading this file */
-	int disorder;       /* order found broken: read the whole file */
-	uint64_t seek;      /* where reading started (--since) */
 	const char *sel_arg, *since_arg, *until_arg;
-	/* --follow, --state */
 	int follow;
 	const char *state_path;
-	struct ckpt ck;
-	int skipping;         /* skip events with seq <= skip_seq */
-	int64_t skip_seq;
-	int64_t max_seq;
-	int have_seq;
-	uint64_t since_ckpt;  /* lines read since the last checkpoint */
 };
 
 static struct evctx cx;
@@ -418,44 +403,18 @@ static void flush_tail(struct query *q)
 	json_doc_free(&d);
 }
 
-/*
- * --sorted: watch the order of what is read.  The first event older than
- * one before it makes the file be read whole (one warning per file):
- * --until stops nothing more, and the part before the seek point is read
- * afterwards (run_sorted).  Returns 1 when reading this file stops here.
- */
-static int sorted_check(struct query *q, struct evctx *c, struct ev_event *ev, int64_t t)
-{
-	if (q->have_prev && t < q->prev_time && !q->disorder) {
-		char a[40], b[40];
-		time_format(t, a);
-		time_format(q->prev_time, b);
-		ev_line_warn(c, ev, "out of time order: %s after %s; reading the whole file", a, b);
-		q->disorder = 1;
-	}
-	if (!q->have_prev || t > q->prev_time)
-		q->prev_time = t;
-	q->have_prev = 1;
-	if (q->have_until && t > q->until && !q->disorder) {
-		q->file_done = 1;
-		c->stop = 1;
-		return 1;
-	}
-	return 0;
-}
-
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct query *q = arg;
 	int64_t t = 0;
 	if (q->have_since || q->have_until) {
 		char why[200];
-		if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
+		if (c->mode.sorted.has_time)
+			t = c->mode.sorted.time; /* --sorted read it */
+		else if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
 			ev_reject(c, ev, "%s", why);
 			return;
 		}
-		if (q->sorted && !q->invert && sorted_check(q, c, ev, t))
-			return;
 	}
 	if (!matches(q, ev, t))
 		return;
@@ -470,422 +429,6 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 		emit(q, ev->line, ev->len, ev->doc, ev->in->lineno);
 	if (q->have_limit && q->matched >= q->limit)
 		c->stop = 1;
-}
-
-/* ---- --sorted: binary search for --since ---------------------------- */
-
-/*
- * The search reads single lines with pread and never moves the reader.
- * Every line it looks at (a probe) is kept with its time, and each new
- * probe is checked against the others: two that contradict the order
- * stop the search, and the file is read whole.  The first line is always
- * a probe, so a file that starts late (rotated, concatenated out of
- * order) is caught when any later probe is older.  A failed pread is a
- * read error, never an end of file.
- */
-struct probe {
-	uint64_t off;
-	int64_t t;
-};
-
-struct search {
-	int fd;
-	uint64_t size;
-	struct probe p[160]; /* a search takes at most 2 + 64 probes */
-	size_t n;
-	int contradicted;
-	struct probe a, b;   /* a before b in the file, b older */
-	struct buf line;
-	struct jdoc doc;
-};
-
-static ssize_t pread_full(int fd, char *p, size_t n, uint64_t at)
-{
-	for (;;) {
-		ssize_t k = pread(fd, p, n, (off_t)at);
-		if (k >= 0 || errno != EINTR)
-			return k;
-	}
-}
-
-/* The first line starting at or after pos (pos itself when a line starts
- * there) and before limit, into s->line: 1 with *start and *next (past
- * its newline) set, 0 when there is none, -1 on a read error. */
-static int line_from(struct search *s, uint64_t pos, uint64_t limit, uint64_t *start, uint64_t *next)
-{
-	char chunk[4096];
-	uint64_t at = pos;
-	buf_reset(&s->line);
-	if (pos > 0) {
-		at = pos - 1; /* the byte before: a newline means a line starts at pos */
-		for (;;) {
-			ssize_t n = pread_full(s->fd, chunk, sizeof chunk, at);
-			if (n < 0)
-				return -1;
-			if (n == 0)
-				return 0;
-			char *nl = memchr(chunk, '\n', (size_t)n);
-			if (nl) {
-				at += (uint64_t)(nl - chunk) + 1;
-				break;
-			}
-			at += (uint64_t)n;
-		}
-	}
-	if (at >= limit || at >= s->size)
-		return 0;
-	*start = at;
-	for (;;) {
-		ssize_t n = pread_full(s->fd, chunk, sizeof chunk, at);
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			*next = at; /* a last line without a newline */
-			return 1;
-		}
-		char *nl = memchr(chunk, '\n', (size_t)n);
-		size_t k = nl ? (size_t)(nl - chunk) : (size_t)n;
-		buf_add(&s->line, chunk, k);
-		at += k;
-		if (nl) {
-			*next = at + 1;
-			return 1;
-		}
-	}
-}
-
-/* The first line at or after pos (before limit) that is an event with a
- * time: 1 with *start, *t and *next, 0 when there is none, -1 on a read
- * error.  Lines skipped here are reported when (if) they are read. */
-static int valid_from(struct search *s, uint64_t pos, uint64_t limit, uint64_t *start, int64_t *t,
-                      uint64_t *next)
-{
-	struct jerr err;
-	char why[200];
-	for (;;) {
-		int rc = line_from(s, pos, limit, start, next);
-		if (rc <= 0)
-			return rc;
-		const char *p = s->line.p ? s->line.p : "";
-		size_t n = s->line.len;
-		if (*start == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-			p += 3;
-			n -= 3;
-		}
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (json_parse(&s->doc, p, n, 0, &err) == 0 &&
-		    event_time(&s->doc, &cx.fm, t, why, sizeof why) == 0)
-			return 1;
-		pos = *next;
-	}
-}
-
-static void probe(struct search *s, uint64_t off, int64_t t)
-{
-	for (size_t i = 0; i < s->n && !s->contradicted; i++) {
-		const struct probe *o = &s->p[i];
-		if ((o->off < off && o->t > t) || (o->off > off && o->t < t)) {
-			s->contradicted = 1;
-			s->a = o->off < off ? *o : (struct probe){ off, t };
-			s->b = o->off < off ? (struct probe){ off, t } : *o;
-		}
-	}
-	if (s->n < sizeof s->p / sizeof *s->p)
-		s->p[s->n++] = (struct probe){ off, t };
-}
-
-/*
- * Where to start reading for --since: after the last event older than
- * since, so that every event from since on is read (if the file is in
- * order).  lo only ever moves past a probe older than since, and hi down
- * to a probe at or after since, or to where no event starts before it.
- * 0 with *off set; -1 on a read error.
- */
-static int seek_since(struct search *s, int64_t since, uint64_t *off)
-{
-	uint64_t lo, hi = s->size, start, next;
-	int64_t t;
-	int rc;
-	*off = 0;
-	rc = valid_from(s, 0, hi, &start, &t, &next);
-	if (rc <= 0)
-		return rc;
-	probe(s, start, t);
-	if (t >= since)
-		return 0;
-	lo = next;
-	while (lo < hi && !s->contradicted) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		rc = valid_from(s, mid, hi, &start, &t, &next);
-		if (rc < 0)
-			return -1;
-		if (rc == 0) {
-			hi = mid;
-			continue;
-		}
-		probe(s, start, t);
-		if (t < since)
-			lo = next;
-		else
-			hi = start;
-	}
-	*off = lo;
-	return 0;
-}
-
-/* Position in for --since; 0, or -1 after a read error was reported. */
-static int sorted_start(struct query *q, struct input *in)
-{
-	struct search s = { .fd = in->fd, .size = (uint64_t)in->size };
-	uint64_t off;
-	int rc = seek_since(&s, q->since, &off);
-	int saved = errno;
-	buf_free(&s.line);
-	json_doc_free(&s.doc);
-	if (rc < 0) {
-		errno = saved;
-		ev_warn_errno("%s: read error", in->label);
-		ev_raise(&cx, EV_IO);
-		return -1;
-	}
-	if (s.contradicted) {
-		char a[40], b[40];
-		time_format(s.a.t, a);
-		time_format(s.b.t, b);
-		ev_warn("%s: warning: not in time order: byte %" PRIu64 " is at %s, byte %" PRIu64
-		        " at %s; reading the whole file",
-		        in->label, s.a.off, a, s.b.off, b);
-		q->disorder = 1;
-		off = 0;
-	}
-	q->seek = off;
-	if (off > 0 && input_seek(in, off) < 0)
-		ev_die_errno(EV_IO, "%s: seek", in->label);
-	return 0;
-}
-
-/*
- * --sorted: each file from the --since point to the first event after
- * --until.  When the order shows broken while reading, the rest of the
- * file is read, then the part before the seek point, its matches written
- * then.  With -v the range is what is left out, so nothing is skipped.
- */
-static void run_sorted(struct query *q, int nfiles, char **files)
-{
-	cx.by_offset = 1;
-	if (nfiles == 0) {
-		ev_warn("--sorted needs regular files, not standard input");
-		exit(EV_USAGE);
-	}
-	ev_progress_begin(&cx, nfiles, files);
-	for (int i = 0; i < nfiles && !cx.stop; i++) {
-		struct input in;
-		if (input_open(&in, files[i]) < 0) {
-			ev_warn_errno("%s", files[i]);
-			ev_raise(&cx, EV_USAGE);
-			continue;
-		}
-		if (!in.is_reg) {
-			ev_warn("%s: --sorted needs a regular file", files[i]);
-			ev_raise(&cx, EV_USAGE);
-			input_close(&in);
-			continue;
-		}
-		q->have_prev = q->file_done = q->disorder = 0;
-		q->seek = 0;
-		if (!q->invert && q->have_since && sorted_start(q, &in) < 0) {
-			input_close(&in);
-			continue;
-		}
-		ev_run_input(&cx, &in, on_event, q);
-		if (q->file_done)
-			cx.stop = 0; /* only this file is done */
-		if (q->disorder && q->seek > 0 && !cx.stop) {
-			if (input_seek(&in, 0) < 0)
-				ev_die_errno(EV_IO, "%s: seek", in.label);
-			in.end = q->seek;
-			ev_run_input(&cx, &in, on_event, q);
-		}
-		input_close(&in);
-	}
-	ev_progress_end(&cx);
-}
-
-/* ---- --follow and --state: a catch-up subscription ------------------ */
-
-/*
- * Reading goes to the end of the file, then (with --follow) waits for it
- * to grow.  The position (last seq, byte offset, file identity) is saved
- * with --state after the output it covers has been written: every
- * FOLLOW_BATCH lines, whenever the end of the file is reached, and when a
- * signal ends the run.  So a follower stopped by SIGTERM or SIGINT and
- * started again writes every event exactly once; one killed outright can
- * repeat at most the lines read since its last checkpoint.
- */
-#define FOLLOW_BATCH 10000
-#define FOLLOW_POLL_NS 100000000L
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	got_signal = 1;
-}
-
-static void checkpoint(struct query *q, struct input *in)
-{
-	wfile_flush(ev_out);
-	if (!q->state_path)
-		return;
-	ckpt_mark_file(&q->ck, in->fd, in->consumed);
-	q->ck.has_seq = q->have_seq;
-	q->ck.seq = q->max_seq;
-	ckpt_commit(ckpt_begin(q->state_path, &q->ck));
-	q->since_ckpt = 0;
-}
-
-/* Decide where to start in a (re)opened file from the position known. */
-static void position(struct query *q, struct input *in, int reopened)
-{
-	char why[300];
-	enum ckpt_resume r = ckpt_check(&q->ck, in->fd, why, sizeof why);
-	q->skipping = 0;
-	switch (r) {
-	case CK_CHANGED:
-		if (!reopened) {
-			ev_warn("--state %s: %s: %s; not resuming from it (remove the state to start over)",
-			        q->state_path, in->label, why);
-			exit(EV_IO);
-		}
-		break;
-	case CK_SEEK:
-		if (input_seek(in, q->ck.offset) < 0)
-			ev_die_errno(EV_IO, "%s: seek", in->label);
-		break;
-	case CK_SEQ:
-	case CK_FRESH:
-		break;
-	}
-	if (q->ck.has_seq) {
-		q->skipping = 1;
-		q->skip_seq = q->ck.seq;
-	}
-}
-
-/* Read what the file holds now; stops before an unfinished last line. */
-static void follow_read(struct query *q, struct input *in)
-{
-	const char *line;
-	size_t len;
-	int rc = 0;
-	struct jerr err;
-	struct ev_event ev = { NULL, 0, &cx.doc, in };
-	in->eof = 0;
-	while (!cx.stop && !got_signal && (rc = input_next(in, &line, &len)) > 0) {
-		if (in->unterminated) {
-			/* still being written: read it again once it is whole */
-			uint64_t no = in->lineno - 1;
-			if (input_seek(in, in->offset) < 0)
-				ev_die_errno(EV_IO, "%s: seek", in->label);
-			in->lineno = no;
-			return;
-		}
-		ev.line = line;
-		ev.len = len;
-		if (json_parse(&cx.doc, line, len, 0, &err) < 0) {
-			ev_reject(&cx, &ev, "%s", err.msg);
-		} else {
-			int64_t seq;
-			int has = ckpt_event_seq(&cx.doc, &seq);
-			if (!(has && q->skipping && seq <= q->skip_seq)) {
-				if (has && (!q->have_seq || seq > q->max_seq)) {
-					q->max_seq = seq;
-					q->have_seq = 1;
-				}
-				ev_hand(&cx, &ev, on_event, q);
-			}
-		}
-		if (++q->since_ckpt >= FOLLOW_BATCH)
-			checkpoint(q, in);
-	}
-	if (rc < 0 && !cx.stop && !got_signal)
-		ev_die_errno(EV_IO, "%s: read error", in->label);
-}
-
-/* Has the file at path been replaced or truncated under in? */
-static int file_moved(const char *path, struct input *in)
-{
-	struct stat a, b;
-	if (stat(path, &a) < 0 || fstat(in->fd, &b) < 0)
-		return 0; /* gone for now: keep the old one (as tail -F) */
-	return a.st_dev != b.st_dev || a.st_ino != b.st_ino || (uint64_t)b.st_size < in->consumed;
-}
-
-static void run_follow(struct query *q, int nfiles, char **files)
-{
-	if (nfiles != 1 || !strcmp(files[0], "-")) {
-		ev_warn("%s needs one file operand", q->follow ? "--follow" : "--state");
-		exit(EV_USAGE);
-	}
-	const char *path = files[0];
-	if (q->state_path) {
-		struct buf body = {0};
-		char err[300];
-		if (ckpt_load(q->state_path, &q->ck, &body, err, sizeof err) < 0)
-			ev_die(EV_USAGE, "--state %s", err);
-		buf_free(&body);
-		q->have_seq = q->ck.has_seq;
-		q->max_seq = q->ck.seq;
-	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
-	struct input in;
-	if (input_open(&in, path) < 0) {
-		ev_warn_errno("%s", path);
-		ev_raise(&cx, EV_USAGE);
-		return;
-	}
-	position(q, &in, 0);
-	for (;;) {
-		follow_read(q, &in);
-		if (q->since_ckpt || !q->follow)
-			checkpoint(q, &in);
-		if (!q->follow || cx.stop || got_signal)
-			break;
-		struct timespec ts = { 0, FOLLOW_POLL_NS };
-		nanosleep(&ts, NULL);
-		if (got_signal)
-			break;
-		if (file_moved(path, &in)) {
-			struct input next;
-			if (input_open(&next, path) < 0)
-				continue;
-			input_close(&in);
-			in = next;
-			/* the position known so far decides where to go on */
-			q->ck.has_file = 0;
-			q->ck.has_seq = q->have_seq;
-			q->ck.seq = q->max_seq;
-			wfile_flush(ev_out);
-			if (q->have_seq)
-				ev_warn("%s: replaced or truncated; reading it from the start after seq %" PRId64, path,
-				        q->max_seq);
-			else
-				ev_warn("%s: replaced or truncated; reading it from the start", path);
-			position(q, &in, 1);
-		}
-	}
-	if (q->since_ckpt)
-		checkpoint(q, &in);
-	input_close(&in);
 }
 
 /*
@@ -985,11 +528,19 @@ int main(int argc, char **argv)
 	}
 	if (q.have_limit && q.limit == 0) {
 		/* -n 0: read nothing, print nothing (as head -n 0) */
-	} else if (q.follow || q.state_path) {
-		run_follow(&q, argc - ind, argv + ind);
-	} else if (q.sorted) {
-		run_sorted(&q, argc - ind, argv + ind);
 	} else {
+		/* --sorted, --follow and --state are modes of the one loop */
+		cx.mode.sorted.on = q.sorted;
+		if (!q.invert) { /* with -v the range is what is left out */
+			cx.mode.sorted.have_since = q.have_since;
+			cx.mode.sorted.since = q.since;
+			cx.mode.sorted.have_until = q.have_until;
+			cx.mode.sorted.until = q.until;
+		}
+		cx.mode.resume.path = q.state_path;
+		cx.mode.resume.follow = q.follow;
+		cx.mode.resume.need_file = 1;
+		cx.mode.resume.autosave = 1;
 		ev_run(&cx, argc - ind, argv + ind, on_event, &q);
 	}
 

@@ -10,10 +10,12 @@
 #include "atomic.h"
 #include "ev.h"
 #include "jwrite.h"
+#include "source.h"
 #include "timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -530,8 +532,12 @@ static void progress(struct evctx *cx, uint64_t bytes, int final)
 
 void ev_progress(struct evctx *cx, uint64_t bytes, int final)
 {
-	if (cx->t0 == 0)
-		cx->t0 = mono();
+	if (cx->t0 == 0) {
+		/* starting the clock shows nothing yet (as ev_progress_begin) */
+		cx->t0 = cx->last_tick = mono();
+		if (!final)
+			return;
+	}
 	progress(cx, bytes, final);
 }
 
@@ -583,42 +589,364 @@ static void note_shape(const struct input *in, const char *line, size_t len, con
 	shape_label = xstrdup(in->label);
 }
 
-void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
+static void tty_hint(const struct input *in)
 {
 	static int tty_hinted;
 	if (in->fd == 0 && !tty_hinted && isatty(0)) {
 		tty_hinted = 1;
 		ev_warn("reading events from the terminal (Ctrl-D to end); give a file or pipe NDJSON");
 	}
+}
+
+/* The step itself, inlined into the loops here (the hot path); merge
+ * calls it through ev_next_event. */
+static inline __attribute__((always_inline)) enum ev_next
+next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn, struct ev_event *ev)
+{
 	const char *line;
 	size_t len;
-	int rc = 0;
-	struct ev_event ev = { NULL, 0, &cx->doc, in };
 	struct jerr err;
-	unsigned tick = 0;
-	while (!cx->stop && (rc = input_next(in, &line, &len)) > 0) {
-		ev.line = line;
-		ev.len = len;
-		if (json_parse(&cx->doc, line, len, 0, &err) < 0) {
-			note_shape(in, line, len, &err);
-			ev_reject(cx, &ev, "%s", err.msg);
-		} else {
-			ev_hand(cx, &ev, fn, arg);
-		}
-		if (cx->progress && (++tick & 1023) == 0)
-			progress(cx, cx->done_bytes + in->consumed, 0);
-	}
-	if (!cx->stop && rc < 0) {
+	int rc = input_next(in, &line, &len);
+	if (rc < 0) {
 		ev_warn_errno("%s: read error", in->label);
 		ev_raise(cx, EV_IO);
+		return EV_NEXT_END;
 	}
-	cx->done_bytes += in->consumed;
+	if (rc == 0)
+		return EV_NEXT_END;
+	if (defer_torn && in->unterminated && in->is_reg) {
+		/* maybe still being written: read it again once it is whole */
+		uint64_t no = in->lineno - 1;
+		if (input_seek(in, in->offset) < 0)
+			ev_die_errno(EV_IO, "%s: seek", in->label);
+		in->lineno = no;
+		return EV_NEXT_END;
+	}
+	ev->line = line; /* ev->doc and ev->in are set by the caller, once */
+	ev->len = len;
+	if (json_parse(doc, line, len, 0, &err) < 0) {
+		note_shape(in, line, len, &err);
+		ev_reject(cx, ev, "%s", err.msg);
+		return EV_NEXT_REJECTED;
+	}
+	return EV_NEXT_EVENT;
+}
+
+enum ev_next ev_next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn,
+                           struct ev_event *ev)
+{
+	ev->doc = doc;
+	ev->in = in;
+	return next_event(cx, in, doc, defer_torn, ev);
+}
+
+/* ---- modes: --sorted ------------------------------------------------ */
+
+/*
+ * Watch the order of what is read.  The first event older than one before
+ * it makes the file be read whole (one warning per file): --until stops
+ * nothing more, and the part before the seek point is read afterwards.
+ * The event past --until that ends a file is read (counted), not handed.
+ */
+static void sorted_event(struct evctx *cx, struct ev_sorted *so, struct ev_event *ev, ev_event_fn fn,
+                         void *arg)
+{
+	if (so->have_since || so->have_until) {
+		char why[200];
+		int64_t t;
+		if (event_time(ev->doc, &cx->fm, &t, why, sizeof why) < 0) {
+			ev_reject(cx, ev, "%s", why);
+			return;
+		}
+		so->has_time = 1;
+		so->time = t;
+		if (so->have_prev && t < so->prev && !so->disorder) {
+			char a[40], b[40];
+			time_format(t, a);
+			time_format(so->prev, b);
+			ev_line_warn(cx, ev, "out of time order: %s after %s; reading the whole file", a, b);
+			so->disorder = 1;
+		}
+		if (!so->have_prev || t > so->prev)
+			so->prev = t;
+		so->have_prev = 1;
+		if (so->have_until && t > so->until && !so->disorder) {
+			so->done = 1;
+			cx->events++;
+			return;
+		}
+	}
+	ev_hand(cx, ev, fn, arg);
+}
+
+/* Position in for --since; 0, or -1 after a read error was reported. */
+static int sorted_start(struct evctx *cx, struct ev_sorted *so, struct input *in)
+{
+	so->have_prev = so->done = so->disorder = 0;
+	so->seek = 0;
+	if (!so->have_since)
+		return 0;
+	struct src_seek sk;
+	if (src_seek_since(in->fd, (uint64_t)in->size, &cx->fm, so->since, &sk) < 0) {
+		ev_warn_errno("%s: read error", in->label);
+		ev_raise(cx, EV_IO);
+		return -1;
+	}
+	if (sk.contradicted) {
+		char a[40], b[40];
+		time_format(sk.a.t, a);
+		time_format(sk.b.t, b);
+		ev_warn("%s: warning: not in time order: byte %" PRIu64 " is at %s, byte %" PRIu64
+		        " at %s; reading the whole file",
+		        in->label, sk.a.off, a, sk.b.off, b);
+		so->disorder = 1;
+	}
+	so->seek = sk.off;
+	if (sk.off > 0 && input_seek(in, sk.off) < 0)
+		ev_die_errno(EV_IO, "%s: seek", in->label);
+	return 0;
+}
+
+/* ---- modes: --state and --follow ------------------------------------ */
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal = 1;
+}
+
+static void resume_event(struct evctx *cx, struct ev_resume *r, struct ev_event *ev, ev_event_fn fn,
+                         void *arg)
+{
+	int64_t seq;
+	if (ckpt_event_seq(ev->doc, &seq)) {
+		if (r->skipping && seq <= r->skip_seq)
+			return; /* read by an earlier run */
+		if (!r->have_seq || seq > r->max_seq) {
+			r->max_seq = seq;
+			r->have_seq = 1;
+		}
+	} else if (r->need_seq) {
+		ev_reject(cx, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
+		return;
+	}
+	ev_hand(cx, ev, fn, arg);
+}
+
+/* The position reached in in, for the next save. */
+static void resume_mark(struct ev_resume *r, struct input *in)
+{
+	ckpt_mark_file(&r->ck, in->is_reg ? in->fd : -1, in->consumed);
+	r->ck.has_seq = r->have_seq;
+	r->ck.seq = r->max_seq;
+}
+
+void ev_state_save(struct evctx *cx)
+{
+	struct ev_resume *r = &cx->mode.resume;
+	wfile_flush(ev_out); /* the output the position covers comes first */
+	r->since_save = 0;
+	if (!r->path)
+		return;
+	struct atomic_file *a = ckpt_begin(r->path, &r->ck);
+	if (r->save)
+		r->save(cx, a->w, r->arg);
+	ckpt_commit(a);
+}
+
+/* Decide where to start in a (re)opened input from the position known. */
+static void resume_position(struct ev_resume *r, struct input *in, int reopened)
+{
+	char why[300];
+	enum ckpt_resume k = ckpt_check(&r->ck, in->fd, why, sizeof why);
+	r->skipping = 0;
+	if (k == CK_CHANGED && !reopened) {
+		ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
+		        r->path, in->label, why);
+		exit(EV_IO);
+	}
+	if (k == CK_SEEK && input_seek(in, r->ck.offset) < 0)
+		ev_die_errno(EV_IO, "%s: seek", in->label);
+	if (r->ck.has_seq) {
+		r->skipping = 1;
+		r->skip_seq = r->ck.seq;
+	}
+}
+
+/* ---- the loop ------------------------------------------------------- */
+
+/* Read in to its end (or a stop) in the mode of cx; base is where
+ * reading started, for --progress. */
+static void read_pass(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg, uint64_t base)
+{
+	struct ev_resume *r = cx->mode.resume.path || cx->mode.resume.follow ? &cx->mode.resume : NULL;
+	struct ev_sorted *so = cx->mode.sorted.on ? &cx->mode.sorted : NULL;
+	struct ev_event ev = { NULL, 0, &cx->doc, in };
+	enum ev_next k;
+	unsigned tick = 0;
+	if (!r && !so) { /* plain files: the hot loop, nothing else to test */
+		while (!cx->stop && (k = next_event(cx, in, &cx->doc, 0, &ev)) != EV_NEXT_END) {
+			if (k == EV_NEXT_EVENT)
+				ev_hand(cx, &ev, fn, arg);
+			if (cx->progress && (++tick & 1023) == 0)
+				progress(cx, cx->done_bytes + in->consumed - base, 0);
+		}
+		flush_shape_hint();
+		return;
+	}
+	while (!cx->stop && !got_signal && !(so && so->done) &&
+	       (k = next_event(cx, in, &cx->doc, r != NULL, &ev)) != EV_NEXT_END) {
+		if (k == EV_NEXT_EVENT) {
+			if (r)
+				resume_event(cx, r, &ev, fn, arg);
+			else if (so)
+				sorted_event(cx, so, &ev, fn, arg);
+			else
+				ev_hand(cx, &ev, fn, arg);
+		}
+		if (cx->progress && (++tick & 1023) == 0)
+			progress(cx, cx->done_bytes + in->consumed - base, 0);
+		if (r && r->autosave && ++r->since_save >= EV_SAVE_EVERY) {
+			resume_mark(r, in);
+			ev_state_save(cx);
+		}
+	}
 	flush_shape_hint();
+}
+
+void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg)
+{
+	tty_hint(in);
+	uint64_t base = in->consumed;
+	read_pass(cx, in, fn, arg, base);
+	cx->done_bytes += in->consumed - base;
+}
+
+/* Has the file at path been replaced or truncated under in? */
+static int file_moved(const char *path, struct input *in)
+{
+	struct stat a, b;
+	if (stat(path, &a) < 0 || fstat(in->fd, &b) < 0)
+		return 0; /* gone for now: keep the old one (as tail -F) */
+	return a.st_dev != b.st_dev || a.st_ino != b.st_ino || (uint64_t)b.st_size < in->consumed;
+}
+
+#define FOLLOW_POLL_NS 100000000L
+
+/*
+ * --state and --follow: read the one input from the saved position to
+ * its end, then (--follow) wait for it to grow.  With autosave the
+ * position is saved after the output it covers has been written: every
+ * EV_SAVE_EVERY lines, whenever the end of the file is reached, and when
+ * a signal ends the run.  So a follower stopped by SIGTERM or SIGINT and
+ * started again writes every event exactly once; one killed outright can
+ * repeat at most the lines read since its last save.
+ */
+static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg)
+{
+	struct ev_resume *r = &cx->mode.resume;
+	if (r->need_file || r->follow) {
+		if (nfiles != 1 || !strcmp(files[0], "-")) {
+			ev_warn("%s needs one file operand", r->follow ? "--follow" : "--state");
+			exit(EV_USAGE);
+		}
+	} else if (nfiles > 1) {
+		ev_warn("--state reads one file (or standard input), not %d", nfiles);
+		exit(EV_USAGE);
+	}
+	char *path = nfiles ? files[0] : "-";
+	if (r->path) {
+		struct buf body = {0};
+		char err[300];
+		int rc = ckpt_load(r->path, &r->ck, &body, err, sizeof err);
+		if (rc < 0)
+			ev_die(EV_USAGE, "--state %s", err);
+		if (rc > 0 && r->load)
+			r->load(cx, body.p ? body.p : "", body.len, r->arg);
+		buf_free(&body);
+	}
+	r->have_seq = r->ck.has_seq;
+	r->max_seq = r->ck.seq;
+	if (r->follow || r->autosave) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
+	ev_progress_begin(cx, 1, &path);
+	struct input in;
+	if (input_open(&in, path) < 0) {
+		ev_warn_errno("%s", path);
+		ev_raise(cx, EV_USAGE);
+		ev_progress_end(cx);
+		return;
+	}
+	tty_hint(&in);
+	r->need_seq = r->path && !in.is_reg;
+	resume_position(r, &in, 0);
+	uint64_t base = in.consumed;
+	for (;;) {
+		in.eof = 0;
+		read_pass(cx, &in, fn, arg, base);
+		if (r->autosave && (r->since_save || !r->follow) && ev_status_commits(cx)) {
+			resume_mark(r, &in);
+			ev_state_save(cx);
+		}
+		if (!r->follow || cx->stop || got_signal || !ev_status_commits(cx))
+			break;
+		struct timespec ts = { 0, FOLLOW_POLL_NS };
+		nanosleep(&ts, NULL);
+		if (got_signal)
+			break;
+		if (file_moved(path, &in)) {
+			struct input next;
+			if (input_open(&next, path) < 0)
+				continue;
+			cx->done_bytes += in.consumed - base;
+			input_close(&in);
+			in = next;
+			/* the position known so far decides where to go on */
+			r->ck.has_file = 0;
+			r->ck.has_seq = r->have_seq;
+			r->ck.seq = r->max_seq;
+			wfile_flush(ev_out);
+			if (r->have_seq)
+				ev_warn("%s: replaced or truncated; reading it from the start after seq %" PRId64, path,
+				        r->max_seq);
+			else
+				ev_warn("%s: replaced or truncated; reading it from the start", path);
+			resume_position(r, &in, 1);
+			base = in.consumed;
+		}
+	}
+	resume_mark(r, &in);
+	if (r->autosave && r->since_save && ev_status_commits(cx))
+		ev_state_save(cx);
+	cx->done_bytes += in.consumed - base;
+	input_close(&in);
+	ev_progress_end(cx);
 }
 
 void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg)
 {
 	static char *stdin_only[] = { "-" };
+	struct ev_sorted *so = cx->mode.sorted.on ? &cx->mode.sorted : NULL;
+	if (cx->mode.resume.path || cx->mode.resume.follow) {
+		run_resume(cx, nfiles, files, fn, arg);
+		return;
+	}
+	if (so) {
+		cx->by_offset = 1;
+		if (nfiles == 0) {
+			ev_warn("--sorted needs regular files, not standard input");
+			exit(EV_USAGE);
+		}
+	}
 	if (nfiles == 0) {
 		files = stdin_only;
 		nfiles = 1;
@@ -631,7 +959,24 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 			ev_raise(cx, EV_USAGE);
 			continue;
 		}
+		if (so && !in.is_reg) {
+			ev_warn("%s: --sorted needs a regular file", files[i]);
+			ev_raise(cx, EV_USAGE);
+			input_close(&in);
+			continue;
+		}
+		if (so && sorted_start(cx, so, &in) < 0) {
+			input_close(&in);
+			continue;
+		}
 		ev_run_input(cx, &in, fn, arg);
+		/* after disorder, the part before the seek point, read last */
+		if (so && so->disorder && so->seek > 0 && !cx->stop) {
+			if (input_seek(&in, 0) < 0)
+				ev_die_errno(EV_IO, "%s: seek", in.label);
+			in.end = so->seek;
+			ev_run_input(cx, &in, fn, arg);
+		}
 		input_close(&in);
 	}
 	ev_progress_end(cx);
@@ -641,7 +986,7 @@ void ev_progress_begin(struct evctx *cx, int nfiles, char **files)
 {
 	if (!cx->progress)
 		return;
-	cx->t0 = mono();
+	cx->t0 = cx->last_tick = mono();
 	for (int i = 0; i < nfiles; i++) {
 		struct input probe;
 		if (strcmp(files[i], "-") != 0 && input_open(&probe, files[i]) == 0) {

@@ -8,6 +8,17 @@
  * struct ev_tool, calls ev_parse_args(), then ev_run() with a function
  * that gets each valid event, and returns ev_finish().
  *
+ * ev_run has modes, set in cx->mode before it is called: plain files,
+ * --sorted (seek to a time, stop after one, by byte offsets), resumable
+ * --state (a checkpoint: position by seq or byte offset, the tool's part
+ * saved and loaded through callbacks) and --follow (wait for the file to
+ * grow).  Every mode counts lines the same way (lines read = events +
+ * rejected), shows --progress, stops on cx->stop, and treats a read
+ * error as an error (status 5), never as the end of the file.
+ *
+ * Layer: cli is the top of lib/ (STYLE.md); what it asks of a tool goes
+ * through the callbacks and void * the tool gives.
+ *
  * Short option letters are the family's: -h help, -V version; a tool's
  * own letters never reuse one of them.
  */
@@ -17,11 +28,52 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "event.h"
 #include "expr.h"
 #include "input.h"
 #include "json.h"
 #include "wfile.h"
+
+struct evctx;
+struct wfile;
+
+/* --sorted: regular files in time order (messages name byte offsets). */
+struct ev_sorted {
+	int on;
+	/* the range: seek to since, stop a file after the first event past
+	 * until (a tool inverting its filters leaves both unset) */
+	int have_since, have_until;
+	int64_t since, until;
+	/* per file */
+	int64_t prev;          /* the latest time read so far */
+	int have_prev, done, disorder;
+	uint64_t seek;         /* where reading started */
+	int has_time;          /* with a range: the time of the event handed */
+	int64_t time;
+};
+
+/* --state and --follow: one input read from where the last run stopped. */
+struct ev_resume {
+	const char *path;      /* --state FILE (NULL: --follow alone) */
+	int follow;            /* --follow: wait for the file to grow */
+	int need_file;         /* the input must be one named file (else one
+	                          file or standard input, positioned by seq) */
+	int autosave;          /* save every EV_SAVE_EVERY lines, at each end of
+	                          the file and when a signal ends the run (else
+	                          the tool calls ev_state_save at its end) */
+	/* the tool's part of the state: load gets the lines after the
+	 * checkpoint header (before reading), save writes its lines */
+	void (*load)(struct evctx *cx, const char *body, size_t len, void *arg);
+	void (*save)(struct evctx *cx, struct wfile *w, void *arg);
+	void *arg;
+	/* run state */
+	struct ckpt ck;
+	int skipping;          /* skip events with seq <= skip_seq */
+	int64_t skip_seq, max_seq;
+	int have_seq, need_seq;
+	uint64_t since_save;
+};
 
 struct evctx {
 	/* common options */
@@ -47,6 +99,12 @@ struct evctx {
 	/* paths the user wrote, for the missing-path warning */
 	struct ev_watch { const struct path *p; const char *opt; } *watch;
 	size_t nwatch, capwatch;
+
+	/* input mode of ev_run */
+	struct ev_mode {
+		struct ev_sorted sorted;
+		struct ev_resume resume;
+	} mode;
 
 	/* progress */
 	uint64_t total_bytes, done_bytes;
@@ -98,6 +156,23 @@ void ev_progress_end(struct evctx *cx);
 /* Read one opened input through the same loop (for tools that open and
  * position files themselves). */
 void ev_run_input(struct evctx *cx, struct input *in, ev_event_fn fn, void *arg);
+
+/* The one step from a line to an event, for every reading loop (ev_run,
+ * lib/merge): the next line of in parsed into doc, ev set to it.
+ * EV_NEXT_EVENT: ev is a valid JSON object (not yet counted: ev_hand
+ * does); EV_NEXT_REJECTED: the line was rejected (counted, reported);
+ * EV_NEXT_END: the end of in, or a read error (reported, status 5), or,
+ * with defer_torn on a regular file, a last line without its newline
+ * (maybe still being written: in is set back to its start, and the next
+ * read takes it again, whole). */
+enum ev_next { EV_NEXT_END, EV_NEXT_EVENT, EV_NEXT_REJECTED };
+enum ev_next ev_next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn,
+                           struct ev_event *ev);
+
+/* With cx->mode.resume (autosave or not): write the checkpoint now, the
+ * position reached and the tool's lines.  Dies (status 5) on failure. */
+void ev_state_save(struct evctx *cx);
+#define EV_SAVE_EVERY 10000
 
 /* The --progress line for a reading loop of its own (lib/merge): bytes
  * read so far of cx->total_bytes; final ends the line.  The first call

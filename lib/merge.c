@@ -100,31 +100,19 @@ static void tick(struct merge *m)
 static int src_read(struct merge *m, struct merge_src *s, int64_t *t)
 {
 	struct evctx *cx = m->cx;
-	const char *line;
-	size_t len;
-	struct jerr err;
 	char why[200];
-	while (!cx->stop) {
-		int rc = input_next(&s->in, &line, &len);
-		if (rc < 0) {
-			ev_warn_errno("%s: read error", s->in.label);
-			ev_raise(cx, EV_IO);
-			return 0;
-		}
-		if (rc == 0)
-			return 0;
+	struct ev_event ev;
+	enum ev_next k;
+	while (!cx->stop && (k = ev_next_event(cx, &s->in, &s->doc, 0, &ev)) != EV_NEXT_END) {
 		tick(m);
-		struct ev_event ev = { line, len, &s->doc, &s->in };
-		if (json_parse(&s->doc, line, len, 0, &err) < 0) {
-			ev_reject(cx, &ev, "%s", err.msg);
+		if (k == EV_NEXT_REJECTED)
 			continue;
-		}
 		if (event_time(&s->doc, &cx->fm, t, why, sizeof why) < 0) {
 			ev_reject(cx, &ev, "%s", why);
 			continue;
 		}
-		s->line = line;
-		s->len = len;
+		s->line = ev.line;
+		s->len = ev.len;
 		return 1;
 	}
 	return 0;

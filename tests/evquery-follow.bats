@@ -147,6 +147,25 @@ setup() {
 	[[ "$stderr" == "evquery: --state $ST: $S: the file shrank from at least "* ]] || fail_with "stderr"
 }
 
+@test "evquery --follow --progress: a stop by signal ends with the final line, lines read = events + rejected" {
+	head -n 2 "$EV" > "$S"
+	evquery --follow --progress --errors "$BATS_TEST_TMPDIR/rej" "$S" > "$O" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_lines "$O" 2
+	printf 'nope\n' >> "$S"
+	sed -n 3,4p "$EV" >> "$S"
+	wait_lines "$O" 4
+	kill -TERM $pid
+	st=0
+	wait $pid || st=$?
+	[ "$st" -eq 3 ] || fail_with "status $st"
+	run cat "$BATS_TEST_TMPDIR/err"
+	[ "$(printf '%s\n' "$output" | tr '\r' '\n' | grep -v '^$' | sed -n 1p)" = "evquery: $S:3: invalid JSON: unexpected 'n', expected a value at column 1" ] || fail_with "rejection"
+	[ "$(printf '%s\n' "$output" | tr '\r' '\n' | sed -n 's/^evquery: [0-9.]* MB, \([0-9]*\) events, .*/\1/p' | tail -1)" = 5 ] || fail_with "final line"
+	[ "$(tail -c 1 "$BATS_TEST_TMPDIR/err" | od -An -c | tr -d ' ')" = '\n' ] || fail_with "ends its line"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/rej")" -eq 1 ]
+}
+
 @test "evquery --follow usage errors" {
 	for args in "-c" "--tail 2" "-q" "--sorted" "--format table"; do
 		run evquery --follow $args "$EV"
