@@ -4,7 +4,8 @@
  *
  * Also the value keys the family agrees on: json_value_key() turns a JSON
  * value into bytes such that two values have the same key exactly when
- * they are the same JSON value ("42" and 42 differ).
+ * they are the same JSON value ("42" and 42 differ); json_key_part() and
+ * json_composite_key() join several into one key (group keys).
  */
 #ifndef STRSET_H
 #define STRSET_H
@@ -28,6 +29,19 @@ void strset_free(struct strset *s);
 /* Append the key bytes of value t (JNONE counts as null): a string as 's'
  * and its unescaped bytes, anything else as 'j' and its compact JSON. */
 void json_value_key(const struct jdoc *d, uint32_t t, struct buf *out);
+
+/* Composite keys (a group key over several values): each part is a value
+ * key prefixed by its length (4 bytes), so two sequences of values have
+ * the same key exactly when they are the same JSON values in order. */
+/* Append the part of value t (JNONE counts as null). */
+void json_key_part(const struct jdoc *d, uint32_t t, struct buf *out);
+/* Append the part of the JSON string whose unescaped bytes are s. */
+void json_key_part_str(const char *s, size_t n, struct buf *out);
+/* Append the parts of the elements of array arr (up to max of them, and
+ * their compact JSON texts to cells, offsets in coff[], when cells is not
+ * NULL); returns how many elements arr has. */
+size_t json_composite_key(const struct jdoc *d, uint32_t arr, size_t max, struct buf *out,
+                          struct buf *cells, uint32_t *coff);
 
 /* The --shard hash: FNV-1a 64 of a string's unescaped UTF-8 bytes, or of
  * any other value's compact JSON text (null, and missing, as "null"). */
