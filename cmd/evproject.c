@@ -1,13 +1,15 @@
 /*
  * evproject — projections and read models in one streaming pass.
  *
- * Events are grouped by the values of -g paths (JSON values: "42" and 42
- * are different groups), optionally inside event-time windows, and each
- * group carries the states of the -a aggregations (lib/agg).  Rows come
- * out in order of each group's first event, or, with windows, as windows
- * close (lib/window: watermark, lateness, late sink).  --state keeps the
- * groups and the input position between runs (lib/checkpoint); --partial
- * writes the groups' mergeable states and --merge combines them.
+ * What it adds over lib: the -g group columns (paths, @fields, @date and
+ * @hour labels, NAME=(EXPR)) and their composite key (strset.h
+ * json_key_part: "42" and 42 are different groups), one set of -a
+ * aggregation states (lib/agg) per group or per window, the rows
+ * (--sort, --top, --format through lib/rows, or --partial rows and their
+ * --merge), and what its --state holds.  Window assignment, session
+ * merging, the watermark, the close queue and the late sink are
+ * lib/window's: rows come out in order of each group's first event, or,
+ * with windows, as windows close.
  *
  * The hot path is a parse, a path lookup per group column, a hash lookup
  * and the aggregation updates: no allocation per event once a group
