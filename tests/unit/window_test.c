@@ -166,6 +166,7 @@ int main(void)
 			if (ss.have_closed)
 				printf("closed_end %" PRId64 "\n", ss.closed_end);
 		} else if (!strcmp(line, "late")) {
+			free((char *)late.path);
 			puts(late_open(&late, strcmp(arg, "-") ? xstrdup(arg) : NULL) < 0 ? "error" : "ok");
 		} else if (!strcmp(line, "lateline")) {
 			late_write(&late, arg, strlen(arg));
@@ -193,7 +194,6 @@ int main(void)
 	}
 	closeq_free(&q);
 	sessions_free(&ss);
-	if (late.path)
-		free((char *)late.path);
+	free((char *)late.path);
 	return 0;
 }
