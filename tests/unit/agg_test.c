@@ -22,6 +22,7 @@
  */
 #include "agg.h"
 #include "ev.h"
+#include "unit.h"
 #include "timeutil.h"
 
 #include <inttypes.h>
@@ -72,13 +73,8 @@ int main(void)
 	char line[65536], err[256];
 	struct buf out = {0};
 	ev_setprogname("agg_test");
-	while (fgets(line, sizeof line, stdin)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *arg = strchr(line, ' ');
-		if (arg)
-			*arg++ = '\0';
-		else
-			arg = line + strlen(line);
+	char *arg;
+	while (unit_command(line, sizeof line, &arg)) {
 		buf_reset(&out);
 		if (!strcmp(line, "spec")) {
 			reset();

@@ -25,6 +25,7 @@
  * queue) prints "release ID".  Exit status 0, 2 for a malformed command.
  */
 #include "ev.h"
+#include "unit.h"
 #include "window.h"
 #include "wfile.h"
 
@@ -105,13 +106,8 @@ int main(void)
 {
 	char line[4096], err[256];
 	ev_setprogname("window_test");
-	while (fgets(line, sizeof line, stdin)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *arg = strchr(line, ' ');
-		if (arg)
-			*arg++ = '\0';
-		else
-			arg = line + strlen(line);
+	char *arg;
+	while (unit_command(line, sizeof line, &arg)) {
 		if (!strcmp(line, "spec")) {
 			if (winspec_parse(arg, &spec, err, sizeof err) < 0)
 				printf("error: %s\n", err);
