@@ -904,7 +904,9 @@ static void update(struct proj *P, struct win *w, const struct agg_in *base)
 	}
 }
 
-/* Find or make the window with the current key (P->key). */
+/* Find or make the window with the current key (P->key); a new one takes
+ * its cells from event d, or, when d is NULL, from P->cell as they are.
+ * (--merge closes nothing before the end: no queue.) */
 static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *coff, uint64_t pos,
                              int64_t start, int64_t end)
 {
@@ -921,7 +923,7 @@ static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *cof
 	w->n.end = end;
 	w->n.pos = pos;
 	*slot = w;
-	if (P->ws.kind != WIN_NONE)
+	if (P->ws.kind != WIN_NONE && !P->merge)
 		schedule(P, w);
 	return w;
 }
@@ -1077,23 +1079,9 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 	} else {
 		if (P->ws.kind != WIN_NONE)
 			window_key(P, start, end);
-		int created;
-		void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
-		if (created) {
-			w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-			w->key = xmemdup(P->key.p, P->key.len);
-			w->kn = P->key.len;
-			w->n.start = start;
-			w->n.end = end;
+		w = keyed_win(P, NULL, coff, pos, start, end);
+		if (pos < w->n.pos)
 			w->n.pos = pos;
-			*slot = w;
-			if (P->ws.kind != WIN_NONE && !P->merge)
-				schedule(P, w);
-		} else {
-			w = *slot;
-			if (pos < w->n.pos)
-				w->n.pos = pos;
-		}
 	}
 	for (size_t k = 0; k < P->nagg; k++)
 		if (agg_merge_partial(&P->agg[k], &w->st[k], d, json_index(d, aggs, (size_t)k), err, errlen) < 0)

@@ -29,46 +29,31 @@ void json_value_key(const struct jdoc *d, uint32_t t, struct buf *out)
 		return;
 	}
 	if (d->tok[t].type == J_STR) {
-		buf_addc(out, 's');
 		const struct jtok *k = &d->tok[t];
-		if (k->flags & JF_ESC)
-			json_unescape(d->text + k->start + 1, k->len - 2, out);
-		else
-			buf_add(out, d->text + k->start + 1, k->len - 2);
+		size_t n = k->len - 2;
+		if (k->flags & JF_ESC) {
+			buf_addc(out, 's');
+			json_unescape(d->text + k->start + 1, n, out);
+			return;
+		}
+		/* the common case in one copy: on every event's path */
+		buf_reserve(out, n + 1);
+		out->p[out->len] = 's';
+		memcpy(out->p + out->len + 1, d->text + k->start + 1, n);
+		out->len += n + 1;
+		out->p[out->len] = '\0';
 		return;
 	}
 	buf_addc(out, 'j');
 	json_write_compact(d, t, out);
 }
 
-/* A part's length goes in front of it once its bytes are known. */
-static size_t part_open(struct buf *out)
-{
-	uint32_t len = 0;
-	size_t at = out->len;
-	buf_add(out, &len, sizeof len);
-	return at;
-}
-
-static void part_close(struct buf *out, size_t at)
-{
-	uint32_t len = (uint32_t)(out->len - at - sizeof len);
-	memcpy(out->p + at, &len, sizeof len);
-}
-
-void json_key_part(const struct jdoc *d, uint32_t t, struct buf *out)
-{
-	size_t at = part_open(out);
-	json_value_key(d, t, out);
-	part_close(out, at);
-}
-
 void json_key_part_str(const char *s, size_t n, struct buf *out)
 {
-	size_t at = part_open(out);
+	size_t at = json_key_part_open(out);
 	buf_addc(out, 's');
 	buf_add(out, s, n);
-	part_close(out, at);
+	json_key_part_close(out, at);
 }
 
 size_t json_composite_key(const struct jdoc *d, uint32_t arr, size_t max, struct buf *out,

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bmap.h"
 #include "buf.h"
@@ -33,8 +34,31 @@ void json_value_key(const struct jdoc *d, uint32_t t, struct buf *out);
 /* Composite keys (a group key over several values): each part is a value
  * key prefixed by its length (4 bytes), so two sequences of values have
  * the same key exactly when they are the same JSON values in order. */
-/* Append the part of value t (JNONE counts as null). */
-void json_key_part(const struct jdoc *d, uint32_t t, struct buf *out);
+/* A part's length goes in front of it once its bytes are known. */
+static inline size_t json_key_part_open(struct buf *out)
+{
+	uint32_t len = 0;
+	size_t at = out->len;
+	if (at + sizeof len + 1 > out->cap)
+		buf_reserve(out, sizeof len);
+	memcpy(out->p + at, &len, sizeof len);
+	out->len += sizeof len;
+	out->p[out->len] = '\0';
+	return at;
+}
+static inline void json_key_part_close(struct buf *out, size_t at)
+{
+	uint32_t len = (uint32_t)(out->len - at - sizeof len);
+	memcpy(out->p + at, &len, sizeof len);
+}
+/* Append the part of value t (JNONE counts as null); inline, as it is on
+ * every event's path. */
+static inline void json_key_part(const struct jdoc *d, uint32_t t, struct buf *out)
+{
+	size_t at = json_key_part_open(out);
+	json_value_key(d, t, out);
+	json_key_part_close(out, at);
+}
 /* Append the part of the JSON string whose unescaped bytes are s. */
 void json_key_part_str(const char *s, size_t n, struct buf *out);
 /* Append the parts of the elements of array arr (up to max of them, and
