@@ -1,7 +1,11 @@
 /*
- * window.h — event-time windows: assignment, the watermark, lateness and
- * the sink for late events.  evproject builds its windows on this;
- * evcep and evjoin share the watermark, lateness and late-event rules.
+ * window.h — event-time windows: assignment (tumbling and hopping bounds
+ * one window at a time; sessions assigned, grown and merged per key), the
+ * watermark, lateness, the close queue and the sink for late events.
+ * evproject builds its windows on this (its window objects embed a struct
+ * wnode and hold their own aggregation states, which the session engine
+ * asks it to merge through a callback); evcep and evjoin share the
+ * watermark, lateness and late-event rules.
  *
  * Definitions (evproject(1) spells them out for users):
  * - tumbling:DUR — windows [k*DUR, (k+1)*DUR), aligned to the Unix epoch;
