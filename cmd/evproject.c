@@ -1,15 +1,18 @@
 /*
  * evproject — projections and read models in one streaming pass.
  *
- * Events are grouped by the values of -g paths (JSON values: "42" and 42
- * are different groups), optionally inside event-time windows, and each
- * group carries the states of the -a aggregations (lib/agg).  Rows come
- * out in order of each group's first event, or, with windows, as windows
- * close (lib/window: watermark, lateness, late sink).  --state keeps the
- * groups between runs: the input position, the checkpoint file and the
- * deferred half-written last line are lib/cli's resumable mode, which
- * calls state_load and state_save for our lines; --partial writes the
- * groups' mergeable states and --merge combines them.
+ * What it adds over lib: the -g group columns (paths, @fields, @date and
+ * @hour labels, NAME=(EXPR)) and their composite key (strset.h
+ * json_key_part: "42" and 42 are different groups), one set of -a
+ * aggregation states (lib/agg) per group or per window, the rows
+ * (--sort, --top, --format through lib/rows, or --partial rows and their
+ * --merge), and what its --state holds.  Window assignment, session
+ * merging, the watermark, the close queue and the late sink are
+ * lib/window's: rows come out in order of each group's first event, or,
+ * with windows, as windows close.
+ * --state keeps the groups between runs: the input position, the
+ * checkpoint file and the deferred half-written last line are lib/cli's
+ * resumable mode, which calls state_load and state_save for our lines.
  *
  * The hot path is a parse, a path lookup per group column, a hash lookup
  * and the aggregation updates: no allocation per event once a group
@@ -108,18 +111,15 @@ struct sortkey {
 	int desc;
 };
 
-/* A window (or, without --window, a group): its key, its group cells,
- * its bounds and the aggregation states. */
+/* A window (or, without --window, a group): its bounds and place in the
+ * close queue (lib/window), its key, its group cells and the aggregation
+ * states. */
 struct win {
+	struct wnode n;   /* first: a queue entry's pointer is the window */
 	char *key;
 	size_t kn;
 	char *cells;      /* the group values' JSON texts, back to back */
 	uint32_t *coff;   /* ncol + 1 offsets into cells */
-	int64_t start, end;
-	uint64_t pos;     /* position of its first event */
-	uint64_t qseq;    /* its live entry in the close queue */
-	int64_t qend;     /* the end that entry has */
-	int dead, nq;     /* session absorbed by another; queue entries */
 	struct sgroup *sg;
 	struct win *prev, *next; /* creation order */
 	struct aggstate st[];
@@ -127,14 +127,9 @@ struct win {
 
 /* Session windows of one group. */
 struct sgroup {
-	char *key;
-	size_t kn;
 	char *cells;
 	uint32_t *coff;
-	int have_closed;
-	int64_t closed_end; /* end of its latest closed session */
-	struct win **s;     /* open sessions, by start */
-	size_t ns, cap;
+	struct sessions ss; /* lib/window: open sessions, end of the last closed */
 };
 
 struct proj {
@@ -177,7 +172,6 @@ struct proj {
 	struct bmap map;
 	struct win *head, *tail;
 	struct closeq q;
-	uint64_t qseq;
 	uint64_t nev;      /* events seen (positions when there is no seq) */
 	uint64_t emitted;
 	struct buf key, scratch, cell, line;
@@ -583,17 +577,16 @@ static void win_free(struct proj *P, struct win *w)
 	free(w);
 }
 
-/* Put w in the close queue (at its current end).  Nothing closes before
- * the end of input when the watermark cannot move (batch, lateness inf):
- * then there is no queue, and its memory does not grow per event. */
+static void release(void *arg, struct wnode *n)
+{
+	win_free(arg, (struct win *)n);
+}
+
+/* Queue w at its end (lib/window: not when nothing closes before the end
+ * of input). */
 static void schedule(struct proj *P, struct win *w)
 {
-	if (P->wm.inf)
-		return;
-	w->qseq = ++P->qseq;
-	w->qend = w->end;
-	w->nq++;
-	closeq_push(&P->q, w->end, w->qseq, w);
+	closeq_schedule(&P->q, &P->wm, &w->n);
 }
 
 /* The map key of a tumbling/hopping window: the group key, then its
@@ -604,37 +597,12 @@ static void window_key(struct proj *P, int64_t start, int64_t end)
 	buf_add(&P->key, &end, sizeof end);
 }
 
-/* Remove a session from its group's open list. */
-static void session_remove(struct sgroup *g, struct win *w)
-{
-	for (size_t i = 0; i < g->ns; i++)
-		if (g->s[i] == w) {
-			memmove(g->s + i, g->s + i + 1, (g->ns - i - 1) * sizeof *g->s);
-			g->ns--;
-			return;
-		}
-}
-
-static void session_insert(struct sgroup *g, struct win *w)
-{
-	g->s = xgrow(g->s, &g->cap, g->ns + 1, sizeof *g->s);
-	size_t i = g->ns;
-	while (i > 0 && g->s[i - 1]->start > w->start) {
-		g->s[i] = g->s[i - 1];
-		i--;
-	}
-	g->s[i] = w;
-	g->ns++;
-}
-
 static struct sgroup *sgroup_get(struct proj *P, const char *cells, size_t clen, const uint32_t *coff)
 {
 	int created;
 	void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
 	if (created) {
 		struct sgroup *g = xcalloc(1, sizeof *g);
-		g->key = xmemdup(P->key.p, P->key.len);
-		g->kn = P->key.len;
 		g->cells = xmemdup(cells, clen);
 		g->coff = xmalloc((P->ncol + 1) * sizeof *g->coff);
 		memcpy(g->coff, coff, (P->ncol + 1) * sizeof *g->coff);
@@ -643,42 +611,28 @@ static struct sgroup *sgroup_get(struct proj *P, const char *cells, size_t clen,
 	return *slot;
 }
 
-/*
- * Sessions of g that [lo, hi) touches: a session [s, e) is joined by an
- * event at t when s - gap < t < e (for an interval: when they overlap).
- * Every such session is merged into the first; returns it, or NULL.
- */
-static struct win *session_join(struct proj *P, struct sgroup *g, int64_t lo, int64_t hi)
+/* lib/window merges two sessions that an event bridges: fold the states. */
+static void session_merge(void *arg, struct wnode *into, struct wnode *from)
 {
-	struct win *into = NULL;
-	for (size_t i = 0; i < g->ns;) {
-		struct win *s = g->s[i];
-		/* an end clamped to INT64_MAX holds INT64_MAX (window.h) */
-		if ((lo < s->end || s->end == INT64_MAX) && (s->start < hi || hi == INT64_MAX)) {
-			if (!into) {
-				into = s;
-				i++;
-				continue;
-			}
-			for (size_t k = 0; k < P->nagg; k++)
-				agg_merge(&P->agg[k], &into->st[k], &s->st[k]);
-			if (s->start < into->start)
-				into->start = s->start;
-			if (s->end > into->end)
-				into->end = s->end;
-			if (s->pos < into->pos)
-				into->pos = s->pos;
-			memmove(g->s + i, g->s + i + 1, (g->ns - i - 1) * sizeof *g->s);
-			g->ns--;
-			win_unlink(P, s);
-			s->dead = 1; /* freed when its queue entries are gone */
-			if (!s->nq)
-				win_free(P, s);
-			continue;
-		}
-		i++;
-	}
-	return into;
+	struct proj *P = arg;
+	struct win *a = (struct win *)into, *b = (struct win *)from;
+	for (size_t k = 0; k < P->nagg; k++)
+		agg_merge(&P->agg[k], &a->st[k], &b->st[k]);
+	win_unlink(P, b);
+	if (wnode_retire(from))
+		win_free(P, b);
+}
+
+/* A new session of g at [start, end). */
+static struct win *session_new(struct proj *P, struct sgroup *g, int64_t start, int64_t end, uint64_t pos)
+{
+	struct win *w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
+	w->sg = g;
+	w->n.start = start;
+	w->n.end = end;
+	w->n.pos = pos;
+	session_add(&g->ss, &w->n);
+	return w;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -779,9 +733,9 @@ static void emit_row(struct proj *P, struct win *w)
 	}
 	if (P->window_arg) {
 		off[k++] = P->line.len;
-		time_cell(w->start, &P->line);
+		time_cell(w->n.start, &P->line);
 		off[k++] = P->line.len;
-		time_cell(w->end, &P->line);
+		time_cell(w->n.end, &P->line);
 	}
 	for (size_t i = 0; i < P->nagg; i++) {
 		off[k++] = P->line.len;
@@ -805,13 +759,13 @@ static void partial_line(struct proj *P, struct win *w, struct buf *b)
 	buf_addc(b, ']');
 	if (P->window_arg) {
 		buf_adds(b, ",\"window\":[");
-		jw_int(b, w->start);
+		jw_int(b, w->n.start);
 		buf_addc(b, ',');
-		jw_int(b, w->end);
+		jw_int(b, w->n.end);
 		buf_addc(b, ']');
 	}
 	buf_adds(b, ",\"pos\":");
-	jw_uint(b, w->pos);
+	jw_uint(b, w->n.pos);
 	buf_adds(b, ",\"aggs\":[");
 	for (size_t i = 0; i < P->nagg; i++) {
 		if (i)
@@ -835,28 +789,22 @@ static void emit(struct proj *P, struct win *w)
 static int close_cmp(const void *pa, const void *pb)
 {
 	const struct win *a = *(struct win *const *)pa, *b = *(struct win *const *)pb;
-	if (a->end != b->end)
-		return a->end < b->end ? -1 : 1;
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return a->pos < b->pos ? -1 : a->pos > b->pos;
+	if (a->n.end != b->n.end)
+		return a->n.end < b->n.end ? -1 : 1;
+	if (a->n.start != b->n.start)
+		return a->n.start < b->n.start ? -1 : 1;
+	return a->n.pos < b->n.pos ? -1 : a->n.pos > b->n.pos;
 }
 
 /* Forget a window (emitted, or flushed). */
 static void win_drop(struct proj *P, struct win *w)
 {
-	if (P->ws.kind == WIN_SESSION) {
-		struct sgroup *g = w->sg;
-		session_remove(g, w);
-		if (!g->have_closed || w->end > g->closed_end)
-			g->closed_end = w->end;
-		g->have_closed = 1;
-	} else if (w->key) {
+	if (P->ws.kind == WIN_SESSION)
+		session_closed(&w->sg->ss, &w->n);
+	else if (w->key)
 		bmap_del(&P->map, w->key, w->kn);
-	}
 	win_unlink(P, w);
-	w->dead = 1;
-	if (!w->nq)
+	if (wnode_retire(&w->n))
 		win_free(P, w);
 }
 
@@ -877,22 +825,10 @@ static void close_windows(struct proj *P)
 {
 	struct win **list = NULL;
 	size_t n = 0, cap = 0;
-	const struct cq_ent *e;
-	while ((e = closeq_peek(&P->q)) && wm_closed(&P->wm, e->end)) {
-		struct win *w = e->p;
-		uint64_t seq = e->seq;
-		closeq_pop(&P->q);
-		w->nq--;
-		if (w->dead) {
-			if (!w->nq)
-				win_free(P, w);
-			continue;
-		}
-		if (seq != w->qseq)
-			continue; /* an older end of an extended session */
+	struct wnode *w;
+	while ((w = closeq_next_closed(&P->q, &P->wm, release, P))) {
 		list = xgrow(list, &cap, n + 1, sizeof *list);
-		list[n++] = w;
-		w->qseq = 0;
+		list[n++] = (struct win *)w;
 	}
 	if (n) {
 		emit_batch(P, list, n, 1);
@@ -910,16 +846,12 @@ static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t 
 	buf_reset(&P->key);
 	for (size_t i = 0; i < P->ncol; i++) {
 		struct gcol *g = &P->col[i];
-		size_t at = P->key.len;
-		uint32_t len = 0;
-		buf_add(&P->key, &len, sizeof len);
 		if (g->kind == GC_DATE || g->kind == GC_HOUR) {
 			if (g->kind == GC_DATE)
 				time_format_date(t, P->label[i]);
 			else
 				time_format_hour(t, P->label[i]);
-			buf_addc(&P->key, 's');
-			buf_adds(&P->key, P->label[i]);
+			json_key_part_str(P->label[i], strlen(P->label[i]), &P->key);
 		} else if (g->kind == GC_EXPR) {
 			struct expr_input in = { .doc = d, .line = line };
 			struct jerr jerr;
@@ -932,13 +864,11 @@ static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t 
 			}
 			if (json_parse(&g->vdoc, g->val.p, g->val.len, JSON_ANY, &jerr) < 0)
 				ev_die(EV_IO, "-g %s: bad value %.*s: %s", g->name, (int)g->val.len, g->val.p, jerr.msg);
-			json_value_key(&g->vdoc, 0, &P->key);
+			json_key_part(&g->vdoc, 0, &P->key);
 		} else {
 			P->tok[i] = g->kind == GC_FIELD ? event_field(d, &cx.fm, g->field) : path_lookup(d, 0, &g->path);
-			json_value_key(d, P->tok[i], &P->key);
+			json_key_part(d, P->tok[i], &P->key);
 		}
-		len = (uint32_t)(P->key.len - at - sizeof len);
-		memcpy(P->key.p + at, &len, sizeof len);
 	}
 }
 
@@ -975,7 +905,9 @@ static void update(struct proj *P, struct win *w, const struct agg_in *base)
 	}
 }
 
-/* Find or make the window with the current key (P->key). */
+/* Find or make the window with the current key (P->key); a new one takes
+ * its cells from event d, or, when d is NULL, from P->cell as they are.
+ * (--merge closes nothing before the end: no queue.) */
 static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *coff, uint64_t pos,
                              int64_t start, int64_t end)
 {
@@ -988,11 +920,11 @@ static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *cof
 	struct win *w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
 	w->key = xmemdup(P->key.p, P->key.len);
 	w->kn = P->key.len;
-	w->start = start;
-	w->end = end;
-	w->pos = pos;
+	w->n.start = start;
+	w->n.end = end;
+	w->n.pos = pos;
 	*slot = w;
-	if (P->ws.kind != WIN_NONE)
+	if (P->ws.kind != WIN_NONE && !P->merge)
 		schedule(P, w);
 	return w;
 }
@@ -1042,56 +974,32 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 		return;
 	case WIN_TUMBLING:
 	case WIN_HOPPING: {
-		if (wm_closed(&P->wm, window_first_end(&P->ws, t))) {
+		struct winiter it;
+		int64_t start, end;
+		window_iter(&P->ws, t, &it);
+		if (wm_closed(&P->wm, window_iter_first_end(&it))) {
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		static int64_t starts[WIN_MAX_OVERLAP], ends[WIN_MAX_OVERLAP];
-		size_t n = window_bounds(&P->ws, t, starts, ends);
 		size_t klen = P->key.len;
-		for (size_t i = 0; i < n; i++) {
+		while (window_next(&it, &start, &end)) {
 			P->key.len = klen;
-			window_key(P, starts[i], ends[i]);
-			update(P, keyed_win(P, d, coff, pos, starts[i], ends[i]), &in);
+			window_key(P, start, end);
+			update(P, keyed_win(P, d, coff, pos, start, end), &in);
 		}
 		break;
 	}
 	case WIN_SESSION: {
 		group_cells(P, d, coff);
 		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-		int64_t tend = win_sat_add(t, P->ws.gap);
-		struct win *w = NULL;
-		/* joins a session [s, e) when s - gap < t < e */
-		int late = g->have_closed && t < g->closed_end;
-		if (!late)
-			w = session_join(P, g, t, tend);
-		if (!late && !w && wm_closed(&P->wm, tend))
-			late = 1;
+		int late;
+		struct wnode *n = session_assign(&g->ss, &P->ws, &P->wm, t, pos, session_merge, P, &late);
 		if (late) {
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		if (!w) {
-			w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
-			w->sg = g;
-			w->start = t;
-			w->end = tend;
-			w->pos = pos;
-			session_insert(g, w);
-			schedule(P, w);
-		} else {
-			if (t < w->start) {
-				w->start = t;
-				session_remove(g, w);
-				session_insert(g, w);
-			}
-			if (tend > w->end)
-				w->end = tend;
-			if (pos < w->pos)
-				w->pos = pos;
-			if (w->end != w->qend || !w->qseq)
-				schedule(P, w);
-		}
+		struct win *w = n ? (struct win *)n : session_new(P, g, t, win_sat_add(t, P->ws.gap), pos);
+		closeq_reschedule(&P->q, &P->wm, &w->n);
 		update(P, w, &in);
 		break;
 	}
@@ -1101,6 +1009,17 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 }
 
 /* ---- partial rows in (--merge, --state) -------------------------------------- */
+
+/* The group key (P->key) and cells (P->cell, offsets in coff) of a saved
+ * group: the JSON array grp of its values; how many it has. */
+static size_t group_of_array(struct proj *P, const struct jdoc *d, uint32_t grp, uint32_t *coff)
+{
+	buf_reset(&P->key);
+	buf_reset(&P->cell);
+	size_t n = json_composite_key(d, grp, P->ncol, &P->key, &P->cell, coff);
+	coff[P->ncol] = (uint32_t)P->cell.len;
+	return n;
+}
 
 static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen)
 {
@@ -1134,74 +1053,22 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 			return -1;
 		}
 	}
-	/* the key and cells from the group values */
 	uint32_t coff[P->ncol + 1];
-	buf_reset(&P->key);
-	buf_reset(&P->cell);
-	size_t i = 0;
-	for (uint32_t e = grp + 1; e < d->tok[grp].next; e = d->tok[e].next, i++) {
-		size_t at = P->key.len;
-		uint32_t len = 0;
-		buf_add(&P->key, &len, sizeof len);
-		json_value_key(d, e, &P->key);
-		len = (uint32_t)(P->key.len - at - sizeof len);
-		memcpy(P->key.p + at, &len, sizeof len);
-		coff[i] = (uint32_t)P->cell.len;
-		json_write_compact(d, e, &P->cell);
-	}
-	coff[P->ncol] = (uint32_t)P->cell.len;
+	group_of_array(P, d, grp, coff);
 	struct win *w;
 	if (P->ws.kind == WIN_SESSION) {
 		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-		w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
-		w->sg = g;
-		w->start = start;
-		w->end = end;
-		w->pos = pos;
 		/* overlapping sessions from other shards are one session */
-		struct win *into = session_join(P, g, start, end);
-		if (into) {
-			for (size_t k = 0; k < P->nagg; k++)
-				if (agg_merge_partial(&P->agg[k], &into->st[k], d, json_index(d, aggs, (size_t)k), err, errlen) < 0)
-					return -1;
-			win_unlink(P, w);
-			win_free(P, w);
-			if (start < into->start) {
-				into->start = start;
-				session_remove(g, into);
-				session_insert(g, into);
-			}
-			if (end > into->end)
-				into->end = end;
-			if (pos < into->pos)
-				into->pos = pos;
-			if (!P->merge && into->end != into->qend)
-				schedule(P, into);
-			return 0;
-		}
-		session_insert(g, w);
+		struct wnode *into = session_join(&g->ss, start, end, pos, session_merge, P);
+		w = into ? (struct win *)into : session_new(P, g, start, end, pos);
 		if (!P->merge)
-			schedule(P, w);
+			closeq_reschedule(&P->q, &P->wm, &w->n);
 	} else {
 		if (P->ws.kind != WIN_NONE)
 			window_key(P, start, end);
-		int created;
-		void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
-		if (created) {
-			w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-			w->key = xmemdup(P->key.p, P->key.len);
-			w->kn = P->key.len;
-			w->start = start;
-			w->end = end;
-			w->pos = pos;
-			*slot = w;
-			if (P->ws.kind != WIN_NONE && !P->merge)
-				schedule(P, w);
-		} else {
-			w = *slot;
-			if (pos < w->pos)
-				w->pos = pos;
-		}
+		w = keyed_win(P, NULL, coff, pos, start, end);
+		if (pos < w->n.pos)
+			w->n.pos = pos;
 	}
 	for (size_t k = 0; k < P->nagg; k++)
 		if (agg_merge_partial(&P->agg[k], &w->st[k], d, json_index(d, aggs, (size_t)k), err, errlen) < 0)
@@ -1225,8 +1092,8 @@ struct pw { struct win *w; size_t i; };
 static int pw_cmp(const void *pa, const void *pb)
 {
 	const struct pw *a = pa, *b = pb;
-	if (a->w->pos != b->w->pos)
-		return a->w->pos < b->w->pos ? -1 : 1;
+	if (a->w->n.pos != b->w->n.pos)
+		return a->w->n.pos < b->w->n.pos ? -1 : 1;
 	return a->i < b->i ? -1 : a->i > b->i;
 }
 
@@ -1339,26 +1206,13 @@ static void state_load(struct evctx *c, const char *body, size_t len, void *arg)
 			uint32_t g = json_get(&d, 0, "group", 5), ce = json_get(&d, 0, "closed_end", 10);
 			int64_t iv;
 			double dv;
-			buf_reset(&P->key);
-			buf_reset(&P->cell);
 			uint32_t coff[P->ncol + 1];
-			size_t i = 0;
-			for (uint32_t e = g + 1; g != JNONE && e < d.tok[g].next && i < P->ncol; e = d.tok[e].next, i++) {
-				size_t at = P->key.len;
-				uint32_t len = 0;
-				buf_add(&P->key, &len, sizeof len);
-				json_value_key(&d, e, &P->key);
-				len = (uint32_t)(P->key.len - at - sizeof len);
-				memcpy(P->key.p + at, &len, sizeof len);
-				coff[i] = (uint32_t)P->cell.len;
-				json_write_compact(&d, e, &P->cell);
-			}
-			if (i != P->ncol || !json_tok_num(&d, ce, &iv, &dv))
+			if (g == JNONE || d.tok[g].type != J_ARR || group_of_array(P, &d, g, coff) != P->ncol ||
+			    !json_tok_num(&d, ce, &iv, &dv))
 				ev_die(EV_USAGE, "--state %s: damaged session line", P->state_path);
-			coff[P->ncol] = (uint32_t)P->cell.len;
 			struct sgroup *sg = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-			sg->have_closed = 1;
-			sg->closed_end = iv;
+			sg->ss.have_closed = 1;
+			sg->ss.closed_end = iv;
 		} else if (absorb(P, &d, err, sizeof err) < 0) {
 			ev_die(EV_USAGE, "--state %s: damaged: %s", P->state_path, err);
 		}
@@ -1391,7 +1245,7 @@ static void state_save(struct evctx *c, struct wfile *out, void *arg)
 	if (P->ws.kind == WIN_SESSION) {
 		for (size_t i = 0; i < P->map.cap; i++) {
 			struct sgroup *g = P->map.tab[i].k ? P->map.tab[i].ptr : NULL;
-			if (!g || !g->have_closed)
+			if (!g || !g->ss.have_closed)
 				continue;
 			buf_reset(&b);
 			buf_adds(&b, "{\"group\":[");
@@ -1401,7 +1255,7 @@ static void state_save(struct evctx *c, struct wfile *out, void *arg)
 				buf_add(&b, g->cells + g->coff[k], g->coff[k + 1] - g->coff[k]);
 			}
 			buf_adds(&b, "],\"closed_end\":");
-			jw_int(&b, g->closed_end);
+			jw_int(&b, g->ss.closed_end);
 			buf_addc(&b, '}');
 			wfile_line(out, b.p, b.len);
 		}

@@ -29,16 +29,47 @@ void json_value_key(const struct jdoc *d, uint32_t t, struct buf *out)
 		return;
 	}
 	if (d->tok[t].type == J_STR) {
-		buf_addc(out, 's');
 		const struct jtok *k = &d->tok[t];
-		if (k->flags & JF_ESC)
-			json_unescape(d->text + k->start + 1, k->len - 2, out);
-		else
-			buf_add(out, d->text + k->start + 1, k->len - 2);
+		size_t n = k->len - 2;
+		if (k->flags & JF_ESC) {
+			buf_addc(out, 's');
+			json_unescape(d->text + k->start + 1, n, out);
+			return;
+		}
+		/* the common case in one copy: on every event's path */
+		buf_reserve(out, n + 1);
+		out->p[out->len] = 's';
+		memcpy(out->p + out->len + 1, d->text + k->start + 1, n);
+		out->len += n + 1;
+		out->p[out->len] = '\0';
 		return;
 	}
 	buf_addc(out, 'j');
 	json_write_compact(d, t, out);
+}
+
+void json_key_part_str(const char *s, size_t n, struct buf *out)
+{
+	size_t at = json_key_part_open(out);
+	buf_addc(out, 's');
+	buf_add(out, s, n);
+	json_key_part_close(out, at);
+}
+
+size_t json_composite_key(const struct jdoc *d, uint32_t arr, size_t max, struct buf *out,
+                          struct buf *cells, uint32_t *coff)
+{
+	size_t i = 0;
+	for (uint32_t e = arr + 1; e < d->tok[arr].next; e = d->tok[e].next, i++) {
+		if (i >= max)
+			continue;
+		json_key_part(d, e, out);
+		if (cells) {
+			coff[i] = (uint32_t)cells->len;
+			json_write_compact(d, e, cells);
+		}
+	}
+	return i;
 }
 
 uint64_t json_shard_hash(const struct jdoc *d, uint32_t t, struct buf *scratch)

@@ -78,25 +78,36 @@ int winspec_parse(const char *s, struct winspec *w, char *err, size_t errlen)
 	return 0;
 }
 
-size_t window_bounds(const struct winspec *w, int64_t t, int64_t *starts, int64_t *ends)
+void window_iter(const struct winspec *w, int64_t t, struct winiter *it)
 {
 	/* starts k*step with k*step <= t < k*step + size, computed exactly
-	 * in 128 bits and clamped to the int64 range only when stored */
-	__int128 last = floor_div(t, w->step);
-	__int128 first = floor_div((__int128)t - w->size, w->step) + 1;
-	size_t n = 0;
-	for (__int128 k = first; k <= last && n < WIN_MAX_OVERLAP; k++) {
-		__int128 start = k * w->step;
-		starts[n] = clamp64(start);
-		ends[n++] = clamp64(start + w->size);
-	}
-	return n;
+	 * in 128 bits and clamped to the int64 range only when given out */
+	it->size = w->size;
+	it->step = w->step;
+	it->last = floor_div(t, w->step);
+	it->k = floor_div((__int128)t - w->size, w->step) + 1;
+}
+
+int window_next(struct winiter *it, int64_t *start, int64_t *end)
+{
+	if (it->k > it->last)
+		return 0;
+	__int128 s = it->k++ * it->step;
+	*start = clamp64(s);
+	*end = clamp64(s + it->size);
+	return 1;
+}
+
+int64_t window_iter_first_end(const struct winiter *it)
+{
+	return clamp64(it->k * it->step + it->size);
 }
 
 int64_t window_first_end(const struct winspec *w, int64_t t)
 {
-	__int128 first = floor_div((__int128)t - w->size, w->step) + 1;
-	return clamp64(first * w->step + w->size);
+	struct winiter it;
+	window_iter(w, t, &it);
+	return window_iter_first_end(&it);
 }
 
 int wm_lateness_parse(struct watermark *m, const char *s)
@@ -179,6 +190,150 @@ void closeq_free(struct closeq *q)
 {
 	free(q->h);
 	memset(q, 0, sizeof *q);
+}
+
+/* ---- windows in the close queue ------------------------------------ */
+
+void closeq_schedule(struct closeq *q, const struct watermark *m, struct wnode *w)
+{
+	if (m->inf)
+		return;
+	w->qseq = ++q->seq;
+	w->qend = w->end;
+	w->nq++;
+	closeq_push(q, w->end, w->qseq, w);
+}
+
+void closeq_reschedule(struct closeq *q, const struct watermark *m, struct wnode *w)
+{
+	if (w->end != w->qend || !w->qseq)
+		closeq_schedule(q, m, w);
+}
+
+struct wnode *closeq_next_closed(struct closeq *q, const struct watermark *m,
+                                 void (*release)(void *arg, struct wnode *w), void *arg)
+{
+	const struct cq_ent *e;
+	while ((e = closeq_peek(q)) && wm_closed(m, e->end)) {
+		struct wnode *w = e->p;
+		uint64_t seq = e->seq;
+		closeq_pop(q);
+		w->nq--;
+		if (w->dead) {
+			if (!w->nq)
+				release(arg, w);
+			continue;
+		}
+		if (seq != w->qseq)
+			continue; /* an older end of a session that grew */
+		w->qseq = 0;
+		return w;
+	}
+	return NULL;
+}
+
+int wnode_retire(struct wnode *w)
+{
+	w->dead = 1;
+	return !w->nq;
+}
+
+/* ---- sessions ------------------------------------------------------- */
+
+static void session_unlist(struct sessions *g, size_t i)
+{
+	memmove(g->s + i, g->s + i + 1, (g->n - i - 1) * sizeof *g->s);
+	g->n--;
+}
+
+static void session_remove(struct sessions *g, struct wnode *w)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->s[i] == w) {
+			session_unlist(g, i);
+			return;
+		}
+}
+
+void session_add(struct sessions *g, struct wnode *w)
+{
+	g->s = xgrow(g->s, &g->cap, g->n + 1, sizeof *g->s);
+	size_t i = g->n;
+	while (i > 0 && g->s[i - 1]->start > w->start) {
+		g->s[i] = g->s[i - 1];
+		i--;
+	}
+	g->s[i] = w;
+	g->n++;
+}
+
+struct wnode *session_join(struct sessions *g, int64_t lo, int64_t hi, uint64_t pos,
+                           session_merge_fn *merge, void *arg)
+{
+	struct wnode *into = NULL;
+	for (size_t i = 0; i < g->n;) {
+		struct wnode *s = g->s[i];
+		/* an end clamped to INT64_MAX holds INT64_MAX (window.h) */
+		if (!((lo < s->end || s->end == INT64_MAX) && (s->start < hi || hi == INT64_MAX))) {
+			i++;
+			continue;
+		}
+		if (!into) {
+			into = s;
+			i++;
+			continue;
+		}
+		if (s->start < into->start)
+			into->start = s->start;
+		if (s->end > into->end)
+			into->end = s->end;
+		if (s->pos < into->pos)
+			into->pos = s->pos;
+		session_unlist(g, i);
+		merge(arg, into, s);
+	}
+	if (!into)
+		return NULL;
+	if (lo < into->start) {
+		into->start = lo;
+		session_remove(g, into);
+		session_add(g, into);
+	}
+	if (hi > into->end)
+		into->end = hi;
+	if (pos < into->pos)
+		into->pos = pos;
+	return into;
+}
+
+struct wnode *session_assign(struct sessions *g, const struct winspec *w, const struct watermark *m,
+                             int64_t t, uint64_t pos, session_merge_fn *merge, void *arg, int *late)
+{
+	*late = 0;
+	if (g->have_closed && t < g->closed_end) {
+		*late = 1;
+		return NULL;
+	}
+	int64_t tend = win_sat_add(t, w->gap);
+	struct wnode *s = session_join(g, t, tend, pos, merge, arg);
+	if (!s && wm_closed(m, tend))
+		*late = 1;
+	return s;
+}
+
+void session_closed(struct sessions *g, struct wnode *w)
+{
+	session_remove(g, w);
+	if (!g->have_closed || w->end > g->closed_end)
+		g->closed_end = w->end;
+	g->have_closed = 1;
+}
+
+void sessions_free(struct sessions *g)
+{
+	free(g->s);
+	g->s = NULL;
+	g->n = g->cap = 0;
 }
 
 /* ---- late sink ------------------------------------------------------ */

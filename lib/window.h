@@ -1,7 +1,11 @@
 /*
- * window.h — event-time windows: assignment, the watermark, lateness and
- * the sink for late events.  evproject builds its windows on this;
- * evcep and evjoin share the watermark, lateness and late-event rules.
+ * window.h — event-time windows: assignment (tumbling and hopping bounds
+ * one window at a time; sessions assigned, grown and merged per key), the
+ * watermark, lateness, the close queue and the sink for late events.
+ * evproject builds its windows on this (its window objects embed a struct
+ * wnode and hold their own aggregation states, which the session engine
+ * asks it to merge through a callback); evcep and evjoin share the
+ * watermark, lateness and late-event rules.
  *
  * Definitions (evproject(1) spells them out for users):
  * - tumbling:DUR — windows [k*DUR, (k+1)*DUR), aligned to the Unix epoch;
@@ -60,11 +64,25 @@ static inline int64_t win_sat_add(int64_t a, int64_t b)
 	return r;
 }
 
-/* Tumbling/hopping: the windows holding t, ascending, as their starts and
- * ends (room for WIN_MAX_OVERLAP each; bounds clamped to the int64 range,
- * so near its ends two windows may share a start but not both bounds);
- * returns how many. */
-size_t window_bounds(const struct winspec *w, int64_t t, int64_t *starts, int64_t *ends);
+/*
+ * Tumbling/hopping: the windows holding t, ascending, one at a time (no
+ * array: a hopping spec may give WIN_MAX_OVERLAP of them).  Bounds are
+ * clamped to the int64 range, so near its ends two windows may share a
+ * start but not both bounds.
+ *
+ *	struct winiter it;
+ *	int64_t start, end;
+ *	for (window_iter(&spec, t, &it); window_next(&it, &start, &end);)
+ *		...
+ */
+struct winiter {
+	__int128 k, last; /* the next and the last window index */
+	int64_t size, step;
+};
+void window_iter(const struct winspec *w, int64_t t, struct winiter *it);
+int window_next(struct winiter *it, int64_t *start, int64_t *end);
+/* The end of the first window window_next would give (clamped). */
+int64_t window_iter_first_end(const struct winiter *it);
 /* Tumbling/hopping: the end of the earliest window holding t (clamped). */
 int64_t window_first_end(const struct winspec *w, int64_t t);
 
@@ -88,16 +106,87 @@ static inline void wm_observe(struct watermark *m, int64_t t)
 /* Is a window ending at end closed? */
 int wm_closed(const struct watermark *m, int64_t end);
 
-/* The windows still open, by end time. */
+/*
+ * A window's bounds and its place in the close queue.  The caller's window
+ * object begins with a struct wnode (so that a queue entry's pointer is
+ * both); the aggregation states and group values are the caller's.
+ */
+struct wnode {
+	int64_t start, end;
+	uint64_t pos;  /* the position of its first event */
+	uint64_t qseq; /* its live close-queue entry (0: none) */
+	int64_t qend;  /* the end that entry has */
+	unsigned nq;   /* close-queue entries that point to it */
+	int dead;      /* emitted or merged away: freed when nq is 0 */
+};
+
+/* The windows still open, by end time.  A window whose end moves (a
+ * session that grows) is queued again; its older entries go stale and
+ * are skipped. */
 struct closeq {
 	struct cq_ent { int64_t end; uint64_t seq; void *p; } *h;
 	size_t n, cap;
+	uint64_t seq; /* the last entry's seq (closeq_schedule) */
 };
 void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p);
 /* The entry with the smallest end (ties: smallest seq), or NULL. */
 const struct cq_ent *closeq_peek(const struct closeq *q);
 void closeq_pop(struct closeq *q);
 void closeq_free(struct closeq *q);
+
+/* Queue w at its current end, unless nothing can close before the end of
+ * input (m->inf: then the queue does not grow per event). */
+void closeq_schedule(struct closeq *q, const struct watermark *m, struct wnode *w);
+/* As closeq_schedule, only when w's end moved since it was queued. */
+void closeq_reschedule(struct closeq *q, const struct watermark *m, struct wnode *w);
+/* The next window the watermark has closed (smallest end first, ties in
+ * the order they were queued), taken out of the queue; NULL when none.
+ * A dead window whose last entry leaves is given to release(arg, w). */
+struct wnode *closeq_next_closed(struct closeq *q, const struct watermark *m,
+                                 void (*release)(void *arg, struct wnode *w), void *arg);
+/* w is gone (emitted, merged away): 1 when the caller frees it now, 0
+ * when queue entries still point to it (closeq_next_closed releases it). */
+int wnode_retire(struct wnode *w);
+
+/*
+ * Session windows of one key: its open sessions by start, and the end of
+ * its latest closed session (an event before that end is late).
+ */
+struct sessions {
+	struct wnode **s;
+	size_t n, cap;
+	int have_closed;
+	int64_t closed_end;
+};
+/* Fold the aggregation states of from into into, then unlink from and
+ * retire it (wnode_retire).  The engine has already widened into's
+ * bounds and position and taken from off the open list. */
+typedef void session_merge_fn(void *arg, struct wnode *into, struct wnode *from);
+
+/*
+ * The open session that [lo, hi) touches (a session [s, e) is touched
+ * when they overlap; an end clamped to INT64_MAX holds INT64_MAX), with
+ * every other session it touches merged into it (the one with the
+ * earliest start) and its bounds widened to hold [lo, hi) and its
+ * position lowered to pos; NULL when it touches none.
+ */
+struct wnode *session_join(struct sessions *g, int64_t lo, int64_t hi, uint64_t pos,
+                           session_merge_fn *merge, void *arg);
+/*
+ * Assign an event at t (position pos) to the sessions of its key: an
+ * event joins (and may bridge) the sessions [s, e) with s - gap < t < e.
+ * Returns the session it joined (see session_join), or NULL with *late
+ * 0: a new session [t, t + gap) (saturated) is the caller's to make and
+ * session_add; or NULL with *late 1: the event falls before the end of
+ * a closed session, or joins none and [t, t + gap) is already closed.
+ */
+struct wnode *session_assign(struct sessions *g, const struct winspec *w, const struct watermark *m,
+                             int64_t t, uint64_t pos, session_merge_fn *merge, void *arg, int *late);
+/* Add w to the open sessions (by start). */
+void session_add(struct sessions *g, struct wnode *w);
+/* w has closed: off the open list, its end remembered. */
+void session_closed(struct sessions *g, struct wnode *w);
+void sessions_free(struct sessions *g);
 
 /* --late FILE: late events appended byte for byte, and counted. */
 struct latesink {
