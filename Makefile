@@ -9,8 +9,8 @@ BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man
 B       ?= build
 
-PKGCONF  = $(shell pkg-config --cflags jansson uuid libpcre2-8 zlib libzstd 2>/dev/null)
-PKGLIBS  = $(shell pkg-config --libs jansson uuid libpcre2-8 zlib libzstd 2>/dev/null || echo -ljansson -luuid -lpcre2-8 -lz -lzstd)
+PKGCONF  = $(shell pkg-config --cflags jansson uuid libpcre2-8 zlib libzstd libcrypto 2>/dev/null)
+PKGLIBS  = $(shell pkg-config --libs jansson uuid libpcre2-8 zlib libzstd libcrypto 2>/dev/null || echo -ljansson -luuid -lpcre2-8 -lz -lzstd -lcrypto)
 EVFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Ilib
 LDLIBS  += $(PKGLIBS) -lm
 

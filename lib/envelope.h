@@ -49,7 +49,7 @@ void env_uuid_v7(struct env_uuidgen *g, int64_t now_us, char out[37]);
 /* v4 or v7 (at time_now()) as g->v7 says. */
 void env_uuid(struct env_uuidgen *g, char out[37]);
 /* Version 5: SHA-1 of the namespace's 16 bytes then the name's bytes
- * (libuuid's uuid_generate_sha1).  The same name always gives the same
+ * (SHA-1 from libcrypto, RFC 9562 §5.5).  The same name always gives the same
  * UUID: a deterministic id from a client's id. */
 void env_uuid_v5(const unsigned char ns[16], const char *name, size_t n, char out[37]);
 /* The namespace of command ids:
