@@ -429,7 +429,9 @@ evwrite: nothing written: inputs cannot be opened" ] || fail_with "stderr 2"
 			evwrite --store "$S" --fsync batch bulk.ndjson >"echo.$i" 2>/dev/null &
 		fi
 		pid=$!
-		sleep "0.$(printf '%03d' $((RANDOM % 120 + 5)))"
+		# random moments, later ones later: on a loaded machine (a sanitizer
+		# build) the first kills may all land before the first append
+		sleep "0.$(printf '%03d' $((RANDOM % 120 + 5 + i * 20)))"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		run_split evwrite --store "$S" </dev/null
