@@ -668,18 +668,17 @@ shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
 # ---- memory and the interface ------------------------------------------------
 
 @test "evproject -p by-type memory stays flat on a long input (ulimit -v)" {
-	if nm "$EVBIN/evproject" 2>/dev/null | grep -q __asan_init; then
-		skip "sanitizer build reserves address space"
-	fi
-	run sh -c "ulimit -v 65536; awk 'BEGIN { for (i = 0; i < 400000; i++) printf \"{\\\"event_type\\\":\\\"T%d\\\",\\\"p\\\":\\\"%0200d\\\"}\\n\", i % 9, i }' | evproject -p by-type | tail -n 1"
+	# a sanitizer build reserves terabytes of address space: there the
+	# output is still checked, and the RSS comparison below still bites
+	lim="ulimit -v 65536;"
+	nm "$EVBIN/evproject" 2>/dev/null | grep -q __asan_init && lim=""
+	run sh -c "$lim awk 'BEGIN { for (i = 0; i < 400000; i++) printf \"{\\\"event_type\\\":\\\"T%d\\\",\\\"p\\\":\\\"%0200d\\\"}\\n\", i % 9, i }' | evproject -p by-type | tail -n 1"
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"event_type":"T8","count":44444}' ] || fail_with "got"
-	if [ -x /usr/bin/time ]; then
-		small=$(awk 'BEGIN { for (i = 0; i < 10000; i++) printf "{\"event_type\":\"T%d\",\"p\":\"%0200d\"}\n", i % 9, i }' | /usr/bin/time -f %M evproject -p by-type 2>&1 >/dev/null | tail -n 1)
-		big=$(awk 'BEGIN { for (i = 0; i < 400000; i++) printf "{\"event_type\":\"T%d\",\"p\":\"%0200d\"}\n", i % 9, i }' | /usr/bin/time -f %M evproject -p by-type 2>&1 >/dev/null | tail -n 1)
-		[ -n "$small" ] && [ -n "$big" ]
-		[ "$big" -lt $((small + 2048)) ] || fail_with "RSS grew: $small KiB -> $big KiB"
-	fi
+	small=$(awk 'BEGIN { for (i = 0; i < 10000; i++) printf "{\"event_type\":\"T%d\",\"p\":\"%0200d\"}\n", i % 9, i }' | /usr/bin/time -f %M evproject -p by-type 2>&1 >/dev/null | tail -n 1)
+	big=$(awk 'BEGIN { for (i = 0; i < 400000; i++) printf "{\"event_type\":\"T%d\",\"p\":\"%0200d\"}\n", i % 9, i }' | /usr/bin/time -f %M evproject -p by-type 2>&1 >/dev/null | tail -n 1)
+	[ -n "$small" ] && [ -n "$big" ] || fail_with "no RSS from /usr/bin/time"
+	[ "$big" -lt $((small + 2048)) ] || fail_with "RSS grew: $small KiB -> $big KiB"
 }
 
 @test "evproject --help lists every option and the man page documents each" {
