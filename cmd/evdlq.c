@@ -367,21 +367,31 @@ static void count_reason(struct dlq *T, const struct jdoc *d, enum dlq_decision 
 	T->reason_count[e->v[0] - 1][dec]++;
 }
 
+/* The prologue of triage and due: a record --where leaves alone goes to
+ * pass unchanged, one that is not a DLQ record is rejected; 1 when *r
+ * holds a record to work on. */
+static int take_record(struct dlq *T, struct evctx *c, struct ev_event *ev, struct wfile *pass,
+                       struct dlq_rec *r)
+{
+	int held = where_holds(T, ev);
+	if (held <= 0) {
+		if (held == 0)
+			put(pass, ev->line, ev->len);
+		return 0;
+	}
+	if (dlq_read(ev->doc, c->fm.unit, r, T->why, sizeof T->why) < 0) {
+		ev_reject(c, ev, "%s", T->why);
+		return 0;
+	}
+	return 1;
+}
+
 static void on_triage(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct dlq *T = arg;
 	struct dlq_rec r;
-	int held = where_holds(T, ev);
-	if (held < 0)
+	if (!take_record(T, c, ev, NULL, &r))
 		return;
-	if (!held) {
-		put(NULL, ev->line, ev->len);
-		return;
-	}
-	if (dlq_read(ev->doc, c->fm.unit, &r, T->why, sizeof T->why) < 0) {
-		ev_reject(c, ev, "%s", T->why);
-		return;
-	}
 	int64_t next = 0;
 	enum dlq_decision dec = dlq_triage(&T->pol, &r, c->now, &next);
 	static const int route[DLQ_NDECISIONS] = { O_EXPIRED, O_DEAD, O_RETRY };
@@ -398,17 +408,8 @@ static void on_due(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct dlq *T = arg;
 	struct dlq_rec r;
-	int held = where_holds(T, ev);
-	if (held < 0)
+	if (!take_record(T, c, ev, routed(T, O_KEEP), &r))
 		return;
-	if (!held) {
-		put(routed(T, O_KEEP), ev->line, ev->len);
-		return;
-	}
-	if (dlq_read(ev->doc, c->fm.unit, &r, T->why, sizeof T->why) < 0) {
-		ev_reject(c, ev, "%s", T->why);
-		return;
-	}
 	if (r.next_retry_at == JNONE) {
 		ev_reject(c, ev, "not a retry record: no next_retry_at (evdlq triage gives it)");
 		return;
