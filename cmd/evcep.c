@@ -11,6 +11,12 @@
  * the engine then runs with lateness 0).  The pattern language, the
  * matching engine, deadlines (lib/keyed), lateness and the record formats
  * are lib/cep.c; resumable reading is lib/resume.c.
+ *
+ * Sagas (--saga) are lib/saga.c, hooked onto the pattern engine so both
+ * see one stream in one order (the reorder of --lateness is the pattern
+ * engine's); what is left here is telling the user about a saga event
+ * that fits no running saga with its file and line, also when the
+ * reorder held it (held_pos).
  */
 #include "atomic.h"
 #include "bmap.h"
@@ -21,6 +27,7 @@
 #include "jwrite.h"
 #include "merge.h"
 #include "resume.h"
+#include "saga.h"
 #include "timeutil.h"
 #include "window.h"
 
@@ -31,7 +38,7 @@
 
 enum {
 	OPT_IDS = OPT_TOOL_BASE, OPT_SKIP, OPT_EOF, OPT_PARTIALS, OPT_MAX_PARTIALS, OPT_LATENESS,
-	OPT_LATE, OPT_STATE, OPT_FLUSH
+	OPT_LATE, OPT_STATE, OPT_FLUSH, OPT_SAGA, OPT_STATS, OPT_CORRELATION
 };
 
 static const struct option longopts[] = {
@@ -47,6 +54,9 @@ static const struct option longopts[] = {
 	{ "late", required_argument, NULL, OPT_LATE },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "flush", no_argument, NULL, OPT_FLUSH },
+	{ "saga", required_argument, NULL, OPT_SAGA },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "correlation-field", required_argument, NULL, OPT_CORRELATION },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -64,7 +74,10 @@ static const char help_text[] =
 	"      --lateness DUR       reorder events up to DUR late (default 0)\n"
 	"      --late FILE          append late events to FILE\n"
 	"      --state FILE         resume from FILE and save partial matches there\n"
-	"      --flush              with --state: end the stream (emit what waits)\n";
+	"      --flush              with --state: end the stream (emit what waits)\n"
+	"      --saga FILE          run and watch the sagas of FILE (JSON: an object or an array)\n"
+	"      --stats              with --saga: a count record per saga type at the end\n"
+	"      --correlation-field PATH  the sagas' default key (default metadata.correlation_id)\n";
 
 struct src { int file; const char *text; };
 
@@ -83,6 +96,20 @@ struct cepopt {
 	struct resume rs;
 	struct merge m;
 	char *fingerprint;
+	/* sagas */
+	const char **saga_files;
+	size_t nsaga_files;
+	int stats;
+	const char *correlation;
+	struct saga_def *sdefs;
+	size_t nsdefs;
+	struct saga saga;
+	/* where events are: the one being read, and those the reorder holds */
+	const struct ev_event *cur;
+	char *label;
+	uint64_t held_base;         /* hseq of held_pos[0] */
+	uint64_t *held_pos;         /* 1 + line (or byte offset); 0: processed */
+	size_t nheld_pos, capheld_pos;
 };
 
 static struct evctx cx;
@@ -133,6 +160,12 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_LATE: o->late_path = arg; return 0;
 	case OPT_STATE: o->state_path = arg; return 0;
 	case OPT_FLUSH: o->flush = 1; return 0;
+	case OPT_SAGA:
+		o->saga_files = xrealloc(o->saga_files, (o->nsaga_files + 1) * sizeof *o->saga_files);
+		o->saga_files[o->nsaga_files++] = arg;
+		return 0;
+	case OPT_STATS: o->stats = 1; return 0;
+	case OPT_CORRELATION: o->correlation = arg; return 0;
 	}
 	return -1;
 }
@@ -145,10 +178,19 @@ static void watch(const struct path *p, void *arg)
 static void compile(struct cepopt *o, const struct ev_tool *t)
 {
 	struct expr_env env = { .fm = &cx.fm, .args = &cx.args, .now = cx.now, .what = "-p" };
-	if (!o->nsrc) {
-		ev_warn("no pattern: give -p TEXT or -f FILE");
+	if (!o->nsrc && !o->nsaga_files) {
+		ev_warn("no pattern: give -p TEXT, -f FILE or --saga FILE");
 		ev_usage(t);
 	}
+	if (!o->correlation)
+		o->correlation = getenv("EV_CORRELATION_FIELD");
+	if (!o->correlation || !*o->correlation)
+		o->correlation = "metadata.correlation_id";
+	for (size_t i = 0; i < o->nsaga_files; i++)
+		if (saga_load_file(o->saga_files[i], o->correlation, &o->sdefs, &o->nsdefs) < 0)
+			exit(EV_USAGE);
+	for (size_t i = 0; i < o->nsdefs; i++)
+		ev_watch_path(&cx, &o->sdefs[i].key, "--saga key");
 	for (size_t i = 0; i < o->nsrc; i++) {
 		if (o->src[i].file) {
 			if (cep_load_file(o->src[i].text, &env, &o->pat, &o->npat) < 0)
@@ -197,6 +239,16 @@ static char *fingerprint(const struct cepopt *o)
 			buf_free(&f);
 		}
 	}
+	for (size_t i = 0; i < o->nsaga_files; i++) {
+		struct buf f = {0};
+		buf_adds(&b, " --saga ");
+		buf_adds(&b, o->saga_files[i]);
+		if (buf_read_file(&f, o->saga_files[i]) == 0)
+			buf_printf(&b, "#%016" PRIx64, fnv1a64(f.p, f.len));
+		buf_free(&f);
+	}
+	if (o->nsaga_files)
+		buf_printf(&b, " correlation=%s", o->correlation);
 	buf_printf(&b, " skip=%d lateness=%" PRId64 " key=%s type=%s time=%s", (int)o->skip, o->lateness,
 	           cx.fm.f[F_KEY].text ? cx.fm.f[F_KEY].text : "", cx.fm.f[F_TYPE].text ? cx.fm.f[F_TYPE].text : "",
 	           cx.fm.f[F_TIME].text ? cx.fm.f[F_TIME].text : "");
@@ -209,18 +261,116 @@ static void emit(void *arg, const char *line, size_t len)
 	wfile_line(ev_out, line, len);
 }
 
+/* ---- sagas: where an event is, for messages ------------------------------ */
+
+/* An event the reorder of --lateness held (cep_event gave it the hold
+ * number hseq): keep its line (or byte offset) until it is processed. */
+static void held_note(struct cepopt *o, uint64_t hseq, const struct ev_event *ev)
+{
+	if (!o->label)
+		o->label = xstrdup(ev->in->label);
+	if (!o->nheld_pos)
+		o->held_base = hseq;
+	size_t i = (size_t)(hseq - o->held_base);
+	o->held_pos = xgrow(o->held_pos, &o->capheld_pos, i + 1, sizeof *o->held_pos);
+	while (o->nheld_pos < i)
+		o->held_pos[o->nheld_pos++] = 0;
+	o->held_pos[i] = 1 + (cx.by_offset ? ev->in->offset : ev->in->lineno);
+	o->nheld_pos = i + 1;
+}
+
+/* The held event hseq is being processed: its position (0: unknown, held
+ * by an earlier run), forgotten. */
+static uint64_t held_take(struct cepopt *o, uint64_t hseq)
+{
+	uint64_t pos = 0;
+	if (hseq >= o->held_base && hseq - o->held_base < o->nheld_pos) {
+		size_t i = (size_t)(hseq - o->held_base);
+		pos = o->held_pos[i];
+		o->held_pos[i] = 0;
+	}
+	size_t k = 0;
+	while (k < o->nheld_pos && !o->held_pos[k])
+		k++;
+	if (k > 64 && k * 2 >= o->nheld_pos) { /* drop what is processed */
+		memmove(o->held_pos, o->held_pos + k, (o->nheld_pos - k) * sizeof *o->held_pos);
+		o->nheld_pos -= k;
+		o->held_base += k;
+	} else if (k == o->nheld_pos) {
+		o->nheld_pos = 0;
+	}
+	return pos;
+}
+
+static void saga_hook_event(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t)
+{
+	struct cepopt *o = arg;
+	saga_event(&o->saga, line, len, d, t);
+	if (o->eng.proc_hseq != UINT64_MAX)
+		held_take(o, o->eng.proc_hseq);
+}
+
+static void saga_hook_time(void *arg, int64_t wm)
+{
+	struct cepopt *o = arg;
+	saga_time(&o->saga, wm);
+}
+
+/* A done or failed event that fits no running saga: a warning, or with
+ * --strict a rejection that does not stop the run. */
+static void saga_unfit(void *arg, const char *line, size_t len, const char *why)
+{
+	struct cepopt *o = arg;
+	struct ev_event stand, *ev;
+	struct input in;
+	if (o->cur && o->cur->line == line) {
+		ev = (struct ev_event *)o->cur;
+	} else { /* held by the reorder: a stand-in with its position */
+		uint64_t pos = 0;
+		if (o->eng.proc_hseq != UINT64_MAX && o->eng.proc_hseq >= o->held_base &&
+		    o->eng.proc_hseq - o->held_base < o->nheld_pos)
+			pos = o->held_pos[o->eng.proc_hseq - o->held_base];
+		memset(&in, 0, sizeof in);
+		in.label = pos ? o->label : o->state_path ? o->state_path : "<held>";
+		in.lineno = in.offset = pos ? pos - 1 : 0;
+		stand = (struct ev_event){ line, len, NULL, &in };
+		ev = &stand;
+	}
+	if (!cx.strict) {
+		ev_line_warn(&cx, ev, "%s", why);
+		return;
+	}
+	int stop = cx.stop, counted = ev == cx.handed;
+	ev_reject(&cx, ev, "%s", why);
+	cx.stop = stop; /* (for sagas --strict does not stop the run) */
+	if (!counted)
+		cx.events--; /* it was counted as an event when it was read */
+}
+
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct cepopt *o = arg;
 	if (o->state_path && resume_skip(c, &o->rs, ev))
 		return;
 	int64_t t;
-	char why[200];
+	char why[300];
 	if (event_time(ev->doc, &c->fm, &t, why, sizeof why) < 0) {
 		ev_reject(c, ev, "%s", why);
 		return;
 	}
+	if (o->nsdefs && saga_check(&o->saga, ev->doc, why, sizeof why) < 0) {
+		ev_reject(c, ev, "%s", why);
+		return;
+	}
+	o->cur = ev;
+	uint64_t h = o->eng.hseq;
+	int note = o->nsdefs && o->eng.o.lateness > 0; /* it may be held as hseq h */
+	if (note)
+		held_note(o, h, ev);
 	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+	if (note && o->eng.hseq == h) /* late: not held */
+		held_take(o, h);
+	o->cur = NULL;
 }
 
 /* Several operands: lib/merge has read the time, kept each input's own
@@ -228,10 +378,16 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
  * event-time order. */
 static void on_merged(struct evctx *c, struct ev_event *ev, int src, int64_t t, void *arg)
 {
-	(void)c;
 	(void)src;
 	struct cepopt *o = arg;
+	char why[300];
+	if (o->nsdefs && saga_check(&o->saga, ev->doc, why, sizeof why) < 0) {
+		ev_reject(c, ev, "%s", why);
+		return;
+	}
+	o->cur = ev;
 	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+	o->cur = NULL;
 }
 
 /* Deadlines need no watermark callback: the engine fires them as event
@@ -284,6 +440,9 @@ static void state_load(struct cepopt *o)
 			if (sn != strlen(o->fingerprint) || memcmp(s, o->fingerprint, sn) != 0)
 				ev_die(EV_USAGE, "--state %s: saved by a run with other patterns or options", o->state_path);
 			buf_free(&sc);
+		} else if (saga_is_line(&d)) {
+			if (saga_load_line(&o->saga, &d, err, sizeof err) < 0)
+				ev_die(EV_USAGE, "--state %s: damaged: %s", o->state_path, err);
 		} else if (cep_load_line(&o->eng, &d, err, sizeof err) < 0) {
 			ev_die(EV_USAGE, "--state %s: damaged: %s", o->state_path, err);
 		}
@@ -309,6 +468,8 @@ static void state_save(struct cepopt *o)
 	buf_addc(&b, '}');
 	wfile_line(a->w, b.p, b.len);
 	cep_save(&o->eng, &b, state_line, a->w);
+	if (o->nsdefs)
+		saga_save(&o->saga, &b, state_line, a->w);
 	buf_free(&b);
 	ckpt_commit(a);
 }
@@ -319,7 +480,8 @@ int main(int argc, char **argv)
 	static const struct ev_tool tool = {
 		"evcep",
 		"[-e] [-p pattern ...] [-f file ...] [--ids] [--skip mode] [--eof mode] [--partials] "
-		"[--max-partials N] [--lateness dur] [--late file] [--state file [--flush]] [file ...]",
+		"[--max-partials N] [--lateness dur] [--late file] [--state file [--flush]] "
+		"[--saga file ...] [--stats] [--correlation-field path] [file ...]",
 		help_text, "p:f:e", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &O, argc, argv);
@@ -334,6 +496,10 @@ int main(int argc, char **argv)
 		ev_usage(&tool);
 	}
 	compile(&O, &tool);
+	if (O.stats && !O.nsdefs) {
+		ev_warn("--stats needs --saga");
+		ev_usage(&tool);
+	}
 	ev_watch_path(&cx, &cx.fm.f[F_TYPE], "--type-field");
 	if (O.late_path && late_open(&O.late, O.late_path) < 0)
 		ev_die_errno(EV_USAGE, "--late %s", O.late_path);
@@ -341,8 +507,15 @@ int main(int argc, char **argv)
 		late_open(&O.late, NULL);
 	/* several operands: the merge orders events and applies the lateness */
 	struct cep_opts co = { O.skip, O.eof_flush, O.partials, O.ids, (uint64_t)O.max_partials,
-	                       merged ? 0 : O.lateness, &cx.fm, emit, NULL, &O.late };
+	                       merged ? 0 : O.lateness, &cx.fm, emit, NULL, &O.late, NULL, NULL, NULL };
+	if (O.nsdefs) {
+		co.hook_event = saga_hook_event;
+		co.hook_time = saga_hook_time;
+		co.hook_arg = &O;
+	}
 	cep_init(&O.eng, O.pat, O.npat, &co);
+	struct saga_opts so = { O.partials, (uint64_t)O.max_partials, &cx.fm, emit, saga_unfit, &O };
+	saga_init(&O.saga, O.sdefs, O.nsdefs, &so);
 	if (O.state_path) {
 		/* fail before any output if the state cannot be saved */
 		struct atomic_file *probe = atomic_open(O.state_path);
@@ -361,6 +534,7 @@ int main(int argc, char **argv)
 	}
 	/* with --state, what waits stays in the state for a later run */
 	cep_end(&O.eng, O.state_path && !O.flush);
+	saga_end(&O.saga, O.stats);
 	wfile_flush(ev_out);
 	if (O.state_path && cx.status < EV_IO)
 		state_save(&O);
@@ -369,11 +543,21 @@ int main(int argc, char **argv)
 		        O.eng.overflow == 1 ? "" : "es", O.max_partials);
 		ev_raise(&cx, EV_REJECT);
 	}
+	if (O.saga.overflow) {
+		ev_warn("%" PRIu64 " running saga%s dropped by --max-partials %" PRId64, O.saga.overflow,
+		        O.saga.overflow == 1 ? "" : "s", O.max_partials);
+		ev_raise(&cx, EV_REJECT);
+	}
 	ev_raise(&cx, late_finish(&O.late, "matched nothing"));
-	if (O.exit_status && O.eng.matches == 0)
+	if (O.exit_status && O.eng.matches == 0 && O.saga.records == 0)
 		ev_raise(&cx, EV_NOMATCH);
 	int rc = ev_finish(&cx); /* (it reads the watched paths of the patterns) */
 	cep_free(&O.eng);
+	saga_free(&O.saga);
+	saga_defs_free(O.sdefs, O.nsdefs);
+	free(O.saga_files);
+	free(O.held_pos);
+	free(O.label);
 	for (size_t i = 0; i < O.npat; i++)
 		cep_pattern_free(O.pat[i]);
 	free(O.pat);

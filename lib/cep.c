@@ -650,6 +650,8 @@ static void process(struct cep *c, const char *line, size_t len, const struct jd
 {
 	/* deadlines the watermark has passed come first */
 	keyed_expire(&c->k, t, 0, on_deadline, c);
+	if (c->o.hook_event)
+		c->o.hook_event(c->o.hook_arg, line, len, d, t);
 	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0 };
 	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
 	if (tt != JNONE && d->tok[tt].type == J_STR) {
@@ -704,6 +706,7 @@ static void release(struct cep *c, int64_t wm, int all)
 	while (c->nheld && (all || c->held[0]->t <= wm)) {
 		struct cep_held *h = held_pop(c);
 		struct jerr je;
+		c->proc_hseq = h->seq;
 		if (json_parse(&c->rdoc, h->line, h->len, 0, &je) == 0)
 			process(c, h->line, h->len, &c->rdoc, h->t);
 		free(h);
@@ -732,6 +735,7 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 		c->maxt = t;
 	c->have_time = 1;
 	if (c->o.lateness == 0 && !c->nheld) {
+		c->proc_hseq = UINT64_MAX;
 		process(c, line, len, d, t);
 		return 0;
 	}
@@ -739,6 +743,8 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 	int64_t wm = keyed_add(c->maxt, -c->o.lateness);
 	release(c, wm, 0);
 	keyed_expire(&c->k, wm, 0, on_deadline, c);
+	if (c->o.hook_time)
+		c->o.hook_time(c->o.hook_arg, wm);
 	return 0;
 }
 

@@ -110,6 +110,13 @@ struct cep_opts {
 	void (*emit)(void *arg, const char *line, size_t len);
 	void *arg;
 	struct latesink *late;
+	/* Another engine on the same stream (evcep's sagas, saga.h), or
+	 * NULL: hook_event gets every event as it is processed (after the
+	 * patterns' deadlines its time passed, before its pattern records);
+	 * hook_time gets the watermark when --lateness moves it. */
+	void (*hook_event)(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t);
+	void (*hook_time)(void *arg, int64_t wm);
+	void *hook_arg;
 };
 
 struct cep_run;
@@ -131,6 +138,8 @@ struct cep {
 	struct cep_held **held;
 	size_t nheld, capheld;
 	uint64_t hseq;
+	uint64_t proc_hseq;     /* the event being processed: its hold number
+	                           (hseq), or UINT64_MAX when it was not held */
 	/* scratch */
 	struct buf key, out, str, tmp, tbuf;
 	struct jdoc adoc[CEP_MAX_STEPS];
