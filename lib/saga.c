@@ -610,9 +610,10 @@ static int one_def(struct saga *s, size_t di, const struct jdoc *d, int64_t t, c
 			fail(s, r, j, t);
 			return 1;
 		}
-		if (!reason[0])
-			snprintf(reason, sizeof reason, r ? "step %s of its %s saga is already done" : "no %s saga is running",
-			         g->steps[j].name, g->name);
+		if (!reason[0] && r)
+			snprintf(reason, sizeof reason, "step %s of its %s saga is already done", g->steps[j].name, g->name);
+		else if (!reason[0])
+			snprintf(reason, sizeof reason, "no %s saga is running", g->name);
 	}
 	for (size_t j = 0; j < g->nsteps; j++) {
 		if (!type_fits(g->steps[j].done, g->steps[j].gdone, ty, tn))
