@@ -19,6 +19,18 @@
  * third of the events), so per-user sequences happen within the
  * windows.  Our own PRNG (splitmix64) and no floating point: the bytes
  * depend only on the arguments.
+ *
+ *   gencep --saga N [SEED]
+ *
+ * Writes the events of N CreateOrder sagas (examples/saga/create-order.json:
+ * OrderCreated, InventoryReserved, PaymentCharged, ShipmentCreated,
+ * ConfirmationSent, keyed by metadata.correlation_id), one saga starting
+ * every 100 ms and its events 1 s apart, in time order: 85% complete, 10%
+ * fail (a third each at reserve, charge, ship) and 5% stop answering after
+ * one to three steps, so they time out.  The sagas running at once do not
+ * depend on N (about 40 in flight, plus the 5% that wait for their
+ * 5-minute timeout), so the input grows with N and the state does not.
+ * Money is in integer cents, so a JSON round trip keeps every byte.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -27,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GENCEP_VERSION "1"
+#define GENCEP_VERSION "2"
 
 static uint64_t S;
 static uint64_t rnd(void)
@@ -57,14 +69,81 @@ static void put_time(int64_t us)
 	       (int)(rem % 60), (int)frac);
 }
 
+static uint64_t mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The events of saga i: how many (1 to 5), and whether the last one is a
+ * failure. */
+static int saga_fate(uint64_t seed, uint64_t i, int *fail)
+{
+	uint64_t h = mix(seed * 0x9e3779b97f4a7c15ULL + i + 1);
+	unsigned r = (unsigned)(h % 100), w = (unsigned)(h / 100 % 3);
+	*fail = 0;
+	if (r < 10) { /* fails at reserve (1), charge (2) or ship (3) */
+		*fail = 1;
+		return (int)w + 2;
+	}
+	if (r < 15) /* stops after one to three steps: times out */
+		return (int)w + 2;
+	return 5;
+}
+
+static int gen_sagas(uint64_t n, uint64_t seed)
+{
+	static const char *done[] = { "OrderCreated", "InventoryReserved", "PaymentCharged", "ShipmentCreated",
+	                              "ConfirmationSent" };
+	static const char *failed[] = { NULL, "InventoryReservationFailed", "PaymentFailed", "ShipmentFailed", NULL };
+	int64_t t0 = INT64_C(1795996800000000); /* 2026-11-30T00:00:00Z */
+	/* slot m (100 ms): event k of saga m - 10k, at t0 + m * 100 ms + k us */
+	for (uint64_t m = 0; m < n + 40; m++) {
+		for (int k = 0; k < 5; k++) {
+			if (m < (uint64_t)k * 10 || m - (uint64_t)k * 10 >= n)
+				continue;
+			uint64_t i = m - (uint64_t)k * 10;
+			int fail, nev = saga_fate(seed, i, &fail);
+			if (k >= nev)
+				continue;
+			const char *type = fail && k == nev - 1 ? failed[k] : done[k];
+			printf("{\"event_id\":\"e%" PRIu64 "-%d\",\"event_type\":\"%s\",\"timestamp\":", i, k, type);
+			put_time(t0 + (int64_t)m * 100000 + k);
+			printf(",\"metadata\":{\"correlation_id\":\"o-%" PRIu64 "\",\"source\":\"gencep\"},\"payload\":", i);
+			uint64_t h = mix(i * 7 + (uint64_t)k);
+			switch (k) {
+			case 0:
+				printf("{\"order_id\":\"o-%" PRIu64 "\",\"customer\":\"c-%u\",\"total\":%u}}\n", i,
+				       (unsigned)(h % 5000), (unsigned)(100 + h / 5000 % 100000));
+				break;
+			case 1:
+				printf("{\"reservation\":\"r-%" PRIu64 "\",\"warehouse\":\"w%u\"}}\n", i, (unsigned)(h % 8));
+				break;
+			case 2:
+				printf("{\"payment\":\"p-%" PRIu64 "\",\"amount\":%u}}\n", i, (unsigned)(100 + h % 100000));
+				break;
+			case 3:
+				printf("{\"shipment\":\"s-%" PRIu64 "\",\"carrier\":\"%s\"}}\n", i, h % 2 ? "DHL" : "UPS");
+				break;
+			default:
+				printf("{\"email\":\"c-%u@example.com\"}}\n", (unsigned)(h % 5000));
+			}
+		}
+	}
+	return fflush(stdout) == 0 ? 0 : 5;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && strcmp(argv[1], "--saga") == 0)
+		return gen_sagas(strtoull(argv[2], NULL, 10), argc > 3 ? strtoull(argv[3], NULL, 10) : 1);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
 		puts("gencep " GENCEP_VERSION);
 		return 0;
 	}
 	if (argc < 2) {
-		fputs("usage: gencep N [SEED] [USERS]\n", stderr);
+		fputs("usage: gencep N [SEED] [USERS]\n       gencep --saga N [SEED]\n", stderr);
 		return 2;
 	}
 	uint64_t n = strtoull(argv[1], NULL, 10);

@@ -14,6 +14,13 @@
 #            (SingleWithThreshold, bench/sec-threshold.conf).  SEC counts
 #            in its own clock (reading time), evcep in event time, so
 #            their match counts differ by design.
+#   saga     BENCH_SAGA_N (default 100000) CreateOrder sagas of 4 steps
+#            (bench/gencep --saga: ~470k events, 10% failing, 5% timing
+#            out): evcep --saga, and the seed-style orchestrator in Python
+#            (bench/saga_seed.py: a dict of saga states, per event look up
+#            and advance, timeouts in a heap); both write the same bytes
+#   sagamem  4x as many sagas, as many running at once: evcep's peak RSS
+#            stays that of the saga job
 EVC=$EVBIN/evcep
 PY_N=${BENCH_CEP_PY_N:-100000}
 sh .ci/deps sec >&2 || say "sec missing: its row is skipped"
@@ -41,3 +48,21 @@ job cep3py "$EVC" --ids -p "$FRAUD" -p "$CART" -p "$OUTAGE" "$CEPPY"
 job cep3py python3 bench/cep_seed.py "$CEPPY"
 job thresh "$EVC" -p "$OUTAGE" "$CEP"
 job thresh sec --conf=bench/sec-threshold.conf --input="$CEP" --notail --nointevents --log=/dev/null
+
+SAGA_N=${BENCH_SAGA_N:-100000}
+saga_data() { # N FILE
+	st="$("$OUT/gencep" --version) saga n=$1 src=$(cksum <bench/gencep.c | cut -d' ' -f1)"
+	if ! [ -s "$2" ] || [ "$(cat "$2.stamp" 2>/dev/null)" != "$st" ]; then
+		say "generating $2 ($1 sagas)"
+		"$OUT/gencep" --saga "$1" >"$2.tmp" && mv "$2.tmp" "$2" && printf '%s\n' "$st" >"$2.stamp" ||
+			die "gencep --saga failed"
+	fi
+}
+SAGA1=$OUT/saga-$SAGA_N.ndjson
+SAGA4=$OUT/saga-$((SAGA_N * 4)).ndjson
+saga_data "$SAGA_N" "$SAGA1"
+saga_data $((SAGA_N * 4)) "$SAGA4"
+SAGAF=examples/saga/create-order.json
+job saga "$EVC" --saga "$SAGAF" "$SAGA1"
+job saga python3 bench/saga_seed.py "$SAGAF" "$SAGA1"
+job sagamem "$EVC" --saga "$SAGAF" "$SAGA4"

@@ -24,3 +24,14 @@ step "evcep -p 'abandoned: AddToCart -> ViewCart -> !Checkout within 30m by sess
 # a cron job: the first run sees half the log, the second only the rest
 step "head -n 5 activity.ndjson > log.ndjson && evcep --ids --state st -p 'fraud: Login -> HighValueTransaction -> LocationChange within 5m by user_id' log.ndjson"
 step "tail -n +6 activity.ndjson >> log.ndjson && evcep --ids --state st -p 'fraud: Login -> HighValueTransaction -> LocationChange within 5m by user_id' log.ndjson"
+
+# sagas: the CreateOrder saga (examples/saga/create-order.json) over the
+# logs of the order, inventory, payment and shipping services, merged by
+# event time: o-1001 completes, o-1002's payment fails, o-1003 times out
+# (payment never answers), o-1004 is still running at the end
+cp "$here"/saga/*.json "$here"/saga/*.ndjson .
+SAGA="evcep --saga create-order.json orders.ndjson inventory.ndjson payments.ndjson shipping.ndjson"
+# orchestration: the next command of each saga, compensations newest first
+step "$SAGA | evquery -s key,record,status,command,kind,at --format table"
+# monitoring: how each saga ended, what still runs, counts
+step "evcep --partials --stats --saga create-order.json orders.ndjson inventory.ndjson payments.ndjson shipping.ndjson | evquery -w 'record != \"command\"' -s record,key,status,steps_completed,failed_step,started,completed,failed,timed_out,running --format table"
