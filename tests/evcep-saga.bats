@@ -566,6 +566,29 @@ state_input() {
 		diff want split.out >/dev/null || { status=$k; output=$(diff want split.out); fail_with "split after line $k"; }
 	done
 	[ "$(grep -c . split.err)" -eq 1 ] || fail_with "one warning (the duplicate)"
+	# with a lateness, out of order: held events carry over in the state too
+	{ sed -n 1,3p all.ndjson; sed -n 5p all.ndjson; sed -n 4p all.ndjson; sed -n '6,$p' all.ndjson; } >late.ndjson
+	evcep --lateness 2s --saga "$ORDER" late.ndjson 2>/dev/null | cmp -s - want || fail_with "lateness: not the sorted records"
+	for k in $(seq 1 $((n - 1))); do
+		rm -f st grow.ndjson
+		head -n "$k" late.ndjson >grow.ndjson
+		evcep --lateness 2s --state st --saga "$ORDER" grow.ndjson >split.out 2>/dev/null
+		tail -n +$((k + 1)) late.ndjson >>grow.ndjson
+		evcep --lateness 2s --state st --saga "$ORDER" grow.ndjson >>split.out 2>/dev/null
+		cmp -s want split.out || { status=$k; output=$(diff want split.out); fail_with "lateness: split after line $k"; }
+	done
+}
+
+@test "evcep --saga --state --flush ends the patterns' stream, not the running sagas" {
+	state_input | head -n 3 >grow.ndjson
+	evcep --state st --flush --saga "$ORDER" grow.ndjson >/dev/null
+	state_input | sed -n 4,6p >>grow.ndjson
+	run_split brief --state st --saga "$ORDER" grow.ndjson
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = 'C	saga	started					10:00:03
+C	command		ReserveInventory	reserve	step	c1	10:00:03
+B	saga	failed					10:00:04
+A	command		CreateShipment	ship	step	a3	10:00:05' ] || fail_with "got"
 }
 
 @test "evcep --saga --state: a split between a step's command and its done event, three runs, counts accumulate" {
@@ -593,6 +616,15 @@ C	saga	running					10:00:03' ] || fail_with "second"
 	run_split evcep --state st --saga "$FS/nostart.json" in.ndjson
 	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
 	[ "$stderr" = "evcep: --state st: saved by a run with other patterns or options" ] || fail_with "stderr"
+}
+
+@test "evcep --help lists the saga options and evcep(1) documents each" {
+	run evcep --help
+	for o in --saga --stats --correlation-field; do
+		[[ "$output" == *"$o"* ]] || fail_with "$o missing from --help"
+		grep -q "^\.It Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/evcep.1" || fail_with "$o missing from the man page"
+	done
+	grep -q '^\.Sh SAGAS' "$BATS_TEST_DIRNAME/../man/evcep.1" || fail_with "SAGAS"
 }
 
 # ---- bad saga files ---------------------------------------------------------------
