@@ -229,6 +229,7 @@ struct saga_run {
 	int64_t started_at, last_at;
 	struct buf keytext; /* the key as records show it */
 	struct buf ctx;     /* the context object; empty: {} */
+	struct buf ckeys;   /* its member names, unescaped: (uint32 length, bytes)... */
 	struct buf ids;     /* the events' ids, comma-separated */
 };
 
@@ -389,15 +390,67 @@ static void emit_status(struct saga *s, const struct saga_run *r, const char *st
 
 /* ---- the context ------------------------------------------------------------ */
 
+static int ctx_has(const struct saga_run *r, const char *k, size_t kn)
+{
+	const char *p = r->ckeys.p, *end = p + r->ckeys.len;
+	while (p < end) {
+		uint32_t n;
+		memcpy(&n, p, sizeof n);
+		p += sizeof n;
+		if (n == kn && memcmp(p, k, kn) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Note the member names of object t of d that the context lacks. */
+static void ctx_note_keys(struct saga *s, struct saga_run *r, const struct jdoc *d, uint32_t t)
+{
+	for (uint32_t k = t + 1; k < d->tok[t].next; k = d->tok[k + 1].next) {
+		const char *kp;
+		size_t kn;
+		buf_reset(&s->ks);
+		json_str(d, k, &s->ks, &kp, &kn);
+		if (ctx_has(r, kp, kn))
+			continue;
+		uint32_t n = (uint32_t)kn;
+		buf_add(&r->ckeys, &n, sizeof n);
+		buf_add(&r->ckeys, kp, kn);
+	}
+}
+
 /* Merge the payload object pt of d into r's context: a shallow merge, the
- * later value wins, members keep the place they first had (as jq's +). */
+ * later value wins, members keep the place they first had (as jq's +).
+ * When the payload brings only new members (the usual case), they are
+ * appended; otherwise the context is parsed and rewritten. */
 static void merge_payload(struct saga *s, struct saga_run *r, const struct jdoc *d)
 {
 	uint32_t pt = event_field(d, s->o.fm, F_PAYLOAD);
-	if (pt == JNONE || d->tok[pt].type != J_OBJ)
+	if (pt == JNONE || d->tok[pt].type != J_OBJ || d->tok[pt].next == pt + 1)
 		return;
-	if (!r->ctx.len) {
-		json_write_compact(d, pt, &r->ctx);
+	int overlap = 0;
+	for (uint32_t k = pt + 1; k < d->tok[pt].next && !overlap; k = d->tok[k + 1].next) {
+		const char *kp;
+		size_t kn;
+		buf_reset(&s->ks);
+		json_str(d, k, &s->ks, &kp, &kn);
+		overlap = ctx_has(r, kp, kn);
+	}
+	if (!overlap) {
+		if (!r->ctx.len) {
+			json_write_compact(d, pt, &r->ctx);
+		} else {
+			r->ctx.len--; /* its '}' */
+			for (uint32_t k = pt + 1; k < d->tok[pt].next; k = d->tok[k + 1].next) {
+				buf_addc(&r->ctx, ',');
+				json_write_compact(d, k, &r->ctx);
+				buf_addc(&r->ctx, ':');
+				json_write_compact(d, k + 1, &r->ctx);
+			}
+			buf_addc(&r->ctx, '}');
+		}
+		ctx_note_keys(s, r, d, pt);
 		return;
 	}
 	struct jerr je;
@@ -442,6 +495,7 @@ static void merge_payload(struct saga *s, struct saga_run *r, const struct jdoc 
 	struct buf t = r->ctx;
 	r->ctx = *out;
 	*out = t;
+	ctx_note_keys(s, r, d, pt);
 }
 
 static void add_id(struct saga *s, struct saga_run *r)
@@ -462,6 +516,7 @@ static void run_free(struct saga *s, struct saga_run *r)
 	s->running--;
 	buf_free(&r->keytext);
 	buf_free(&r->ctx);
+	buf_free(&r->ckeys);
 	buf_free(&r->ids);
 	free(r);
 }
@@ -841,8 +896,10 @@ int saga_load_line(struct saga *s, const struct jdoc *d, char *err, size_t errle
 	r->last_at = la;
 	r->ndone = (uint32_t)nd;
 	json_write_compact(d, kt, &r->keytext);
-	if (json_count(d, ct))
+	if (json_count(d, ct)) {
 		json_write_compact(d, ct, &r->ctx);
+		ctx_note_keys(s, r, d, ct);
+	}
 	for (uint32_t x = it + 1; x < d->tok[it].next; x = d->tok[x].next) {
 		if (r->ids.len)
 			buf_addc(&r->ids, ',');
@@ -863,6 +920,7 @@ void saga_free(struct saga *s)
 		struct saga_run *r = e->val;
 		buf_free(&r->keytext);
 		buf_free(&r->ctx);
+		buf_free(&r->ckeys);
 		buf_free(&r->ids);
 		free(r);
 	}
