@@ -302,12 +302,13 @@ static uint64_t held_take(struct cepopt *o, uint64_t hseq)
 	return pos;
 }
 
-static void saga_hook_event(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t)
+static int saga_hook_event(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
 	struct cepopt *o = arg;
-	saga_event(&o->saga, line, len, d, t);
+	int rejected = saga_event(&o->saga, line, len, d, t);
 	if (o->eng.proc_hseq != UINT64_MAX)
 		held_take(o, o->eng.proc_hseq);
+	return rejected;
 }
 
 static void saga_hook_time(void *arg, int64_t wm)
@@ -317,8 +318,9 @@ static void saga_hook_time(void *arg, int64_t wm)
 }
 
 /* A done or failed event that fits no running saga: a warning, or with
- * --strict a rejection that does not stop the run. */
-static void saga_unfit(void *arg, const char *line, size_t len, const char *why)
+ * --strict a rejection that does not stop the run (1: the patterns must
+ * not see it). */
+static int saga_unfit(void *arg, const char *line, size_t len, const char *why)
 {
 	struct cepopt *o = arg;
 	struct ev_event stand, *ev;
@@ -338,13 +340,14 @@ static void saga_unfit(void *arg, const char *line, size_t len, const char *why)
 	}
 	if (!cx.strict) {
 		ev_line_warn(&cx, ev, "%s", why);
-		return;
+		return 0;
 	}
 	int stop = cx.stop, counted = ev == cx.handed;
 	ev_reject(&cx, ev, "%s", why);
 	cx.stop = stop; /* (for sagas --strict does not stop the run) */
 	if (!counted)
 		cx.events--; /* it was counted as an event when it was read */
+	return 1;
 }
 
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)

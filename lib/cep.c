@@ -650,8 +650,8 @@ static void process(struct cep *c, const char *line, size_t len, const struct jd
 {
 	/* deadlines the watermark has passed come first */
 	keyed_expire(&c->k, t, 0, on_deadline, c);
-	if (c->o.hook_event)
-		c->o.hook_event(c->o.hook_arg, line, len, d, t);
+	if (c->o.hook_event && c->o.hook_event(c->o.hook_arg, line, len, d, t))
+		return;
 	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0 };
 	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
 	if (tt != JNONE && d->tok[tt].type == J_STR) {

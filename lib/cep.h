@@ -112,9 +112,10 @@ struct cep_opts {
 	struct latesink *late;
 	/* Another engine on the same stream (evcep's sagas, saga.h), or
 	 * NULL: hook_event gets every event as it is processed (after the
-	 * patterns' deadlines its time passed, before its pattern records);
-	 * hook_time gets the watermark when --lateness moves it. */
-	void (*hook_event)(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t);
+	 * patterns' deadlines its time passed, before its pattern records)
+	 * and returns 1 when it rejected the event (the patterns then skip
+	 * it); hook_time gets the watermark when --lateness moves it. */
+	int (*hook_event)(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t);
 	void (*hook_time)(void *arg, int64_t wm);
 	void *hook_arg;
 };

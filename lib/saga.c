@@ -702,13 +702,14 @@ static int one_def(struct saga *s, size_t di, const struct jdoc *d, int64_t t, c
 	return 0;
 }
 
-void saga_event(struct saga *s, const char *line, size_t len, const struct jdoc *d, int64_t t)
+int saga_event(struct saga *s, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
 	saga_time(s, t);
 	const char *ty;
 	size_t tn;
+	int rc = 0;
 	if (!s->ndefs || event_type(s, d, &ty, &tn) < 0)
-		return;
+		return 0;
 	/* the type is in s->tbuf or the line; one_def may reuse neither */
 	int fit = 0, taken = 0, haveid = 0;
 	buf_reset(&s->why);
@@ -733,10 +734,11 @@ void saga_event(struct saga *s, const char *line, size_t len, const struct jdoc 
 		buf_add(&msg, ty, tn);
 		buf_adds(&msg, ") fits no running saga: ");
 		buf_add(&msg, s->why.p, s->why.len);
-		s->o.unfit(s->o.arg, line, len, msg.p);
+		rc = s->o.unfit(s->o.arg, line, len, msg.p);
 		buf_free(&msg);
 	}
 	overflow(s, t);
+	return rc;
 }
 
 void saga_end(struct saga *s, int stats)

@@ -73,7 +73,7 @@ struct saga_opts {
 	void (*emit)(void *arg, const char *line, size_t len);
 	/* an event of a saga's type that fits no running saga (or dropped
 	 * for another reason): why, ready for a message; the event's line */
-	void (*unfit)(void *arg, const char *line, size_t len, const char *why);
+	int (*unfit)(void *arg, const char *line, size_t len, const char *why);
 	void *arg;
 };
 
@@ -105,8 +105,9 @@ int saga_check(struct saga *s, const struct jdoc *d, char *why, size_t whylen);
 void saga_time(struct saga *s, int64_t wm);
 
 /* One event, in processing order, with event time t (its timeouts, then
- * its records). */
-void saga_event(struct saga *s, const char *line, size_t len, const struct jdoc *d, int64_t t);
+ * its records).  Returns what the unfit callback returned (1: the caller
+ * rejected the event), else 0. */
+int saga_event(struct saga *s, const char *line, size_t len, const struct jdoc *d, int64_t t);
 
 /* End of input: --partials lists the running sagas (status "running"),
  * in start order; stats adds one stats record per saga type. */

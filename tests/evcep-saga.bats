@@ -219,6 +219,19 @@ o-1	saga	failed					10:00:03' ] || fail_with "got"
 	[ "$(cat err.ndjson)" = '{"file":"in.ndjson","line":3,"error":"event \"a2\" (InventoryReserved) fits no running saga: step reserve of its CreateOrder saga is already done (key \"o-1\")","raw":"{\"event_id\":\"a2\",\"event_type\":\"InventoryReserved\",\"timestamp\":\"2026-12-01T10:00:02Z\",\"metadata\":{\"correlation_id\":\"o-1\"},\"payload\":{}}"}' ] || fail_with "errors"
 }
 
+@test "evcep --saga --strict: a rejected saga event reaches no pattern; without --strict it does" {
+	{
+		ev a1 OrderCreated 10:00:00 o-1
+		ev a2 InventoryReserved 10:00:01 o-1
+		ev a2 InventoryReserved 10:00:02 o-1
+	} >in.ndjson
+	P='twice: InventoryReserved{2} within 1m'
+	run_split evcep --ids --key-field metadata.correlation_id -p "$P" --saga "$ORDER" in.ndjson
+	[ "$status" -eq 0 ] && [ "${lines[3]}" = '{"pattern":"twice","key":"o-1","start":"2026-12-01T10:00:01.000000Z","end":"2026-12-01T10:00:02.000000Z","events":["a2","a2"]}' ] || fail_with "warned"
+	run_split evcep --strict --ids --key-field metadata.correlation_id -p "$P" --saga "$ORDER" in.ndjson
+	[ "$status" -eq 3 ] && [ "${#lines[@]}" -eq 3 ] || fail_with "rejected"
+}
+
 @test "evcep --saga rejects a saga event whose key is null or missing; other events only move the watermark" {
 	{
 		ev a1 OrderCreated 10:00:00 o-1
