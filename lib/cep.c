@@ -21,7 +21,12 @@ struct evrec {
 	int32_t step;
 	int64_t t;
 	uint64_t seq;
+	int32_t idoff;  /* --ids: the id's bytes in the event; ID_PARSE, ID_NULL */
+	uint32_t idlen;
 };
+
+#define ID_PARSE (-1) /* not known: parse the event when writing it */
+#define ID_NULL (-2)  /* the event has no id */
 
 struct cep_key {
 	struct kentry *e;
@@ -62,6 +67,8 @@ struct cur_ev {
 	uint64_t seq;
 	const char *type;  /* NULL: no string type */
 	size_t tlen;
+	int32_t idoff;     /* as in struct evrec */
+	uint32_t idlen;
 };
 
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o)
@@ -71,6 +78,9 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 	c->pat = pat;
 	c->npat = npat;
 	c->o = *o;
+	for (size_t i = 0; i < npat; i++)
+		for (size_t j = 0; j < pat[i]->nsteps; j++)
+			pat[i]->steps[j].tlen = pat[i]->steps[j].type ? strlen(pat[i]->steps[j].type) : 0;
 }
 
 /* Finished runs go to a small free list with their event buffers, so a
@@ -125,7 +135,7 @@ static void key_remove_run(struct cep_key *ck, struct cep_run *r)
 
 static void bind(struct cep_run *r, const struct cur_ev *e, int step)
 {
-	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq };
+	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq, e->idoff, e->idlen };
 	buf_add(&r->ev, &h, sizeof h);
 	buf_add(&r->ev, e->line, e->len);
 	static const char zeros[8];
@@ -145,8 +155,8 @@ static int type_fits(const struct cep_step *s, const struct cur_ev *e)
 	if (!e->type)
 		return 0;
 	if (s->glob)
-		return glob_match(s->type, strlen(s->type), e->type, e->tlen);
-	return strlen(s->type) == e->tlen && memcmp(s->type, e->type, e->tlen) == 0;
+		return glob_match(s->type, s->tlen, e->type, e->tlen);
+	return s->tlen == e->tlen && memcmp(s->type, e->type, e->tlen) == 0;
 }
 
 /* The latest event of run r bound to step s, or NULL. */
@@ -166,7 +176,7 @@ static const struct evrec *bound_to(const struct cep_run *r, int s)
 static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct cep_run *r, const struct cur_ev *e)
 {
 	const struct cep_step *s = &p->steps[j];
-	if (!type_fits(s, e))
+	if (!(c->fit >> j & 1)) /* the type test, done once per event and pattern */
 		return 0;
 	if (!s->where)
 		return 1;
@@ -288,8 +298,18 @@ static void put_time(struct buf *b, int64_t t)
 	buf_addc(b, '"');
 }
 
-static void put_id(struct cep *c, const char *line, size_t len, struct buf *b)
+static void put_id(struct cep *c, const struct evrec *h, struct buf *b)
 {
+	if (h->idoff == ID_NULL) {
+		buf_adds(b, "null");
+		return;
+	}
+	if (h->idoff >= 0) {
+		buf_add(b, EVTEXT(h) + h->idoff, h->idlen);
+		return;
+	}
+	const char *line = EVTEXT(h);
+	size_t len = h->len;
 	struct jerr je;
 	if (json_parse(&c->idoc, line, len, 0, &je) < 0) {
 		buf_adds(b, "null");
@@ -311,7 +331,7 @@ static void put_events(struct cep *c, const struct cep_run *r, struct buf *b)
 		if (!first)
 			buf_addc(b, ',');
 		if (c->o.ids)
-			put_id(c, EVTEXT(h), h->len, b);
+			put_id(c, h, b);
 		else
 			buf_add(b, EVTEXT(h), h->len);
 		p = (const char *)EVNEXT(h);
@@ -352,7 +372,7 @@ static void emit_match(struct cep *c, const struct cep_pattern *p, const struct 
 		p0 = (const char *)EVNEXT(lastrec);
 	}
 	buf_reset(&c->tmp);
-	put_id(c, EVTEXT(lastrec), lastrec->len, &c->tmp);
+	put_id(c, lastrec, &c->tmp);
 	for (size_t a = 0; a < p->nactions; a++) {
 		buf_reset(b);
 		buf_adds(b, "{\"action\":");
@@ -544,14 +564,14 @@ static void add_done(struct cep *c, struct cep_run *r)
 	c->done[c->ndone++] = r;
 }
 
-static int pattern_wants(const struct cep_pattern *p, const struct cur_ev *e)
+/* The steps of p whose type e fits, as a bit mask. */
+static uint64_t type_mask(const struct cep_pattern *p, const struct cur_ev *e)
 {
-	if (p->any_type)
-		return 1;
+	uint64_t m = 0;
 	for (size_t j = 0; j < p->nsteps; j++)
 		if (type_fits(&p->steps[j], e))
-			return 1;
-	return 0;
+			m |= UINT64_C(1) << j;
+	return m;
 }
 
 /* --skip none: a quantified last step reports every match as it grows
@@ -568,7 +588,7 @@ static void report_early(struct cep *c, const struct cep_pattern *p, struct cep_
 static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 {
 	const struct cep_pattern *p = c->pat[pi];
-	if (!pattern_wants(p, e))
+	if (!(c->fit = type_mask(p, e)))
 		return;
 	if (p->single) {
 		if (!fits(c, p, 0, NULL, e))
@@ -650,11 +670,22 @@ static void process(struct cep *c, const char *line, size_t len, const struct jd
 {
 	/* deadlines the watermark has passed come first */
 	keyed_expire(&c->k, t, 0, on_deadline, c);
-	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0 };
+	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0, ID_PARSE, 0 };
 	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
 	if (tt != JNONE && d->tok[tt].type == J_STR) {
 		buf_reset(&c->tbuf);
 		json_str(d, tt, &c->tbuf, &e.type, &e.tlen);
+	}
+	if (c->o.ids && d->text == line) {
+		/* where the id is, so that records list it without parsing the
+		 * event again (a scalar's bytes are its compact form) */
+		uint32_t it = event_field(d, c->o.fm, F_ID);
+		if (it == JNONE) {
+			e.idoff = ID_NULL;
+		} else if (d->tok[it].type != J_OBJ && d->tok[it].type != J_ARR && d->tok[it].start <= INT32_MAX) {
+			e.idoff = (int32_t)d->tok[it].start;
+			e.idlen = d->tok[it].len;
+		}
 	}
 	for (size_t pi = 0; pi < c->npat; pi++)
 		one_pattern(c, pi, &e);
@@ -945,7 +976,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 			if (!json_tok_num(d, a, &step, &dv) || !json_tok_num(d, b2, &et, &dv) ||
 			    !json_tok_num(d, c3, &es, &dv) || d->tok[d4].type != J_OBJ)
 				goto badrun;
-			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0 };
+			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0, ID_PARSE, 0 };
 			bind(r, &ce, (int)step);
 		}
 		if (!r->nev)

@@ -52,6 +52,7 @@
 struct cep_step {
 	char *alias;       /* NULL: none */
 	char *type;        /* NULL: any type ("*") */
+	size_t tlen;       /* strlen(type), set by cep_init */
 	int glob;          /* type holds * or ? */
 	char *where_src;   /* the condition as written; NULL: none */
 	struct expr *where;
@@ -131,6 +132,7 @@ struct cep {
 	struct cep_held **held;
 	size_t nheld, capheld;
 	uint64_t hseq;
+	uint64_t fit;           /* the steps of the pattern at hand that the event's type fits */
 	/* scratch */
 	struct buf key, out, str, tmp, tbuf;
 	struct jdoc adoc[CEP_MAX_STEPS];
