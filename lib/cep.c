@@ -31,8 +31,7 @@ struct evrec {
 struct cep_key {
 	struct kentry *e;
 	size_t pat;
-	char *keytext;    /* the key as written in records */
-	size_t keylen;
+	struct buf kt;    /* the key as written in records */
 	struct cep_run **runs; /* start order */
 	size_t n, cap;
 };
@@ -75,6 +74,7 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 {
 	memset(c, 0, sizeof *c);
 	c->spare = xmalloc(CEP_SPARE * sizeof *c->spare);
+	c->kspare = xmalloc(CEP_SPARE * sizeof *c->kspare);
 	c->pat = pat;
 	c->npat = npat;
 	c->o = *o;
@@ -115,9 +115,30 @@ static void key_drop_if_empty(struct cep *c, struct cep_key *ck)
 	if (ck->n)
 		return;
 	keyed_del(&c->k, ck->e);
-	free(ck->keytext);
+	if (c->nkspare < CEP_SPARE && ck->kt.cap <= 256 && ck->cap <= 16) {
+		c->kspare[c->nkspare++] = ck;
+		return;
+	}
+	buf_free(&ck->kt);
 	free(ck->runs);
 	free(ck);
+}
+
+/* A new key's state, from the spare ones when there is one (keys come
+ * and go with their runs: a session, a burst). */
+static struct cep_key *key_new(struct cep *c, struct kentry *e, size_t pi)
+{
+	struct cep_key *ck;
+	if (c->nkspare) {
+		ck = c->kspare[--c->nkspare];
+		buf_reset(&ck->kt);
+	} else {
+		ck = xcalloc(1, sizeof *ck);
+	}
+	ck->e = e;
+	ck->pat = pi;
+	e->val = ck;
+	return ck;
 }
 
 static void key_remove_run(struct cep_key *ck, struct cep_run *r)
@@ -404,7 +425,7 @@ static void emit_partial(struct cep *c, const struct cep_pattern *p, const struc
 	buf_adds(b, "{\"pattern\":");
 	jw_cstring(b, p->name);
 	buf_adds(b, ",\"key\":");
-	buf_add(b, r->ck->keytext, r->ck->keylen);
+	buf_add(b, r->ck->kt.p, r->ck->kt.len);
 	buf_adds(b, ",\"matched\":");
 	jw_uint(b, (uint64_t)r->cur + (r->cnt >= p->steps[r->cur].min ? 1 : 0));
 	buf_adds(b, ",\"total\":");
@@ -419,19 +440,19 @@ static void emit_partial(struct cep *c, const struct cep_pattern *p, const struc
 
 /* ---- keys ------------------------------------------------------------------ */
 
-/* The key bytes of event d for pattern pi into c->key; the key text
- * (as records show it) into kt when kt is not NULL. */
-static void make_key(struct cep *c, size_t pi, const struct jdoc *d, struct buf *kt)
+/* The key bytes of event d for pattern pi into c->key, and the key's
+ * tokens into c->ktok (for key_text). */
+static void make_key(struct cep *c, size_t pi, const struct jdoc *d)
 {
 	const struct cep_pattern *p = c->pat[pi];
 	uint32_t pi32 = (uint32_t)pi;
 	buf_reset(&c->key);
 	buf_add(&c->key, &pi32, sizeof pi32);
 	size_t n = p->nby ? p->nby : 1;
-	if (kt && n > 1)
-		buf_addc(kt, '[');
+	c->ktok = xgrow(c->ktok, &c->capktok, n, sizeof *c->ktok);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t t = p->nby ? path_lookup(d, 0, &p->by[i]) : event_field(d, c->o.fm, F_KEY);
+		c->ktok[i] = t;
 		size_t at = c->key.len;
 		uint32_t len = 0;
 		if (n > 1)
@@ -441,16 +462,25 @@ static void make_key(struct cep *c, size_t pi, const struct jdoc *d, struct buf 
 			len = (uint32_t)(c->key.len - at - sizeof len);
 			memcpy(c->key.p + at, &len, sizeof len);
 		}
-		if (kt) {
-			if (i)
-				buf_addc(kt, ',');
-			if (t == JNONE)
-				buf_adds(kt, "null");
-			else
-				json_write_compact(d, t, kt);
-		}
 	}
-	if (kt && n > 1)
+}
+
+/* The key text (as records show it) of the key make_key last made. */
+static void key_text(struct cep *c, size_t pi, const struct jdoc *d, struct buf *kt)
+{
+	const struct cep_pattern *p = c->pat[pi];
+	size_t n = p->nby ? p->nby : 1;
+	if (n > 1)
+		buf_addc(kt, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addc(kt, ',');
+		if (c->ktok[i] == JNONE)
+			buf_adds(kt, "null");
+		else
+			json_write_compact(d, c->ktok[i], kt);
+	}
+	if (n > 1)
 		buf_addc(kt, ']');
 }
 
@@ -460,14 +490,8 @@ static struct cep_key *key_get(struct cep *c, size_t pi, const struct jdoc *d)
 	struct kentry *e = keyed_get(&c->k, c->key.p, c->key.len, &created);
 	if (!created)
 		return e->val;
-	struct cep_key *ck = xcalloc(1, sizeof *ck);
-	ck->e = e;
-	ck->pat = pi;
-	struct buf kt = {0};
-	make_key(c, pi, d, &kt);
-	ck->keytext = kt.p;
-	ck->keylen = kt.len;
-	e->val = ck;
+	struct cep_key *ck = key_new(c, e, pi);
+	key_text(c, pi, d, &ck->kt);
 	return ck;
 }
 
@@ -503,7 +527,7 @@ static void on_deadline(struct ktimer *t, void *arg)
 	key_remove_run(ck, r);
 	if (!blocked_at_end(p, r)) {
 		if (!r->reported)
-			emit_match(c, p, r, ck->keytext, ck->keylen);
+			emit_match(c, p, r, ck->kt.p, ck->kt.len);
 		if (c->o.skip == CEP_SKIP_PAST_LAST) {
 			const struct evrec *h = (const struct evrec *)r->ev.p, *last = h;
 			for (const char *q = r->ev.p; q < r->ev.p + r->ev.len; q = (const char *)EVNEXT(q))
@@ -597,12 +621,13 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		one.first = e->t;
 		bind(&one, e, 0);
 		buf_reset(&c->str);
-		make_key(c, pi, e->d, &c->str);
+		make_key(c, pi, e->d);
+		key_text(c, pi, e->d, &c->str);
 		emit_match(c, p, &one, c->str.p, c->str.len);
 		buf_free(&one.ev);
 		return;
 	}
-	make_key(c, pi, e->d, NULL);
+	make_key(c, pi, e->d);
 	struct kentry *ke = keyed_find(&c->k, c->key.p, c->key.len);
 	struct cep_key *ck = ke ? ke->val : NULL;
 	c->ndone = 0;
@@ -654,7 +679,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		for (size_t i = 0; i < c->ndone; i++) {
 			struct cep_run *r = c->done[i];
 			if (i == 0 || c->o.skip != CEP_SKIP_PAST_LAST)
-				emit_match(c, p, r, ck->keytext, ck->keylen);
+				emit_match(c, p, r, ck->kt.p, ck->kt.len);
 			if (!r->reported)
 				run_free(c, r);
 		}
@@ -842,7 +867,7 @@ void cep_save(struct cep *c, struct buf *b, void (*line)(void *arg, const char *
 			buf_adds(b, ",\"name\":");
 			jw_cstring(b, c->pat[ck->pat]->name);
 			buf_adds(b, ",\"key\":");
-			buf_add(b, ck->keytext, ck->keylen);
+			buf_add(b, ck->kt.p, ck->kt.len);
 			buf_adds(b, ",\"r\":");
 			jw_uint(b, r->rseq);
 			buf_adds(b, ",\"start\":");
@@ -945,14 +970,8 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		struct kentry *ke = keyed_get(&c->k, c->key.p, c->key.len, &created);
 		struct cep_key *ck = ke->val;
 		if (created) {
-			ck = xcalloc(1, sizeof *ck);
-			ck->e = ke;
-			ck->pat = (size_t)pi;
-			struct buf ktb = {0};
-			json_write_compact(d, kt, &ktb);
-			ck->keytext = ktb.p;
-			ck->keylen = ktb.len;
-			ke->val = ck;
+			ck = key_new(c, ke, (size_t)pi);
+			json_write_compact(d, kt, &ck->kt);
 		}
 		struct cep_run *r = xcalloc(1, sizeof *r);
 		r->ck = ck;
@@ -1006,10 +1025,17 @@ void cep_free(struct cep *c)
 			free(ck->runs[i]);
 		}
 		free(ck->runs);
-		free(ck->keytext);
+		buf_free(&ck->kt);
 		free(ck);
 	}
 	keyed_free(&c->k);
+	for (size_t i = 0; i < c->nkspare; i++) {
+		buf_free(&c->kspare[i]->kt);
+		free(c->kspare[i]->runs);
+		free(c->kspare[i]);
+	}
+	free(c->kspare);
+	free(c->ktok);
 	for (size_t i = 0; i < c->nspare; i++) {
 		buf_free(&c->spare[i]->ev);
 		free(c->spare[i]);

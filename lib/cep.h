@@ -114,6 +114,7 @@ struct cep_opts {
 };
 
 struct cep_run;
+struct cep_key;
 
 struct cep {
 	struct cep_pattern **pat;
@@ -142,6 +143,10 @@ struct cep {
 	size_t ndone, capdone;
 	struct cep_run **spare; /* finished runs kept for reuse */
 	size_t nspare;
+	struct cep_key **kspare; /* keys without runs kept for reuse */
+	size_t nkspare;
+	uint32_t *ktok;          /* the key's tokens in the event at hand */
+	size_t capktok;
 };
 
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o);
