@@ -220,7 +220,8 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 		ev_reject(c, ev, "%s", why);
 		return;
 	}
-	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+	if (cep_event(&o->eng, ev->line, ev->len, ev->doc, t) < 0)
+		ev_reject(c, ev, "%s", o->eng.why);
 }
 
 /* Several operands: lib/merge has read the time, kept each input's own
@@ -228,10 +229,10 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
  * event-time order. */
 static void on_merged(struct evctx *c, struct ev_event *ev, int src, int64_t t, void *arg)
 {
-	(void)c;
 	(void)src;
 	struct cepopt *o = arg;
-	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+	if (cep_event(&o->eng, ev->line, ev->len, ev->doc, t) < 0)
+		ev_reject(c, ev, "%s", o->eng.why);
 }
 
 /* Deadlines need no watermark callback: the engine fires them as event

@@ -79,8 +79,14 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 	c->npat = npat;
 	c->o = *o;
 	for (size_t i = 0; i < npat; i++)
-		for (size_t j = 0; j < pat[i]->nsteps; j++)
-			pat[i]->steps[j].tlen = pat[i]->steps[j].type ? strlen(pat[i]->steps[j].type) : 0;
+		for (size_t j = 0; j < pat[i]->nsteps; j++) {
+			struct cep_step *s = &pat[i]->steps[j];
+			s->tlen = s->type ? strlen(s->type) : 0;
+			/* only a regular expression can fail (cep_event); a "=~"
+			 * inside a string literal costs one needless check */
+			s->may_fail = s->where_src && strstr(s->where_src, "=~") != NULL;
+			c->may_fail |= s->may_fail;
+		}
 }
 
 /* Finished runs go to a small free list with their event buffers, so a
@@ -217,7 +223,10 @@ static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct 
 	}
 	struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
 	int ok = expr_test(s->where, &in);
-	if (ok < 0) { /* a regular expression hit its limit: say so, never a quiet match */
+	if (ok < 0) {
+		/* cep_check tried the event's own fields when it was read, so
+		 * the limit was hit on an earlier, accepted event bound to
+		 * another alias: say so, never a quiet match */
 		ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
 		return 0;
 	}
@@ -691,16 +700,22 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		key_drop_if_empty(c, ck);
 }
 
+static void ev_type(struct cep *c, struct cur_ev *e)
+{
+	const struct jdoc *d = e->d;
+	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
+	if (tt != JNONE && d->tok[tt].type == J_STR) {
+		buf_reset(&c->tbuf);
+		json_str(d, tt, &c->tbuf, &e->type, &e->tlen);
+	}
+}
+
 static void process(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
 	/* deadlines the watermark has passed come first */
 	keyed_expire(&c->k, t, 0, on_deadline, c);
 	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0, ID_PARSE, 0 };
-	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
-	if (tt != JNONE && d->tok[tt].type == J_STR) {
-		buf_reset(&c->tbuf);
-		json_str(d, tt, &c->tbuf, &e.type, &e.tlen);
-	}
+	ev_type(c, &e);
 	if (c->o.ids && d->text == line) {
 		/* where the id is, so that records list it without parsing the
 		 * event again (a scalar's bytes are its compact form) */
@@ -776,6 +791,33 @@ static void hold(struct cep *c, const char *line, size_t len, int64_t t, uint64_
 	held_push(c, h);
 }
 
+/* The conditions that can fail (a regular expression hitting its
+ * limit) of every step whose type the event fits, on the event as that
+ * step's candidate, other aliases unbound: 0, or -1 with c->why. */
+static int check(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
+{
+	if (!c->may_fail)
+		return 0;
+	struct cur_ev e = { line, len, d, t, 0, NULL, 0, ID_PARSE, 0 };
+	ev_type(c, &e);
+	for (size_t pi = 0; pi < c->npat; pi++) {
+		const struct cep_pattern *p = c->pat[pi];
+		for (size_t j = 0; j < p->nsteps; j++) {
+			const struct cep_step *s = &p->steps[j];
+			if (!s->where || !s->may_fail || !type_fits(s, &e))
+				continue;
+			for (size_t a = 0; a < p->naliases; a++)
+				c->aptr[a] = p->alias_step[a] == (int)j ? d : NULL;
+			struct expr_input in = { .doc = d, .alias_doc = c->aptr };
+			if (expr_test(s->where, &in) < 0) {
+				c->why = expr_error_reason(s->where);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
 	if (c->have_time && t < keyed_add(c->maxt, -c->o.lateness)) {
@@ -784,6 +826,8 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 		c->late++;
 		return 1;
 	}
+	if (check(c, line, len, d, t) < 0)
+		return -1;
 	if (!c->have_time || t > c->maxt)
 		c->maxt = t;
 	c->have_time = 1;

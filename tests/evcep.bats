@@ -423,6 +423,29 @@ evcep: in.ndjson:4: not an object (array)" ] || fail_with "stderr"
 	[ "$status" -eq 3 ] && [ "$output" = "" ] || fail_with "strict"
 }
 
+@test "evcep rejects an event whose step condition hits a regex limit: it moves no watermark and reaches no pattern" {
+	local a
+	a=$(printf 'a%.0s' $(seq 38))
+	{ ev e1 k E 0 '{"s":"x"}'; ev e2 k E 300 "{\"s\":\"${a}b\"}"; ev e3 k E 30 '{"s":"x"}'; } >in.ndjson
+	# were e2 (10:05) taken, e3 (10:00:30) would be late and e1's run
+	# would time out; rejected, it changes nothing: e1 and e3 match
+	run_split evcep --ids --partials -p 'burst: E[payload.s =~ "(a|aa)+$" || payload.s == "x"]{2} within 1m' in.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = '{"pattern":"burst","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["e1","e3"]}' ] ||
+		fail_with "output"
+	[ "$stderr" = 'evcep: in.ndjson:2: -p: column 11: regular expression: match limit exceeded on a string of 39 bytes' ] ||
+		fail_with "stderr"
+	# --errors keeps the line for a retry
+	run_split evcep --errors err.ndjson -p 'burst: E[payload.s =~ "(a|aa)+$" || payload.s == "x"]{2} within 1m' in.ndjson
+	[ "$status" -eq 3 ] && [ "$(wc -l <err.ndjson)" -eq 1 ] || fail_with "--errors"
+	[[ "$(cat err.ndjson)" == '{"file":"in.ndjson","line":2,"error":"-p: column 11: regular expression: match limit exceeded on a string of 39 bytes",'* ]] ||
+		fail_with "errors record"
+	# a condition without a regex never fails: the same line is taken
+	run_split evcep --ids -p 'burst: E[len(payload.s) > 0]{2} within 1m' in.ndjson
+	[ "$status" -eq 3 ] && [ "$output" = "" ] || fail_with "no regex"
+	[ "$stderr" = 'evcep: 1 late event matched nothing; use --lateness DUR or --late FILE' ] || fail_with "no regex stderr"
+}
+
 @test "evcep field mapping: --type-field, --time-field and --key-field read other logs" {
 	printf '%s\n' '{"MSG":"a","UNIT":"sshd","ID":"fail","T":"1700000000"}' '{"MSG":"b","UNIT":"sshd","ID":"fail","T":"1700000001"}' \
 		'{"MSG":"c","UNIT":"cron","ID":"fail","T":"1700000002"}' '{"MSG":"d","UNIT":"sshd","ID":"fail","T":"1700000003"}' > j.ndjson
