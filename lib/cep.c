@@ -85,6 +85,8 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 			/* only a regular expression can fail (cep_event); a "=~"
 			 * inside a string literal costs one needless check */
 			s->may_fail = s->where_src && strstr(s->where_src, "=~") != NULL;
+			int own = pat[i]->step_alias[j];
+			s->own_only = s->where && !(s->uses & ~(own >= 0 ? UINT64_C(1) << own : 0));
 			c->may_fail |= s->may_fail;
 		}
 }
@@ -205,7 +207,7 @@ static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct 
 	const struct cep_step *s = &p->steps[j];
 	if (!(c->fit >> j & 1)) /* the type test, done once per event and pattern */
 		return 0;
-	if (!s->where)
+	if (!s->where || s->own_only) /* (so was this condition: see fit_mask) */
 		return 1;
 	for (size_t a = 0; a < p->naliases; a++) {
 		if (!(s->uses >> a & 1))
@@ -224,7 +226,7 @@ static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct 
 	struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
 	int ok = expr_test(s->where, &in);
 	if (ok < 0) {
-		/* cep_check tried the event's own fields when it was read, so
+		/* cep_event tried the event's own fields when it was read, so
 		 * the limit was hit on an earlier, accepted event bound to
 		 * another alias: say so, never a quiet match */
 		ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
@@ -597,13 +599,30 @@ static void add_done(struct cep *c, struct cep_run *r)
 	c->done[c->ndone++] = r;
 }
 
-/* The steps of p whose type e fits, as a bit mask. */
-static uint64_t type_mask(const struct cep_pattern *p, const struct cur_ev *e)
+/* The steps of p that e may fit, as a bit mask: its type fits, and a
+ * condition that reads only the candidate is true.  Such a condition
+ * has the same value in every run, so it is evaluated here once, not
+ * per run; and when no step is left, no run of any key can take the
+ * event, so the key is not even looked up. */
+static uint64_t fit_mask(struct cep *c, const struct cep_pattern *p, const struct cur_ev *e)
 {
 	uint64_t m = 0;
 	for (size_t j = 0; j < p->nsteps; j++)
 		if (type_fits(&p->steps[j], e))
 			m |= UINT64_C(1) << j;
+	for (size_t j = 0; j < p->nsteps; j++) {
+		const struct cep_step *s = &p->steps[j];
+		if (!(m >> j & 1) || !s->own_only)
+			continue;
+		for (size_t a = 0; a < p->naliases; a++)
+			c->aptr[a] = p->alias_step[a] == (int)j ? e->d : NULL;
+		struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
+		int ok = expr_test(s->where, &in);
+		if (ok < 0) /* (cep_event rejects the event before this) */
+			ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
+		if (ok <= 0)
+			m &= ~(UINT64_C(1) << j);
+	}
 	return m;
 }
 
@@ -621,7 +640,7 @@ static void report_early(struct cep *c, const struct cep_pattern *p, struct cep_
 static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 {
 	const struct cep_pattern *p = c->pat[pi];
-	if (!(c->fit = type_mask(p, e)))
+	if (!(c->fit = fit_mask(c, p, e)))
 		return;
 	if (p->single) {
 		if (!fits(c, p, 0, NULL, e))

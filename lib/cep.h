@@ -54,6 +54,7 @@ struct cep_step {
 	char *type;        /* NULL: any type ("*") */
 	size_t tlen;       /* strlen(type), set by cep_init */
 	int may_fail;      /* the condition has a regex (set by cep_init) */
+	int own_only;      /* the condition names no alias but the step's own (cep_init) */
 	int glob;          /* type holds * or ? */
 	char *where_src;   /* the condition as written; NULL: none */
 	struct expr *where;
