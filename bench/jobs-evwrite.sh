@@ -92,7 +92,8 @@ ew_main() {
 # --commands against events: the same aggregates and payloads, into a new
 # store each run (a re-run of the same commands would only skip
 # duplicates).  Runs alternate so that the machine's load hits both alike;
-# the medians of wall and user CPU time are compared.  "events" lack ids
+# the medians of wall and user CPU time are compared, then (with valgrind)
+# the instructions of one run of each.  "events" lack ids
 # (evwrite makes v4 ones); "events+id" carry an event_id as commands
 # carry a command_id, so both look up every id in the store.
 ew_commands() {
@@ -146,6 +147,25 @@ ew_commands() {
 			printf "evwrite --commands / events: wall %.2f, user %.2f; / events+id: wall %.2f, user %.2f (target: wall within 1.10)\n",
 				w["commands"] / w["events"], u["commands"] / u["events"], w["commands"] / w["events+id"], u["commands"] / u["events+id"]
 		}' "$d/times" | tee -a "$EW_OUT/evwrite-latency.txt" >&2
+	# instructions (callgrind), which the machine's load cannot blur
+	if command -v valgrind >/dev/null 2>&1; then
+		for kind in events events+id commands; do
+			rm -f "$d/store" "$d/store.idx" "$d/store.lock"
+			case $kind in
+			events) set -- "$d/events.ndjson" ;;
+			events+id) set -- "$d/events-id.ndjson" ;;
+			commands) set -- --commands "$d/map.json" "$d/commands.ndjson" ;;
+			esac
+			printf '%s ' "$kind"
+			valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ew" -q --store "$d/store" "$@" 2>&1 >/dev/null |
+				sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+		done | awk -v n="$EW_CMDS" '
+			{ i[$1] = $2 }
+			END {
+				printf "evwrite --store, %d lines, instructions: events %.0f/line, events+id %.0f/line, commands %.0f/line; commands / events %.3f, / events+id %.3f (target: within 1.10)\n",
+					n, i["events"] / n, i["events+id"] / n, i["commands"] / n, i["commands"] / i["events"], i["commands"] / i["events+id"]
+			}' | tee -a "$EW_OUT/evwrite-latency.txt" >&2
+	fi
 	rm -rf "$d"
 }
 

@@ -8,7 +8,8 @@
  * rejections, --state positions), the --state file's header, and
  * several operands read through lib/merge as one stream in event time
  * (ties in operand order; lateness and late events per input there, so
- * the engine then runs with lateness 0).  The pattern language, the
+ * the engine then runs with lateness 0), also under --state (a position
+ * and latest time per operand, see on_merged_state).  The pattern language, the
  * matching engine, deadlines (lib/keyed), lateness and the record formats
  * are lib/cep.c; resumable reading is lib/resume.c.
  *
@@ -31,6 +32,7 @@
 #include "timeutil.h"
 #include "window.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,15 @@ static const char help_text[] =
 
 struct src { int file; const char *text; };
 
+/* --state with several operands: what is kept per input. */
+struct inpos {
+	struct ckpt ck;     /* position (identity, offset, checksum) */
+	int64_t max;        /* latest time handed on from it */
+	int have_max;
+	int ended;          /* reached its end in this run (or a half-written line) */
+	uint64_t end_off;   /* with ended by a half-written line: where it starts */
+};
+
 struct cepopt {
 	struct src *src;
 	size_t nsrc;
@@ -110,6 +121,13 @@ struct cepopt {
 	uint64_t held_base;         /* hseq of held_pos[0] */
 	uint64_t *held_pos;         /* 1 + line (or byte offset); 0: processed */
 	size_t nheld_pos, capheld_pos;
+	/* --state with several operands */
+	int nin;
+	char **inames;
+	struct inpos *in;
+	int stop_src;       /* the input whose event stopped the run, or -1 */
+	uint64_t stop_off;
+	int have_inputs;    /* the loaded state listed its inputs */
 };
 
 static struct evctx cx;
@@ -370,10 +388,12 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	int note = o->nsdefs && o->eng.o.lateness > 0; /* it may be held as hseq h */
 	if (note)
 		held_note(o, h, ev);
-	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+	int r = cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
 	if (note && o->eng.hseq == h) /* late: not held */
 		held_take(o, h);
 	o->cur = NULL;
+	if (r < 0)
+		ev_reject(c, ev, "%s", o->eng.why);
 }
 
 /* Several operands: lib/merge has read the time, kept each input's own
@@ -389,8 +409,10 @@ static void on_merged(struct evctx *c, struct ev_event *ev, int src, int64_t t, 
 		return;
 	}
 	o->cur = ev;
-	cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
+	int r = cep_event(&o->eng, ev->line, ev->len, ev->doc, t);
 	o->cur = NULL;
+	if (r < 0)
+		ev_reject(c, ev, "%s", o->eng.why);
 }
 
 /* Deadlines need no watermark callback: the engine fires them as event
@@ -412,7 +434,154 @@ static void run_merged(struct cepopt *o, int n, char **files)
 	merge_close(&o->m);
 }
 
+/* ---- --state with several operands ---------------------------------------- */
+
+/*
+ * The end of a --state run is not the end of the inputs: an input that
+ * has reached its current end may still grow with events earlier than
+ * the others' next ones.  So, unless --flush, an event is handed to the
+ * patterns only when no input that has ended in this run could still
+ * deliver one before it (in merge order: earlier time, or the same time
+ * from an earlier operand); the first event that fails this stops the
+ * run, and it and every line the merge read ahead are read again by the
+ * next run, from each input's saved position.  Lateness 0 only: with a
+ * lateness the merge holds events of its own, which the state would have
+ * to carry.
+ */
+static void on_merged_state(struct evctx *c, struct ev_event *ev, int src, int64_t t, void *arg)
+{
+	struct cepopt *o = arg;
+	struct inpos *me = &o->in[src];
+	if (ev->in->unterminated && ev->in->is_reg) {
+		/* maybe still being written: this input ends before it */
+		c->events--;
+		c->handed = NULL;
+		me->ended = 1;
+		me->end_off = ev->in->offset;
+		return;
+	}
+	for (int j = 0; j < o->nin && !o->flush; j++) {
+		const struct inpos *p = &o->in[j];
+		if (j == src || !(p->ended || o->m.src[j].done))
+			continue;
+		if (!p->have_max || t > p->max || (t == p->max && j < src)) {
+			c->events--;
+			c->handed = NULL;
+			c->stop = 1;
+			o->stop_src = src;
+			o->stop_off = ev->in->offset;
+			return;
+		}
+	}
+	if (!me->have_max || t > me->max) {
+		me->max = t;
+		me->have_max = 1;
+	}
+	on_merged(c, ev, src, t, arg);
+}
+
+static void run_merged_state(struct cepopt *o)
+{
+	struct merge *m = &o->m;
+	if (merge_open(m, &cx, o->nin, o->inames) > 0) {
+		merge_close(m);
+		return;
+	}
+	for (int i = 0; i < o->nin; i++) {
+		struct merge_src *s = &m->src[i];
+		struct inpos *p = &o->in[i];
+		char why[300];
+		if (!s->in.is_reg)
+			ev_die(EV_USAGE, "--state with several operands reads regular files: %s is not one", s->in.label);
+		switch (ckpt_check(&p->ck, s->in.fd, why, sizeof why)) {
+		case CK_FRESH:
+			break;
+		case CK_SEEK:
+			if (input_seek(&s->in, p->ck.offset) < 0)
+				ev_die_errno(EV_IO, "%s: seek", s->in.label);
+			break;
+		default:
+			ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
+			        o->state_path, s->in.label, why);
+			exit(EV_IO);
+		}
+		/* each input's own lateness goes on from its latest time */
+		s->max = p->max;
+		s->have_max = p->have_max;
+	}
+	o->stop_src = -1;
+	m->lateness = 0;
+	m->late = &o->late;
+	m->event = on_merged_state;
+	m->advance = NULL;
+	m->arg = o;
+	merge_run(m);
+	/* where each input goes on: at the line that stopped the run, at
+	 * a line read ahead and not handed on, or at its end */
+	for (int i = 0; i < o->nin; i++) {
+		struct merge_src *s = &m->src[i];
+		struct inpos *p = &o->in[i];
+		uint64_t off = i == o->stop_src ? o->stop_off
+		               : s->live      ? s->in.offset
+		               : p->ended     ? p->end_off
+		                              : s->in.consumed;
+		ckpt_mark_file(&p->ck, s->in.fd, off);
+	}
+	merge_close(m);
+}
+
 /* ---- --state ------------------------------------------------------------- */
+
+static int u64_member(const struct jdoc *d, uint32_t obj, const char *k, uint64_t *v)
+{
+	uint32_t t = json_get(d, obj, k, strlen(k));
+	if (t == JNONE || d->tok[t].type != J_STR || d->tok[t].len < 3)
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(d->text + d->tok[t].start + 1, &end, 10);
+	if (errno || *end != '"')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* The inputs a state lists must be this run's operands, in order. */
+static void state_inputs(struct cepopt *o, const struct jdoc *d)
+{
+	uint32_t ins = json_get(d, 0, "inputs", 6);
+	size_t n = ins == JNONE ? 1 : d->tok[ins].type == J_ARR ? json_count(d, ins) : 0;
+	if (ins != JNONE && d->tok[ins].type != J_ARR)
+		ev_die(EV_USAGE, "--state %s: damaged: inputs", o->state_path);
+	if ((ins != JNONE) != (o->nin > 0) || (o->nin && n != (size_t)o->nin))
+		ev_die(EV_USAGE, "--state %s: saved by a run with %zu input%s, this run has %d", o->state_path, n,
+		       n == 1 ? "" : "s", o->nin ? o->nin : 1);
+	if (ins == JNONE)
+		return;
+	o->have_inputs = 1;
+	int i = 0;
+	struct buf sc = {0};
+	for (uint32_t e = ins + 1; e < d->tok[ins].next; e = d->tok[e].next, i++) {
+		uint32_t nm = d->tok[e].type == J_OBJ ? json_get(d, e, "name", 4) : JNONE;
+		uint32_t mx = d->tok[e].type == J_OBJ ? json_get(d, e, "max", 3) : JNONE;
+		struct inpos *p = &o->in[i];
+		const char *s;
+		size_t sn;
+		double dv;
+		if (nm == JNONE || d->tok[nm].type != J_STR || mx == JNONE || u64_member(d, e, "offset", &p->ck.offset) < 0 ||
+		    u64_member(d, e, "dev", &p->ck.dev) < 0 || u64_member(d, e, "ino", &p->ck.ino) < 0 ||
+		    u64_member(d, e, "cksum", &p->ck.cksum) < 0 ||
+		    (d->tok[mx].type != J_NULL && (d->tok[mx].type != J_NUM || !json_tok_num(d, mx, &p->max, &dv))))
+			ev_die(EV_USAGE, "--state %s: damaged: inputs", o->state_path);
+		p->ck.has_file = 1;
+		p->have_max = d->tok[mx].type != J_NULL;
+		json_str(d, nm, &sc, &s, &sn);
+		if (sn != strlen(o->inames[i]) || memcmp(s, o->inames[i], sn) != 0)
+			ev_die(EV_USAGE, "--state %s: input %d is %s in this run, %.*s in the state", o->state_path, i + 1,
+			       o->inames[i], (int)sn, s);
+	}
+	buf_free(&sc);
+}
 
 static void state_load(struct cepopt *o)
 {
@@ -443,6 +612,7 @@ static void state_load(struct cepopt *o)
 			if (sn != strlen(o->fingerprint) || memcmp(s, o->fingerprint, sn) != 0)
 				ev_die(EV_USAGE, "--state %s: saved by a run with other patterns or options", o->state_path);
 			buf_free(&sc);
+			state_inputs(o, &d);
 		} else if (saga_is_line(&d)) {
 			if (saga_load_line(&o->saga, &d, err, sizeof err) < 0)
 				ev_die(EV_USAGE, "--state %s: damaged: %s", o->state_path, err);
@@ -468,6 +638,22 @@ static void state_save(struct cepopt *o)
 	jw_cstring(&b, o->fingerprint);
 	buf_adds(&b, ",\"events\":");
 	jw_uint(&b, o->eng.seq);
+	if (o->nin) {
+		buf_adds(&b, ",\"inputs\":[");
+		for (int i = 0; i < o->nin; i++) {
+			struct inpos *p = &o->in[i];
+			buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+			jw_cstring(&b, o->inames[i]);
+			buf_printf(&b, ",\"dev\":\"%" PRIu64 "\",\"ino\":\"%" PRIu64 "\",\"offset\":\"%" PRIu64
+			           "\",\"cksum\":\"%" PRIu64 "\",\"max\":", p->ck.dev, p->ck.ino, p->ck.offset, p->ck.cksum);
+			if (p->have_max)
+				jw_int(&b, p->max);
+			else
+				buf_adds(&b, "null");
+			buf_addc(&b, '}');
+		}
+		buf_addc(&b, ']');
+	}
 	buf_addc(&b, '}');
 	wfile_line(a->w, b.p, b.len);
 	cep_save(&o->eng, &b, state_line, a->w);
@@ -494,9 +680,14 @@ int main(int argc, char **argv)
 	}
 	int merged = argc - ind > 1;
 	if (merged && O.state_path) {
-		ev_warn("--state reads one input: it keeps no resumable position per operand "
-		        "(merge them first, e.g. evquery --interleave)");
-		ev_usage(&tool);
+		if (O.lateness) {
+			ev_warn("--state with several operands needs --lateness 0: the events the time merge "
+			        "holds back are not kept in the state (merge the inputs first, e.g. evquery --interleave)");
+			ev_usage(&tool);
+		}
+		O.nin = argc - ind;
+		O.inames = argv + ind;
+		O.in = xcalloc((size_t)O.nin, sizeof *O.in);
 	}
 	compile(&O, &tool);
 	if (O.stats && !O.nsdefs) {
@@ -527,9 +718,13 @@ int main(int argc, char **argv)
 		atomic_abort(probe);
 		O.fingerprint = fingerprint(&O);
 		state_load(&O);
-		ev_progress_begin(&cx, argc - ind, argv + ind);
-		resume_run(&cx, &O.rs, argc - ind, argv + ind, on_event, &O);
-		ev_progress_end(&cx);
+		if (merged) {
+			run_merged_state(&O);
+		} else {
+			ev_progress_begin(&cx, argc - ind, argv + ind);
+			resume_run(&cx, &O.rs, argc - ind, argv + ind, on_event, &O);
+			ev_progress_end(&cx);
+		}
 	} else if (merged) {
 		run_merged(&O, argc - ind, argv + ind);
 	} else {
@@ -566,5 +761,6 @@ int main(int argc, char **argv)
 	free(O.pat);
 	free(O.src);
 	free(O.fingerprint);
+	free(O.in);
 	return rc;
 }

@@ -21,13 +21,17 @@ struct evrec {
 	int32_t step;
 	int64_t t;
 	uint64_t seq;
+	int32_t idoff;  /* --ids: the id's bytes in the event; ID_PARSE, ID_NULL */
+	uint32_t idlen;
 };
+
+#define ID_PARSE (-1) /* not known: parse the event when writing it */
+#define ID_NULL (-2)  /* the event has no id */
 
 struct cep_key {
 	struct kentry *e;
 	size_t pat;
-	char *keytext;    /* the key as written in records */
-	size_t keylen;
+	struct buf kt;    /* the key as written in records */
 	struct cep_run **runs; /* start order */
 	size_t n, cap;
 };
@@ -62,15 +66,29 @@ struct cur_ev {
 	uint64_t seq;
 	const char *type;  /* NULL: no string type */
 	size_t tlen;
+	int32_t idoff;     /* as in struct evrec */
+	uint32_t idlen;
 };
 
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o)
 {
 	memset(c, 0, sizeof *c);
 	c->spare = xmalloc(CEP_SPARE * sizeof *c->spare);
+	c->kspare = xmalloc(CEP_SPARE * sizeof *c->kspare);
 	c->pat = pat;
 	c->npat = npat;
 	c->o = *o;
+	for (size_t i = 0; i < npat; i++)
+		for (size_t j = 0; j < pat[i]->nsteps; j++) {
+			struct cep_step *s = &pat[i]->steps[j];
+			s->tlen = s->type ? strlen(s->type) : 0;
+			/* only a regular expression can fail (cep_event); a "=~"
+			 * inside a string literal costs one needless check */
+			s->may_fail = s->where_src && strstr(s->where_src, "=~") != NULL;
+			int own = pat[i]->step_alias[j];
+			s->own_only = s->where && !(s->uses & ~(own >= 0 ? UINT64_C(1) << own : 0));
+			c->may_fail |= s->may_fail;
+		}
 }
 
 /* Finished runs go to a small free list with their event buffers, so a
@@ -105,9 +123,30 @@ static void key_drop_if_empty(struct cep *c, struct cep_key *ck)
 	if (ck->n)
 		return;
 	keyed_del(&c->k, ck->e);
-	free(ck->keytext);
+	if (c->nkspare < CEP_SPARE && ck->kt.cap <= 256 && ck->cap <= 16) {
+		c->kspare[c->nkspare++] = ck;
+		return;
+	}
+	buf_free(&ck->kt);
 	free(ck->runs);
 	free(ck);
+}
+
+/* A new key's state, from the spare ones when there is one (keys come
+ * and go with their runs: a session, a burst). */
+static struct cep_key *key_new(struct cep *c, struct kentry *e, size_t pi)
+{
+	struct cep_key *ck;
+	if (c->nkspare) {
+		ck = c->kspare[--c->nkspare];
+		buf_reset(&ck->kt);
+	} else {
+		ck = xcalloc(1, sizeof *ck);
+	}
+	ck->e = e;
+	ck->pat = pi;
+	e->val = ck;
+	return ck;
 }
 
 static void key_remove_run(struct cep_key *ck, struct cep_run *r)
@@ -125,7 +164,7 @@ static void key_remove_run(struct cep_key *ck, struct cep_run *r)
 
 static void bind(struct cep_run *r, const struct cur_ev *e, int step)
 {
-	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq };
+	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq, e->idoff, e->idlen };
 	buf_add(&r->ev, &h, sizeof h);
 	buf_add(&r->ev, e->line, e->len);
 	static const char zeros[8];
@@ -145,8 +184,8 @@ static int type_fits(const struct cep_step *s, const struct cur_ev *e)
 	if (!e->type)
 		return 0;
 	if (s->glob)
-		return glob_match(s->type, strlen(s->type), e->type, e->tlen);
-	return strlen(s->type) == e->tlen && memcmp(s->type, e->type, e->tlen) == 0;
+		return glob_match(s->type, s->tlen, e->type, e->tlen);
+	return s->tlen == e->tlen && memcmp(s->type, e->type, e->tlen) == 0;
 }
 
 /* The latest event of run r bound to step s, or NULL. */
@@ -166,9 +205,9 @@ static const struct evrec *bound_to(const struct cep_run *r, int s)
 static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct cep_run *r, const struct cur_ev *e)
 {
 	const struct cep_step *s = &p->steps[j];
-	if (!type_fits(s, e))
+	if (!(c->fit >> j & 1)) /* the type test, done once per event and pattern */
 		return 0;
-	if (!s->where)
+	if (!s->where || s->own_only) /* (so was this condition: see fit_mask) */
 		return 1;
 	for (size_t a = 0; a < p->naliases; a++) {
 		if (!(s->uses >> a & 1))
@@ -186,7 +225,10 @@ static int fits(struct cep *c, const struct cep_pattern *p, int j, const struct 
 	}
 	struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
 	int ok = expr_test(s->where, &in);
-	if (ok < 0) { /* a regular expression hit its limit: say so, never a quiet match */
+	if (ok < 0) {
+		/* cep_event tried the event's own fields when it was read, so
+		 * the limit was hit on an earlier, accepted event bound to
+		 * another alias: say so, never a quiet match */
 		ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
 		return 0;
 	}
@@ -288,8 +330,18 @@ static void put_time(struct buf *b, int64_t t)
 	buf_addc(b, '"');
 }
 
-static void put_id(struct cep *c, const char *line, size_t len, struct buf *b)
+static void put_id(struct cep *c, const struct evrec *h, struct buf *b)
 {
+	if (h->idoff == ID_NULL) {
+		buf_adds(b, "null");
+		return;
+	}
+	if (h->idoff >= 0) {
+		buf_add(b, EVTEXT(h) + h->idoff, h->idlen);
+		return;
+	}
+	const char *line = EVTEXT(h);
+	size_t len = h->len;
 	struct jerr je;
 	if (json_parse(&c->idoc, line, len, 0, &je) < 0) {
 		buf_adds(b, "null");
@@ -311,7 +363,7 @@ static void put_events(struct cep *c, const struct cep_run *r, struct buf *b)
 		if (!first)
 			buf_addc(b, ',');
 		if (c->o.ids)
-			put_id(c, EVTEXT(h), h->len, b);
+			put_id(c, h, b);
 		else
 			buf_add(b, EVTEXT(h), h->len);
 		p = (const char *)EVNEXT(h);
@@ -352,7 +404,7 @@ static void emit_match(struct cep *c, const struct cep_pattern *p, const struct 
 		p0 = (const char *)EVNEXT(lastrec);
 	}
 	buf_reset(&c->tmp);
-	put_id(c, EVTEXT(lastrec), lastrec->len, &c->tmp);
+	put_id(c, lastrec, &c->tmp);
 	for (size_t a = 0; a < p->nactions; a++) {
 		buf_reset(b);
 		buf_adds(b, "{\"action\":");
@@ -384,7 +436,7 @@ static void emit_partial(struct cep *c, const struct cep_pattern *p, const struc
 	buf_adds(b, "{\"pattern\":");
 	jw_cstring(b, p->name);
 	buf_adds(b, ",\"key\":");
-	buf_add(b, r->ck->keytext, r->ck->keylen);
+	buf_add(b, r->ck->kt.p, r->ck->kt.len);
 	buf_adds(b, ",\"matched\":");
 	jw_uint(b, (uint64_t)r->cur + (r->cnt >= p->steps[r->cur].min ? 1 : 0));
 	buf_adds(b, ",\"total\":");
@@ -399,19 +451,19 @@ static void emit_partial(struct cep *c, const struct cep_pattern *p, const struc
 
 /* ---- keys ------------------------------------------------------------------ */
 
-/* The key bytes of event d for pattern pi into c->key; the key text
- * (as records show it) into kt when kt is not NULL. */
-static void make_key(struct cep *c, size_t pi, const struct jdoc *d, struct buf *kt)
+/* The key bytes of event d for pattern pi into c->key, and the key's
+ * tokens into c->ktok (for key_text). */
+static void make_key(struct cep *c, size_t pi, const struct jdoc *d)
 {
 	const struct cep_pattern *p = c->pat[pi];
 	uint32_t pi32 = (uint32_t)pi;
 	buf_reset(&c->key);
 	buf_add(&c->key, &pi32, sizeof pi32);
 	size_t n = p->nby ? p->nby : 1;
-	if (kt && n > 1)
-		buf_addc(kt, '[');
+	c->ktok = xgrow(c->ktok, &c->capktok, n, sizeof *c->ktok);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t t = p->nby ? path_lookup(d, 0, &p->by[i]) : event_field(d, c->o.fm, F_KEY);
+		c->ktok[i] = t;
 		size_t at = c->key.len;
 		uint32_t len = 0;
 		if (n > 1)
@@ -421,16 +473,25 @@ static void make_key(struct cep *c, size_t pi, const struct jdoc *d, struct buf 
 			len = (uint32_t)(c->key.len - at - sizeof len);
 			memcpy(c->key.p + at, &len, sizeof len);
 		}
-		if (kt) {
-			if (i)
-				buf_addc(kt, ',');
-			if (t == JNONE)
-				buf_adds(kt, "null");
-			else
-				json_write_compact(d, t, kt);
-		}
 	}
-	if (kt && n > 1)
+}
+
+/* The key text (as records show it) of the key make_key last made. */
+static void key_text(struct cep *c, size_t pi, const struct jdoc *d, struct buf *kt)
+{
+	const struct cep_pattern *p = c->pat[pi];
+	size_t n = p->nby ? p->nby : 1;
+	if (n > 1)
+		buf_addc(kt, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addc(kt, ',');
+		if (c->ktok[i] == JNONE)
+			buf_adds(kt, "null");
+		else
+			json_write_compact(d, c->ktok[i], kt);
+	}
+	if (n > 1)
 		buf_addc(kt, ']');
 }
 
@@ -440,14 +501,8 @@ static struct cep_key *key_get(struct cep *c, size_t pi, const struct jdoc *d)
 	struct kentry *e = keyed_get(&c->k, c->key.p, c->key.len, &created);
 	if (!created)
 		return e->val;
-	struct cep_key *ck = xcalloc(1, sizeof *ck);
-	ck->e = e;
-	ck->pat = pi;
-	struct buf kt = {0};
-	make_key(c, pi, d, &kt);
-	ck->keytext = kt.p;
-	ck->keylen = kt.len;
-	e->val = ck;
+	struct cep_key *ck = key_new(c, e, pi);
+	key_text(c, pi, d, &ck->kt);
 	return ck;
 }
 
@@ -483,7 +538,7 @@ static void on_deadline(struct ktimer *t, void *arg)
 	key_remove_run(ck, r);
 	if (!blocked_at_end(p, r)) {
 		if (!r->reported)
-			emit_match(c, p, r, ck->keytext, ck->keylen);
+			emit_match(c, p, r, ck->kt.p, ck->kt.len);
 		if (c->o.skip == CEP_SKIP_PAST_LAST) {
 			const struct evrec *h = (const struct evrec *)r->ev.p, *last = h;
 			for (const char *q = r->ev.p; q < r->ev.p + r->ev.len; q = (const char *)EVNEXT(q))
@@ -544,14 +599,31 @@ static void add_done(struct cep *c, struct cep_run *r)
 	c->done[c->ndone++] = r;
 }
 
-static int pattern_wants(const struct cep_pattern *p, const struct cur_ev *e)
+/* The steps of p that e may fit, as a bit mask: its type fits, and a
+ * condition that reads only the candidate is true.  Such a condition
+ * has the same value in every run, so it is evaluated here once, not
+ * per run; and when no step is left, no run of any key can take the
+ * event, so the key is not even looked up. */
+static uint64_t fit_mask(struct cep *c, const struct cep_pattern *p, const struct cur_ev *e)
 {
-	if (p->any_type)
-		return 1;
+	uint64_t m = 0;
 	for (size_t j = 0; j < p->nsteps; j++)
 		if (type_fits(&p->steps[j], e))
-			return 1;
-	return 0;
+			m |= UINT64_C(1) << j;
+	for (size_t j = 0; j < p->nsteps; j++) {
+		const struct cep_step *s = &p->steps[j];
+		if (!(m >> j & 1) || !s->own_only)
+			continue;
+		for (size_t a = 0; a < p->naliases; a++)
+			c->aptr[a] = p->alias_step[a] == (int)j ? e->d : NULL;
+		struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
+		int ok = expr_test(s->where, &in);
+		if (ok < 0) /* (cep_event rejects the event before this) */
+			ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
+		if (ok <= 0)
+			m &= ~(UINT64_C(1) << j);
+	}
+	return m;
 }
 
 /* --skip none: a quantified last step reports every match as it grows
@@ -568,7 +640,7 @@ static void report_early(struct cep *c, const struct cep_pattern *p, struct cep_
 static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 {
 	const struct cep_pattern *p = c->pat[pi];
-	if (!pattern_wants(p, e))
+	if (!(c->fit = fit_mask(c, p, e)))
 		return;
 	if (p->single) {
 		if (!fits(c, p, 0, NULL, e))
@@ -577,12 +649,13 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		one.first = e->t;
 		bind(&one, e, 0);
 		buf_reset(&c->str);
-		make_key(c, pi, e->d, &c->str);
+		make_key(c, pi, e->d);
+		key_text(c, pi, e->d, &c->str);
 		emit_match(c, p, &one, c->str.p, c->str.len);
 		buf_free(&one.ev);
 		return;
 	}
-	make_key(c, pi, e->d, NULL);
+	make_key(c, pi, e->d);
 	struct kentry *ke = keyed_find(&c->k, c->key.p, c->key.len);
 	struct cep_key *ck = ke ? ke->val : NULL;
 	c->ndone = 0;
@@ -634,7 +707,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		for (size_t i = 0; i < c->ndone; i++) {
 			struct cep_run *r = c->done[i];
 			if (i == 0 || c->o.skip != CEP_SKIP_PAST_LAST)
-				emit_match(c, p, r, ck->keytext, ck->keylen);
+				emit_match(c, p, r, ck->kt.p, ck->kt.len);
 			if (!r->reported)
 				run_free(c, r);
 		}
@@ -646,17 +719,34 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		key_drop_if_empty(c, ck);
 }
 
+static void ev_type(struct cep *c, struct cur_ev *e)
+{
+	const struct jdoc *d = e->d;
+	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
+	if (tt != JNONE && d->tok[tt].type == J_STR) {
+		buf_reset(&c->tbuf);
+		json_str(d, tt, &c->tbuf, &e->type, &e->tlen);
+	}
+}
+
 static void process(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
 	/* deadlines the watermark has passed come first */
 	keyed_expire(&c->k, t, 0, on_deadline, c);
 	if (c->o.hook_event && c->o.hook_event(c->o.hook_arg, line, len, d, t))
 		return;
-	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0 };
-	uint32_t tt = event_field(d, c->o.fm, F_TYPE);
-	if (tt != JNONE && d->tok[tt].type == J_STR) {
-		buf_reset(&c->tbuf);
-		json_str(d, tt, &c->tbuf, &e.type, &e.tlen);
+	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0, ID_PARSE, 0 };
+	ev_type(c, &e);
+	if (c->o.ids && d->text == line) {
+		/* where the id is, so that records list it without parsing the
+		 * event again (a scalar's bytes are its compact form) */
+		uint32_t it = event_field(d, c->o.fm, F_ID);
+		if (it == JNONE) {
+			e.idoff = ID_NULL;
+		} else if (d->tok[it].type != J_OBJ && d->tok[it].type != J_ARR && d->tok[it].start <= INT32_MAX) {
+			e.idoff = (int32_t)d->tok[it].start;
+			e.idlen = d->tok[it].len;
+		}
 	}
 	for (size_t pi = 0; pi < c->npat; pi++)
 		one_pattern(c, pi, &e);
@@ -723,6 +813,33 @@ static void hold(struct cep *c, const char *line, size_t len, int64_t t, uint64_
 	held_push(c, h);
 }
 
+/* The conditions that can fail (a regular expression hitting its
+ * limit) of every step whose type the event fits, on the event as that
+ * step's candidate, other aliases unbound: 0, or -1 with c->why. */
+static int check(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
+{
+	if (!c->may_fail)
+		return 0;
+	struct cur_ev e = { line, len, d, t, 0, NULL, 0, ID_PARSE, 0 };
+	ev_type(c, &e);
+	for (size_t pi = 0; pi < c->npat; pi++) {
+		const struct cep_pattern *p = c->pat[pi];
+		for (size_t j = 0; j < p->nsteps; j++) {
+			const struct cep_step *s = &p->steps[j];
+			if (!s->where || !s->may_fail || !type_fits(s, &e))
+				continue;
+			for (size_t a = 0; a < p->naliases; a++)
+				c->aptr[a] = p->alias_step[a] == (int)j ? d : NULL;
+			struct expr_input in = { .doc = d, .alias_doc = c->aptr };
+			if (expr_test(s->where, &in) < 0) {
+				c->why = expr_error_reason(s->where);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
 	if (c->have_time && t < keyed_add(c->maxt, -c->o.lateness)) {
@@ -731,6 +848,8 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 		c->late++;
 		return 1;
 	}
+	if (check(c, line, len, d, t) < 0)
+		return -1;
 	if (!c->have_time || t > c->maxt)
 		c->maxt = t;
 	c->have_time = 1;
@@ -817,7 +936,7 @@ void cep_save(struct cep *c, struct buf *b, void (*line)(void *arg, const char *
 			buf_adds(b, ",\"name\":");
 			jw_cstring(b, c->pat[ck->pat]->name);
 			buf_adds(b, ",\"key\":");
-			buf_add(b, ck->keytext, ck->keylen);
+			buf_add(b, ck->kt.p, ck->kt.len);
 			buf_adds(b, ",\"r\":");
 			jw_uint(b, r->rseq);
 			buf_adds(b, ",\"start\":");
@@ -920,14 +1039,8 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		struct kentry *ke = keyed_get(&c->k, c->key.p, c->key.len, &created);
 		struct cep_key *ck = ke->val;
 		if (created) {
-			ck = xcalloc(1, sizeof *ck);
-			ck->e = ke;
-			ck->pat = (size_t)pi;
-			struct buf ktb = {0};
-			json_write_compact(d, kt, &ktb);
-			ck->keytext = ktb.p;
-			ck->keylen = ktb.len;
-			ke->val = ck;
+			ck = key_new(c, ke, (size_t)pi);
+			json_write_compact(d, kt, &ck->kt);
 		}
 		struct cep_run *r = xcalloc(1, sizeof *r);
 		r->ck = ck;
@@ -951,7 +1064,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 			if (!json_tok_num(d, a, &step, &dv) || !json_tok_num(d, b2, &et, &dv) ||
 			    !json_tok_num(d, c3, &es, &dv) || d->tok[d4].type != J_OBJ)
 				goto badrun;
-			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0 };
+			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0, ID_PARSE, 0 };
 			bind(r, &ce, (int)step);
 		}
 		if (!r->nev)
@@ -981,10 +1094,17 @@ void cep_free(struct cep *c)
 			free(ck->runs[i]);
 		}
 		free(ck->runs);
-		free(ck->keytext);
+		buf_free(&ck->kt);
 		free(ck);
 	}
 	keyed_free(&c->k);
+	for (size_t i = 0; i < c->nkspare; i++) {
+		buf_free(&c->kspare[i]->kt);
+		free(c->kspare[i]->runs);
+		free(c->kspare[i]);
+	}
+	free(c->kspare);
+	free(c->ktok);
 	for (size_t i = 0; i < c->nspare; i++) {
 		buf_free(&c->spare[i]->ev);
 		free(c->spare[i]);

@@ -52,6 +52,9 @@
 struct cep_step {
 	char *alias;       /* NULL: none */
 	char *type;        /* NULL: any type ("*") */
+	size_t tlen;       /* strlen(type), set by cep_init */
+	int may_fail;      /* the condition has a regex (set by cep_init) */
+	int own_only;      /* the condition names no alias but the step's own (cep_init) */
 	int glob;          /* type holds * or ? */
 	char *where_src;   /* the condition as written; NULL: none */
 	struct expr *where;
@@ -121,6 +124,7 @@ struct cep_opts {
 };
 
 struct cep_run;
+struct cep_key;
 
 struct cep {
 	struct cep_pattern **pat;
@@ -141,6 +145,9 @@ struct cep {
 	uint64_t hseq;
 	uint64_t proc_hseq;     /* the event being processed: its hold number
 	                           (hseq), or UINT64_MAX when it was not held */
+	uint64_t fit;           /* the steps of the pattern at hand that the event's type fits */
+	int may_fail;           /* some condition has a regex */
+	const char *why;        /* why cep_event returned -1 */
 	/* scratch */
 	struct buf key, out, str, tmp, tbuf;
 	struct jdoc adoc[CEP_MAX_STEPS];
@@ -150,14 +157,22 @@ struct cep {
 	size_t ndone, capdone;
 	struct cep_run **spare; /* finished runs kept for reuse */
 	size_t nspare;
+	struct cep_key **kspare; /* keys without runs kept for reuse */
+	size_t nkspare;
+	uint32_t *ktok;          /* the key's tokens in the event at hand */
+	size_t capktok;
 };
 
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o);
 
 /*
  * One valid event (d parsed from line) with event time t.  Returns 1 when
- * it is late (written to the late sink, counted), else 0; with a
- * lateness it may be held and processed later.
+ * it is late (written to the late sink, counted); -1 when it must be
+ * rejected with the reason c->why: a step condition with a regular
+ * expression, tried on the event as the candidate of each step whose
+ * type it fits (other aliases unbound), hit its limit; the event then
+ * moves no watermark and reaches no pattern.  Else 0; with a lateness it
+ * may be held and processed later.
  */
 int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t);
 

@@ -9,8 +9,8 @@
 #include "timeutil.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+/* SHA1_Init/Update/Final: see v5_sha1 */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +23,22 @@ const unsigned char env_ns_command[16] = {
 };
 
 /* ---- UUIDs ---------------------------------------------------------- */
+
+/* The text form: 8-4-4-4-12 lower-case hex digits.  libuuid's
+ * uuid_unparse_lower goes through a format string per byte; this is a
+ * table lookup per nibble. */
+static void uuid_text(const unsigned char u[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	/* where each byte's two digits go */
+	static const unsigned char at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+	for (int i = 0; i < 16; i++) {
+		out[at[i]] = hex[u[i] >> 4];
+		out[at[i] + 1] = hex[u[i] & 15];
+	}
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[36] = '\0';
+}
 
 /* Random bytes come from the kernel in blocks of 4 KiB: libuuid's
  * uuid_generate_random makes several system calls per UUID, which would
@@ -66,7 +82,7 @@ void env_uuid_v4(char out[37])
 {
 	uuid_t u;
 	v4_bytes(u);
-	uuid_unparse_lower(u, out);
+	uuid_text(u, out);
 }
 
 void env_uuid_v7(struct env_uuidgen *g, int64_t now_us, char out[37])
@@ -94,7 +110,7 @@ void env_uuid_v7(struct env_uuidgen *g, int64_t now_us, char out[37])
 	u[6] = (unsigned char)(0x70 | (frac >> 8));
 	u[7] = (unsigned char)(frac & 0xff);
 	u[8] = (unsigned char)(0x80 | (u[8] & 0x3f));
-	uuid_unparse_lower(u, out);
+	uuid_text(u, out);
 }
 
 void env_uuid(struct env_uuidgen *g, char out[37])
@@ -107,49 +123,41 @@ void env_uuid(struct env_uuidgen *g, char out[37])
 
 /* SHA-1 comes from libcrypto: libuuid's own SHA-1 (uuid_generate_sha1)
  * costs about 4,000 instructions per UUID, which made evwrite --commands
- * measurably slower than appending events.  The digest and its context
- * are fetched once, at the first v5 UUID, and reused.  Should libcrypto fail (no memory, no
- * provider), libuuid computes the same bytes, only slower. */
-static EVP_MD *v5_md;
-static EVP_MD_CTX *v5_ctx;
-static int v5_broken;
+ * measurably slower than appending events.  The EVP interface costs
+ * most of the rest: EVP_DigestInit_ex2 frees and allocates the
+ * provider's context on every restart (~560 instructions), and
+ * EVP_MD_CTX_copy_ex from a context that has hashed the namespace
+ * allocates too (~450).  So the low-level SHA1_* functions (deprecated
+ * in OpenSSL 3, still built and still using the same SHA-NI/AVX block
+ * code): a SHA_CTX that has hashed the namespace is kept, and each UUID
+ * copies the struct and hashes only its name.  No allocation, no
+ * failure path. */
+static SHA_CTX v5_ns_ctx;
+static unsigned char v5_ns[16];
+static int v5_have_ns;
 
-static int v5_sha1(const unsigned char ns[16], const char *name, size_t n, unsigned char d[SHA_DIGEST_LENGTH])
+static void v5_sha1(const unsigned char ns[16], const char *name, size_t n, unsigned char d[SHA_DIGEST_LENGTH])
 {
-	if (!v5_ctx && !v5_broken) {
-		/* the system's openssl.cnf has no say in a SHA-1, and
-		 * reading it costs more than thousands of UUIDs */
-		OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-		v5_md = EVP_MD_fetch(NULL, "SHA1", NULL);
-		v5_ctx = v5_md ? EVP_MD_CTX_new() : NULL;
-		if (!v5_ctx) {
-			EVP_MD_free(v5_md);
-			v5_md = NULL;
-			v5_broken = 1;
-		}
+	if (!v5_have_ns || memcmp(ns, v5_ns, 16)) {
+		SHA1_Init(&v5_ns_ctx);
+		SHA1_Update(&v5_ns_ctx, ns, 16);
+		memcpy(v5_ns, ns, 16);
+		v5_have_ns = 1;
 	}
-	if (v5_broken)
-		return 0;
-	unsigned int dn = 0;
-	return EVP_DigestInit_ex2(v5_ctx, v5_md, NULL) && EVP_DigestUpdate(v5_ctx, ns, 16) &&
-	       EVP_DigestUpdate(v5_ctx, name, n) && EVP_DigestFinal_ex(v5_ctx, d, &dn) && dn == SHA_DIGEST_LENGTH;
+	SHA_CTX c = v5_ns_ctx;
+	SHA1_Update(&c, name, n);
+	SHA1_Final(d, &c);
 }
 
 void env_uuid_v5(const unsigned char ns[16], const char *name, size_t n, char out[37])
 {
 	unsigned char d[SHA_DIGEST_LENGTH];
-	uuid_t u;
-	if (v5_sha1(ns, name, n, d)) {
-		/* RFC 9562 §5.5: the digest's first 16 bytes, version 5 in
-		 * the high nibble of byte 6, variant 10 in the top bits of
-		 * byte 8 */
-		memcpy(u, d, 16);
-		u[6] = (unsigned char)((u[6] & 0x0f) | 0x50);
-		u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-	} else {
-		uuid_generate_sha1(u, ns, name, n);
-	}
-	uuid_unparse_lower(u, out);
+	v5_sha1(ns, name, n, d);
+	/* RFC 9562 §5.5: the digest's first 16 bytes, version 5 in the
+	 * high nibble of byte 6, variant 10 in the top bits of byte 8 */
+	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
+	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);
+	uuid_text(d, out);
 }
 
 /* ---- the envelope --------------------------------------------------- */

@@ -423,6 +423,29 @@ evcep: in.ndjson:4: not an object (array)" ] || fail_with "stderr"
 	[ "$status" -eq 3 ] && [ "$output" = "" ] || fail_with "strict"
 }
 
+@test "evcep rejects an event whose step condition hits a regex limit: it moves no watermark and reaches no pattern" {
+	local a
+	a=$(printf 'a%.0s' $(seq 38))
+	{ ev e1 k E 0 '{"s":"x"}'; ev e2 k E 300 "{\"s\":\"${a}b\"}"; ev e3 k E 30 '{"s":"x"}'; } >in.ndjson
+	# were e2 (10:05) taken, e3 (10:00:30) would be late and e1's run
+	# would time out; rejected, it changes nothing: e1 and e3 match
+	run_split evcep --ids --partials -p 'burst: E[payload.s =~ "(a|aa)+$" || payload.s == "x"]{2} within 1m' in.ndjson
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = '{"pattern":"burst","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["e1","e3"]}' ] ||
+		fail_with "output"
+	[ "$stderr" = 'evcep: in.ndjson:2: -p: column 11: regular expression: match limit exceeded on a string of 39 bytes' ] ||
+		fail_with "stderr"
+	# --errors keeps the line for a retry
+	run_split evcep --errors err.ndjson -p 'burst: E[payload.s =~ "(a|aa)+$" || payload.s == "x"]{2} within 1m' in.ndjson
+	[ "$status" -eq 3 ] && [ "$(wc -l <err.ndjson)" -eq 1 ] || fail_with "--errors"
+	[[ "$(cat err.ndjson)" == '{"file":"in.ndjson","line":2,"error":"-p: column 11: regular expression: match limit exceeded on a string of 39 bytes",'* ]] ||
+		fail_with "errors record"
+	# a condition without a regex never fails: the same line is taken
+	run_split evcep --ids -p 'burst: E[len(payload.s) > 0]{2} within 1m' in.ndjson
+	[ "$status" -eq 3 ] && [ "$output" = "" ] || fail_with "no regex"
+	[ "$stderr" = 'evcep: 1 late event matched nothing; use --lateness DUR or --late FILE' ] || fail_with "no regex stderr"
+}
+
 @test "evcep field mapping: --type-field, --time-field and --key-field read other logs" {
 	printf '%s\n' '{"MSG":"a","UNIT":"sshd","ID":"fail","T":"1700000000"}' '{"MSG":"b","UNIT":"sshd","ID":"fail","T":"1700000001"}' \
 		'{"MSG":"c","UNIT":"cron","ID":"fail","T":"1700000002"}' '{"MSG":"d","UNIT":"sshd","ID":"fail","T":"1700000003"}' > j.ndjson
@@ -554,14 +577,82 @@ evcep: two.ndjson:3: missing time field 'timestamp'" ] || fail_with "stderr"
 {"pattern":"all","key":"u1","start":"2026-11-01T10:00:30.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["b4"]}' ] || fail_with "got"
 }
 
-@test "evcep with several operands refuses --state, and reads nothing when one operand cannot be opened" {
+@test "evcep reads nothing when one of several operands cannot be opened" {
 	ev a1 u1 A 0 > one.ndjson
-	run_split evcep --state st -p 'all: *' one.ndjson one.ndjson
-	[ "$status" -eq 2 ] && [ "$output" = "" ] && [ ! -e st ] || fail_with "state"
-	[ "${stderr%%$'\n'*}" = "evcep: --state reads one input: it keeps no resumable position per operand (merge them first, e.g. evquery --interleave)" ] || fail_with "state msg"
 	run_split evcep --ids -p 'all: *' one.ndjson missing.ndjson
 	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "missing"
 	[ "$stderr" = "evcep: missing.ndjson: No such file or directory" ] || fail_with "missing msg"
+}
+
+# two growing logs for --state with several operands: logins in A.all,
+# transactions in B.all (a tie at 10:00:40: A's login comes first)
+two_logs() {
+	{ ev a1 u1 Login 0; ev a2 u2 Login 10; ev a3 u1 Login 40; ev a4 u3 Login 70; ev a5 u2 Login 100; ev a6 u1 Login 130; } >A.all
+	{ ev b1 u1 Txn 5; ev b2 u2 Txn 20; ev b3 u1 Txn 40; ev b4 u3 Txn 80; ev b5 u1 Txn 90; ev b6 u2 Txn 105; ev b7 u1 Txn 200; } >B.all
+}
+TWO=(--ids -p 'lt: l=Login -> t=Txn within 30s' -p 'quiet: Login -> !Txn within 20s')
+
+@test "evcep --state with two operands: split runs over two growing files give the same matches as one run" {
+	two_logs
+	evcep "${TWO[@]}" A.all B.all >one.out
+	[ "$(cat one.out)" = '{"pattern":"lt","key":"u1","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:05.000000Z","events":["a1","b1"]}
+{"pattern":"lt","key":"u2","start":"2026-11-01T10:00:10.000000Z","end":"2026-11-01T10:00:20.000000Z","events":["a2","b2"]}
+{"pattern":"lt","key":"u1","start":"2026-11-01T10:00:40.000000Z","end":"2026-11-01T10:00:40.000000Z","events":["a3","b3"]}
+{"pattern":"lt","key":"u3","start":"2026-11-01T10:01:10.000000Z","end":"2026-11-01T10:01:20.000000Z","events":["a4","b4"]}
+{"pattern":"lt","key":"u2","start":"2026-11-01T10:01:40.000000Z","end":"2026-11-01T10:01:45.000000Z","events":["a5","b6"]}
+{"pattern":"quiet","key":"u1","start":"2026-11-01T10:02:10.000000Z","end":"2026-11-01T10:02:10.000000Z","events":["a6"]}' ] ||
+		fail_with "one run"
+	# A and B cut at different places (one ahead of the other, one empty,
+	# at the tie), then three runs where each file grows in turn
+	for cut in "0 0" "1 5" "3 2" "3 3" "6 1" "2 7" "5 4"; do
+		set -- $cut
+		rm -f st
+		head -n "$1" A.all >A
+		head -n "$2" B.all >B
+		run_split evcep --state st "${TWO[@]}" A B
+		[ "$status" -eq 0 ] && [ -z "$stderr" ] || fail_with "cut $cut: first run"
+		echo -n "$output${output:+$'\n'}" >split.out
+		cp A.all A
+		cp B.all B
+		evcep --state st --flush "${TWO[@]}" A B >>split.out
+		cmp one.out split.out || fail_with "cut $cut differs"
+	done
+	rm -f st
+	: >split.out
+	for cut in "2 1" "2 6" "4 6" "6 7"; do
+		set -- $cut
+		head -n "$1" A.all >A
+		head -n "$2" B.all >B
+		evcep --state st "${TWO[@]}" A B >>split.out
+	done
+	evcep --state st --flush "${TWO[@]}" A B >>split.out
+	cmp one.out split.out || fail_with "three runs differ"
+}
+
+@test "evcep --state with several operands refuses a state of other inputs, a lateness, and a pipe" {
+	two_logs
+	cp A.all A
+	cp B.all B
+	evcep --state st "${TWO[@]}" A B >/dev/null
+	run_split evcep --state st "${TWO[@]}" A B A
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "count"
+	[ "$stderr" = "evcep: --state st: saved by a run with 2 inputs, this run has 3" ] || fail_with "count msg"
+	run_split evcep --state st "${TWO[@]}" A
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: --state st: saved by a run with 2 inputs, this run has 1" ] || fail_with "one"
+	cp B B2
+	run_split evcep --state st "${TWO[@]}" A B2
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "name"
+	[ "$stderr" = "evcep: --state st: input 2 is B2 in this run, B in the state" ] || fail_with "name msg"
+	evcep --state st1 "${TWO[@]}" A >/dev/null
+	run_split evcep --state st1 "${TWO[@]}" A B
+	[ "$status" -eq 2 ] && [ "$stderr" = "evcep: --state st1: saved by a run with 1 input, this run has 2" ] || fail_with "from one"
+	run_split evcep --state st2 --lateness 1m "${TWO[@]}" A B
+	[ "$status" -eq 2 ] && [ "$output" = "" ] && [ ! -e st2 ] || fail_with "lateness"
+	[ "${stderr%%$'\n'*}" = "evcep: --state with several operands needs --lateness 0: the events the time merge holds back are not kept in the state (merge the inputs first, e.g. evquery --interleave)" ] ||
+		fail_with "lateness msg"
+	run_split evcep --state st3 "${TWO[@]}" A - < <(cat B)
+	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "pipe"
+	[ "$stderr" = "evcep: --state with several operands reads regular files: <stdin> is not one" ] || fail_with "pipe msg"
 }
 
 @test "evcep without a pattern, or with a bad --skip, --eof or --max-partials, is a usage error" {

@@ -914,6 +914,7 @@ v5 command 42
 v4 10000
 v7 5000 1764000000123456
 v7 1 0
+v5 6ba7b810-9dad-11d1-80b4-00c04fd430c8 www.example.com
 IN
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
@@ -928,7 +929,9 @@ IN
 	[ "${lines[5]}" = ordered ]
 	[[ "${lines[6]}" =~ ^00000000-0000-7000-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail_with "v7 at 0"
 	[ "${lines[7]}" = ordered ]
-	[ "${#lines[@]}" -eq 8 ]
+	# back to the first namespace: the namespace's hashed prefix is redone
+	[ "${lines[8]}" = 2ed6657d-e927-568b-95e1-2665a8aea6a2 ]
+	[ "${#lines[@]}" -eq 9 ]
 }
 
 @test "evwrite --commands --stats still prints its object when the store's lock is not had" {
