@@ -608,7 +608,7 @@ next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn,
 	struct jerr err;
 	int rc = input_next(in, &line, &len);
 	if (rc < 0) {
-		ev_warn_errno("%s: read error", in->label);
+		ev_warn("%s: read error: %s", in->label, input_errstr(in));
 		ev_raise(cx, EV_IO);
 		return EV_NEXT_END;
 	}
@@ -886,6 +886,12 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 		ev_progress_end(cx);
 		return;
 	}
+	if (in.comp && (r->follow || r->need_file)) {
+		/* byte offsets of the decompressed stream cannot be sought */
+		ev_warn("%s: %s needs an uncompressed file (this one is %s-compressed)", path,
+		        r->follow ? "--follow" : "--state", input_comp_name(in.comp));
+		exit(EV_USAGE);
+	}
 	tty_hint(&in);
 	r->need_seq = r->path && !in.is_reg;
 	resume_position(r, &in, 0);
@@ -957,6 +963,13 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 		if (input_open(&in, files[i]) < 0) {
 			ev_warn_errno("%s", files[i]);
 			ev_raise(cx, EV_USAGE);
+			continue;
+		}
+		if (so && in.comp) {
+			ev_warn("%s: --sorted cannot seek in %s-compressed data; decompress it first",
+			        files[i], input_comp_name(in.comp));
+			ev_raise(cx, EV_USAGE);
+			input_close(&in);
 			continue;
 		}
 		if (so && !in.is_reg) {
