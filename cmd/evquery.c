@@ -64,8 +64,8 @@ static const char help_text[] =
 	"  -A, --aggregate ID       keep events whose key is the string ID (repeatable)\n"
 	"      --since TIME         keep events at or after TIME\n"
 	"      --until TIME         keep events at or before TIME\n"
-	"      --correlation ID     keep events whose metadata.correlation_id is ID\n"
-	"      --trace EVENT_ID     keep that event and all it caused (metadata.causation_id)\n"
+	"      --correlation ID     keep events whose correlation field is the string ID\n"
+	"      --trace EVENT_ID     keep that event and all it caused (by the causation field)\n"
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
 	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
 	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
@@ -119,7 +119,7 @@ struct query {
 	/* state */
 	uint64_t matched;
 	struct strset traced;
-	struct path corr_path, cause_path, seq_path;
+	struct path seq_path;
 	struct buf scratch;
 	struct kept { char *line; size_t len; uint64_t lineno; } *ring; /* --tail */
 	size_t ringcap;
@@ -242,7 +242,7 @@ static int traced(struct query *q, const struct jdoc *d)
 	uint32_t id = event_field(d, &cx.fm, F_ID);
 	int hit = str_is(q, d, id, q->trace);
 	if (!hit) {
-		uint32_t cause = path_lookup(d, 0, &q->cause_path);
+		uint32_t cause = event_field(d, &cx.fm, F_CAUSE);
 		if (cause != JNONE) {
 			buf_reset(&q->scratch);
 			json_value_key(d, cause, &q->scratch);
@@ -273,7 +273,7 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 		hit = 0;
 	if (hit && q->naggs && !in_list(q, d, event_field(d, &cx.fm, F_KEY), q->aggs, q->naggs))
 		hit = 0;
-	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr))
+	if (hit && q->corr && !str_is(q, d, event_field(d, &cx.fm, F_CORR), q->corr))
 		hit = 0;
 	if (hit && q->have_since && t < q->since)
 		hit = 0;
@@ -555,8 +555,6 @@ int main(int argc, char **argv)
 		q.where[q.nwhere++] = ev_compile_expr(&cx, "-w", where_src[i], NULL, 0);
 	}
 	char err[256];
-	path_parse(&q.corr_path, "metadata.correlation_id", err, sizeof err);
-	path_parse(&q.cause_path, "metadata.causation_id", err, sizeof err);
 	path_parse(&q.seq_path, "seq", err, sizeof err);
 	if (q.sel_arg)
 		parse_select(&q, &tool);
