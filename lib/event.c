@@ -33,7 +33,11 @@ int fieldmap_set_from(struct fieldmap *fm, enum ev_field f, const char *s, const
 {
 	struct path p;
 	char err[256];
-	if (path_parse(&p, s, err, sizeof err) < 0) {
+	if (f == F_PAYLOAD && strcmp(s, ".") == 0) {
+		/* the whole event: no segments, so path_lookup gives the root */
+		memset(&p, 0, sizeof p);
+		p.text = xstrdup(s);
+	} else if (path_parse(&p, s, err, sizeof err) < 0) {
 		ev_warn("%s: %s", what, err);
 		path_free(&p);
 		return -1;
