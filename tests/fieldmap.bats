@@ -79,3 +79,16 @@ setup() {
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"aggregate_id":"o1","event_type":"OrderCreated","payload":{"x":1},"metadata":{"user":"u","correlation_id":"K","cause":"c1"},"event_id":"3480c0e3-ac3b-5713-96f5-eb4f258211f4","timestamp":"2026-01-01T00:00:00.000000Z","version":1,"seq":1}' ] || fail_with meta
 }
+
+@test "--payload-field . makes the whole event the payload in expressions and columns" {
+	printf '%s\n' '{"host":"h1","cpu":3}' '{"host":"h2","cpu":5}' > "$D/top"
+	run_split evquery --payload-field . -w '@payload.cpu > 3' -s 'h=host' "$D/top"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$output" = '{"h":"h2"}' ] || fail_with expr
+	run_split env EV_PAYLOAD_FIELD=. evquery -s @payload -n 1 "$D/top"
+	[ "$status" -eq 0 ] && [ "$output" = '{".":{"host":"h1","cpu":3}}' ] || fail_with column
+	# "." is the whole event only as the payload field
+	run_split evquery --key-field . -c "$D/top"
+	[ "$status" -eq 2 ]
+	case "${stderr%%$'\n'*}" in "evquery: --key-field: bad path '.'"*) ;; *) fail_with key ;; esac
+}
