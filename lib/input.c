@@ -31,6 +31,15 @@ const char *input_comp_name(enum input_comp c)
 	return c == IC_GZIP ? "gzip" : c == IC_ZSTD ? "zstd" : NULL;
 }
 
+/* Are the n bytes read so far the start of a magic (more are needed to
+ * decide)?  A pipe's first line is not held back for bytes that cannot
+ * change the answer. */
+static int magic_prefix(const unsigned char *p, size_t n)
+{
+	static const unsigned char gz[] = { 0x1f, 0x8b }, zs[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	return n == 0 || (n < sizeof gz && !memcmp(p, gz, n)) || (n < sizeof zs && !memcmp(p, zs, n));
+}
+
 static enum input_comp comp_of(const unsigned char *p, size_t n)
 {
 	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
@@ -206,13 +215,13 @@ static int z_fill(struct input *in)
 	return 0;
 }
 
-/* The first read of a stream not yet sniffed: at least 4 bytes (or the
- * end), then either plain bytes in rbuf or a decoder started. */
+/* The first read of a stream not yet sniffed: enough bytes to tell (or
+ * the end), then either plain bytes in rbuf or a decoder started. */
 static int sniff_fill(struct input *in)
 {
 	size_t n = 0;
 	in->sniffed = 1;
-	while (n < 4) {
+	while (magic_prefix((const unsigned char *)in->rbuf, n)) {
 		ssize_t k = read_some(in->fd, in->rbuf + n, in->rcap - n);
 		if (k < 0)
 			return read_failed(in);
