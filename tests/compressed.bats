@@ -137,3 +137,11 @@ setup() {
 	run_split evdlq triage --now 2026-11-05 "$D/dlq.gz"
 	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 3 ] || fail_with evdlq
 }
+
+@test "a pipe's first short line is not held back waiting for more magic bytes" {
+	# '{}' and its newline are 3 bytes: evquery -q must answer at once,
+	# not wait for a fourth byte (the writer sleeps 5 s before ending)
+	run_split sh -c '{ echo "{}"; sleep 5; } | { s=$(date +%s%N); evquery -q; r=$?; e=$(date +%s%N); echo "$r $(( (e - s) / 1000000 ))"; }'
+	set -- $output
+	[ "$1" -eq 0 ] && [ "$2" -lt 3000 ] || fail_with "took $2 ms"
+}
