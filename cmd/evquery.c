@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "ev.h"
 #include "jwrite.h"
+#include "merge.h"
 #include "rows.h"
 #include "strset.h"
 #include "timeutil.h"
@@ -26,6 +27,7 @@ enum {
 	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL, OPT_FORMAT,
 	OPT_SORTED, OPT_SHARD, OPT_FOLLOW, OPT_STATE
 };
+enum { OPT_INTERLEAVE = OPT_TOOL_BASE + 40, OPT_LATENESS, OPT_LATE };
 
 static const struct option longopts[] = {
 	{ "where", required_argument, NULL, 'w' },
@@ -47,6 +49,9 @@ static const struct option longopts[] = {
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "state", required_argument, NULL, OPT_STATE },
+	{ "interleave", no_argument, NULL, OPT_INTERLEAVE },
+	{ "lateness", required_argument, NULL, OPT_LATENESS },
+	{ "late", required_argument, NULL, OPT_LATE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -59,8 +64,8 @@ static const char help_text[] =
 	"  -A, --aggregate ID       keep events whose key is the string ID (repeatable)\n"
 	"      --since TIME         keep events at or after TIME\n"
 	"      --until TIME         keep events at or before TIME\n"
-	"      --correlation ID     keep events whose metadata.correlation_id is ID\n"
-	"      --trace EVENT_ID     keep that event and all it caused (metadata.causation_id)\n"
+	"      --correlation ID     keep events whose correlation field is the string ID\n"
+	"      --trace EVENT_ID     keep that event and all it caused (by the causation field)\n"
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
 	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
 	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
@@ -74,7 +79,10 @@ static const char help_text[] =
 	"      --sorted             input files are in time order: seek to --since,\n"
 	"                           stop after --until (disorder seen: read it all)\n"
 	"      --follow             keep reading the file as it grows (like tail -F)\n"
-	"      --state FILE         resume after the last event read, save the position\n";
+	"      --state FILE         resume after the last event read, save the position\n"
+	"      --interleave         merge time-ordered files into one stream in time order\n"
+	"      --lateness DUR       with --interleave: reorder events up to DUR late\n"
+	"      --late FILE          with --interleave: append late events to FILE\n";
 
 /* One -s column: a path, an envelope field (@id ... @line) or a
  * computed value NAME=(EXPR). */
@@ -111,13 +119,17 @@ struct query {
 	/* state */
 	uint64_t matched;
 	struct strset traced;
-	struct path corr_path, cause_path, seq_path;
+	struct path seq_path;
 	struct buf scratch;
 	struct kept { char *line; size_t len; uint64_t lineno; } *ring; /* --tail */
 	size_t ringcap;
 	const char *sel_arg, *since_arg, *until_arg;
 	int follow;
 	const char *state_path;
+	/* --interleave */
+	int interleave, have_lateness;
+	int64_t lateness;
+	const char *late_path;
 };
 
 static struct evctx cx;
@@ -181,6 +193,9 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_SORTED: q->sorted = 1; return 0;
 	case OPT_FOLLOW: q->follow = 1; return 0;
 	case OPT_STATE: q->state_path = arg; return 0;
+	case OPT_INTERLEAVE: q->interleave = 1; return 0;
+	case OPT_LATENESS: q->have_lateness = 1; return merge_lateness_arg("--lateness", arg, &q->lateness);
+	case OPT_LATE: q->late_path = arg; return 0;
 	case OPT_SHARD: {
 		unsigned long long i, n;
 		char extra;
@@ -227,7 +242,7 @@ static int traced(struct query *q, const struct jdoc *d)
 	uint32_t id = event_field(d, &cx.fm, F_ID);
 	int hit = str_is(q, d, id, q->trace);
 	if (!hit) {
-		uint32_t cause = path_lookup(d, 0, &q->cause_path);
+		uint32_t cause = event_field(d, &cx.fm, F_CAUSE);
 		if (cause != JNONE) {
 			buf_reset(&q->scratch);
 			json_value_key(d, cause, &q->scratch);
@@ -258,7 +273,7 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 		hit = 0;
 	if (hit && q->naggs && !in_list(q, d, event_field(d, &cx.fm, F_KEY), q->aggs, q->naggs))
 		hit = 0;
-	if (hit && q->corr && !str_is(q, d, path_lookup(d, 0, &q->corr_path), q->corr))
+	if (hit && q->corr && !str_is(q, d, event_field(d, &cx.fm, F_CORR), q->corr))
 		hit = 0;
 	if (hit && q->have_since && t < q->since)
 		hit = 0;
@@ -431,6 +446,41 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 		c->stop = 1;
 }
 
+/* ---- --interleave ---------------------------------------------------- */
+
+static void on_merged(struct evctx *c, struct ev_event *ev, int src, int64_t t, void *arg)
+{
+	(void)src;
+	(void)t;
+	on_event(c, ev, arg);
+}
+
+/*
+ * Several time-ordered files as one stream in time order: lib/merge
+ * reads them (ties in operand order).  An event older than one before it
+ * in its own file is rejected as out of time order; with --lateness or
+ * --late, late events (older than that file's latest time - lateness)
+ * go to the late sink instead, and the summary line counts them.
+ */
+static void run_interleaved(struct query *q, int n, char **files)
+{
+	struct merge m = {0};
+	struct latesink late = {0};
+	int routed = q->have_lateness || q->late_path;
+	if (q->late_path && late_open(&late, q->late_path) < 0)
+		ev_die_errno(EV_USAGE, "--late %s", q->late_path);
+	if (!q->late_path)
+		late_open(&late, NULL);
+	merge_open(&m, &cx, n, files);
+	m.lateness = q->lateness;
+	m.late = routed ? &late : NULL;
+	m.event = on_merged;
+	m.arg = q;
+	merge_run(&m);
+	merge_close(&m);
+	ev_raise(&cx, late_finish(&late, "left out of the stream"));
+}
+
 /*
  * -s: columns by the rule of evtools(7).  A column is named NAME=, an
  * envelope field by its mapped name (@time is "timestamp" by default;
@@ -505,8 +555,6 @@ int main(int argc, char **argv)
 		q.where[q.nwhere++] = ev_compile_expr(&cx, "-w", where_src[i], NULL, 0);
 	}
 	char err[256];
-	path_parse(&q.corr_path, "metadata.correlation_id", err, sizeof err);
-	path_parse(&q.cause_path, "metadata.causation_id", err, sizeof err);
 	path_parse(&q.seq_path, "seq", err, sizeof err);
 	if (q.sel_arg)
 		parse_select(&q, &tool);
@@ -517,6 +565,14 @@ int main(int argc, char **argv)
 	}
 	if (q.follow && (q.count || q.quiet || q.have_tail || q.sorted || q.fmt == RF_TABLE)) {
 		ev_warn("--follow cannot be combined with -c, -q, --tail, --sorted or --format table");
+		ev_usage(&tool);
+	}
+	if (q.interleave && (q.sorted || q.follow || q.state_path)) {
+		ev_warn("--interleave cannot be combined with --sorted, --follow or --state");
+		ev_usage(&tool);
+	}
+	if (!q.interleave && (q.have_lateness || q.late_path)) {
+		ev_warn("--lateness and --late need --interleave");
 		ev_usage(&tool);
 	}
 	if (q.have_tail) {
@@ -541,7 +597,10 @@ int main(int argc, char **argv)
 		cx.mode.resume.follow = q.follow;
 		cx.mode.resume.need_file = 1;
 		cx.mode.resume.autosave = 1;
-		ev_run(&cx, argc - ind, argv + ind, on_event, &q);
+		if (q.interleave)
+			run_interleaved(&q, argc - ind, argv + ind);
+		else
+			ev_run(&cx, argc - ind, argv + ind, on_event, &q);
 	}
 
 	if (q.count && !q.quiet) {

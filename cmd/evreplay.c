@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "ev.h"
 #include "fold.h"
+#include "jwrite.h"
+#include "rows.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -19,7 +21,7 @@
 
 enum {
 	OPT_RULES = OPT_TOOL_BASE, OPT_RULE, OPT_NO_DEFAULTS, OPT_SINCE, OPT_UNTIL, OPT_AS_OF,
-	OPT_TO_VERSION, OPT_SNAPSHOTS, OPT_HISTORY, OPT_STRICT_VERSIONS
+	OPT_TO_VERSION, OPT_SNAPSHOTS, OPT_HISTORY, OPT_STRICT_VERSIONS, OPT_FORMAT
 };
 
 static const struct option longopts[] = {
@@ -28,6 +30,7 @@ static const struct option longopts[] = {
 	{ "no-default-rules", no_argument, NULL, OPT_NO_DEFAULTS },
 	{ "aggregate", required_argument, NULL, 'A' },
 	{ "where", required_argument, NULL, 'w' },
+	{ "type", required_argument, NULL, 't' },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "as-of", required_argument, NULL, OPT_AS_OF },
@@ -35,6 +38,7 @@ static const struct option longopts[] = {
 	{ "snapshots", required_argument, NULL, OPT_SNAPSHOTS },
 	{ "history", no_argument, NULL, OPT_HISTORY },
 	{ "strict-versions", no_argument, NULL, OPT_STRICT_VERSIONS },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -43,19 +47,22 @@ static const char help_text[] =
 	"\n"
 	"Options:\n"
 	"      --rules FILE         rules from FILE, a JSON array of [\"GLOB\",\"OP\"]\n"
-	"      --rule GLOB=OP       one more rule (repeatable; after --rules)\n"
+	"      --rule GLOB=OP       one more rule (repeatable; after --rules); OP may be\n"
+	"                           several operations separated by ';'\n"
 	"      --no-default-rules   drop the defaults *Created=create *Deleted=delete *=merge\n"
 	"                           OP: create merge patch delete ignore set:PATH=JSON\n"
 	"                           inc:PATH[=FIELD] dec:PATH[=FIELD] append:PATH[=FIELD]\n"
 	"  -A, --aggregate ID       only the aggregate whose key is the string ID (repeatable)\n"
 	"  -w, --where EXPR         fold only the events where EXPR is true (repeatable, ANDed)\n"
+	"  -t, --type T[,T...]      fold only the events of these types\n"
 	"      --since TIME         fold only events at or after TIME\n"
 	"      --until TIME         fold only events at or before TIME\n"
 	"      --as-of TIME         the state as it was at TIME (events at or before it)\n"
 	"      --to-version N       fold each aggregate's events up to version N\n"
 	"      --snapshots FILE     start from evsnap snapshots in FILE\n"
 	"      --history            print the state after every event\n"
-	"      --strict-versions    reject events whose version is out of sequence\n";
+	"      --strict-versions    reject events whose version is out of sequence\n"
+	"      --format FMT         ndjson (default), tsv, csv or table\n";
 
 struct replay {
 	struct fold f;
@@ -67,6 +74,8 @@ struct replay {
 	const char **where_src;
 	size_t nwhere_src;
 	int history;
+	int fmt;
+	struct rows rows;
 	struct buf row;
 };
 
@@ -79,6 +88,24 @@ static int option(int c, const char *arg, void *tool)
 	case 'A':
 		r->f.filter.aggs = xrealloc(r->f.filter.aggs, (r->f.filter.naggs + 1) * sizeof *r->f.filter.aggs);
 		r->f.filter.aggs[r->f.filter.naggs++] = xstrdup(arg);
+		return 0;
+	case 't': {
+		struct fold_filter *fl = &r->f.filter;
+		size_t from = fl->ntypes;
+		path_split_list(arg, &fl->types, &fl->ntypes);
+		for (size_t i = from; i < fl->ntypes; i++)
+			if (!fl->types[i][0]) {
+				ev_warn("-t: empty type in '%s'", arg);
+				return -1;
+			}
+		return 0;
+	}
+	case OPT_FORMAT:
+		r->fmt = rowfmt_parse(arg);
+		if (r->fmt < 0) {
+			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
+			return -1;
+		}
 		return 0;
 	case 'w':
 		r->where_src = xrealloc(r->where_src, (r->nwhere_src + 1) * sizeof *r->where_src);
@@ -105,8 +132,41 @@ static int option(int c, const char *arg, void *tool)
 	return -1;
 }
 
+static const char *const row_names[] = { "aggregate_id", "version", "state", "events_replayed",
+                                         "first_at", "last_at", "last_event_id" };
+
+/* The row's members as cells of lib/rows (the formats other than ndjson). */
+static void emit_cells(struct replay *r, const struct fold_agg *a)
+{
+	struct buf *b = &r->row;
+	char tb[40];
+	rows_begin(&r->rows);
+	rows_cell(&r->rows, a->keyjson, a->keyjsonlen);
+	buf_reset(b);
+	jw_int(b, a->version);
+	rows_cell(&r->rows, b->p, b->len);
+	buf_reset(b);
+	jt_write(&a->state, b);
+	rows_cell(&r->rows, b->p, b->len);
+	buf_reset(b);
+	jw_uint(b, a->events);
+	rows_cell(&r->rows, b->p, b->len);
+	int64_t at[2] = { a->first_at, a->last_at };
+	for (int i = 0; i < 2; i++) {
+		buf_reset(b);
+		jw_string(b, tb, time_format(at[i], tb));
+		rows_cell(&r->rows, b->p, b->len);
+	}
+	rows_cell(&r->rows, a->last_id_len ? a->last_id : NULL, a->last_id_len);
+	rows_end(&r->rows);
+}
+
 static void emit(struct replay *r, const struct fold_agg *a)
 {
+	if (r->fmt != RF_NDJSON) {
+		emit_cells(r, a);
+		return;
+	}
 	buf_reset(&r->row);
 	fold_row(&r->f, a, 0, &r->row);
 	wfile_line(ev_out, r->row.p, r->row.len);
@@ -131,10 +191,10 @@ int main(int argc, char **argv)
 	static struct replay r;
 	static const struct ev_tool tool = {
 		"evreplay",
-		"[-A id] [-w expr] [--rules file] [--rule glob=op] [--no-default-rules] "
+		"[-A id] [-w expr] [-t types] [--rules file] [--rule glob=op] [--no-default-rules] "
 		"[--since time] [--until time] [--as-of time] [--to-version N] [--snapshots file] "
-		"[--history] [--strict-versions] [file ...]",
-		help_text, "A:w:", longopts, option
+		"[--history] [--strict-versions] [--format fmt] [file ...]",
+		help_text, "A:w:t:", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &r, argc, argv);
 	if (fold_rules_build(&r.f.rules, r.rules_file, r.rule_specs, r.nrule_specs, r.no_defaults) < 0)
@@ -173,10 +233,14 @@ int main(int argc, char **argv)
 		input_close(&in);
 		fold_snapshot_report(&r.f, r.snapshots);
 	}
+	if (r.fmt != RF_NDJSON)
+		rows_init(&r.rows, (enum rowfmt)r.fmt, sizeof row_names / sizeof *row_names, row_names);
 	ev_run(&cx, argc - ind, argv + ind, on_event, &r);
 	if (!r.history)
 		for (size_t i = 0; i < r.f.norder; i++)
 			emit(&r, r.f.order[i]);
+	if (r.fmt != RF_NDJSON)
+		rows_finish(&r.rows);
 	int status = ev_finish(&cx); /* before the expressions go: it reads their paths */
 	buf_free(&r.row);
 	for (size_t i = 0; i < fl->nwhere; i++)
@@ -186,6 +250,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < fl->naggs; i++)
 		free(fl->aggs[i]);
 	free(fl->aggs);
+	for (size_t i = 0; i < fl->ntypes; i++)
+		free(fl->types[i]);
+	free(fl->types);
 	free(r.rule_specs);
 	fold_free(&r.f);
 	return status;

@@ -800,6 +800,12 @@ int main(int argc, char **argv)
 		ev_warn("--message writes envelopes to standard output; it does not go with --store");
 		ev_usage(&tool);
 	}
+	for (int f = F_CORR; !w.message && f <= F_CAUSE; f++)
+		if (!env_addable(&cx.fm, (enum ev_field)f)) {
+			ev_warn("--%s '%s': evwrite adds it as a top-level member or as metadata.NAME",
+			        fieldmap_option((enum ev_field)f), cx.fm.f[f].text);
+			ev_usage(&tool);
+		}
 	if (w.map_path) {
 		const char *other = w.message ? "--message" : w.schema_path ? "--schema" : w.cause ? "--causation-id" : NULL;
 		if (other) {

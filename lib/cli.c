@@ -30,6 +30,7 @@ enum {
 	OPT_PAYLOAD, OPT_VERSIONF, OPT_UNIT, OPT_TZ, OPT_NOW, OPT_ARG, OPT_ARGJSON,
 	OPT_PROGRESS
 };
+enum { OPT_CORRF = OPT_COMMON_BASE + 60, OPT_CAUSEF };
 
 static const struct option common_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -42,6 +43,8 @@ static const struct option common_opts[] = {
 	{ "time-field", required_argument, NULL, OPT_TIME },
 	{ "payload-field", required_argument, NULL, OPT_PAYLOAD },
 	{ "version-field", required_argument, NULL, OPT_VERSIONF },
+	{ "correlation-field", required_argument, NULL, OPT_CORRF },
+	{ "causation-field", required_argument, NULL, OPT_CAUSEF },
 	{ "time-unit", required_argument, NULL, OPT_UNIT },
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "now", required_argument, NULL, OPT_NOW },
@@ -63,6 +66,10 @@ static const char common_help[] =
 	"      --time-field PATH    event time field (timestamp; env EV_TIME_FIELD)\n"
 	"      --payload-field PATH payload field (payload; env EV_PAYLOAD_FIELD)\n"
 	"      --version-field PATH version field (version; env EV_VERSION_FIELD)\n"
+	"      --correlation-field PATH  correlation id (metadata.correlation_id;\n"
+	"                           env EV_CORRELATION_FIELD)\n"
+	"      --causation-field PATH    causation id (metadata.causation_id;\n"
+	"                           env EV_CAUSATION_FIELD)\n"
 	"      --time-unit UNIT     epoch times are auto|s|ms|us|ns (default auto)\n"
 	"      --tz ZONE            time zone for calendar buckets (default UTC)\n"
 	"      --now TIME           the current time, for reproducible runs (env EV_NOW)\n"
@@ -143,8 +150,9 @@ static void init(struct evctx *cx)
 /* Field mappings given as options (bits of enum ev_field), and the
  * option texts the missing-path warning names. */
 static unsigned fm_by_option;
-static const char *const fm_opt_name[F_NFIELDS] = {
+static const char *const fm_opt_name[F_NMAP] = {
 	"--id-field", "--key-field", "--type-field", "--time-field", "--payload-field", "--version-field",
+	"--correlation-field", "--causation-field",
 };
 static const char *now_arg;
 
@@ -158,6 +166,11 @@ static int common_option(struct evctx *cx, int c, int argc, char **argv)
 	case OPT_ID: case OPT_KEY: case OPT_TYPE: case OPT_TIME: case OPT_PAYLOAD: case OPT_VERSIONF:
 		fm_by_option |= 1u << fmap[c - OPT_ID];
 		return fieldmap_set(&cx->fm, fmap[c - OPT_ID], optarg);
+	case OPT_CORRF: case OPT_CAUSEF: {
+		enum ev_field f = c == OPT_CORRF ? F_CORR : F_CAUSE;
+		fm_by_option |= 1u << f;
+		return fieldmap_set(&cx->fm, f, optarg);
+	}
 	case OPT_UNIT: {
 		int u = time_unit_parse(optarg);
 		if (u < 0) {
@@ -282,7 +295,7 @@ static void option_error(const struct option *all, const char *shorts, char **ar
  * for the missing-path warning; the defaults are not. */
 static void apply_field_env(struct evctx *cx)
 {
-	for (int f = 0; f < F_NFIELDS; f++) {
+	for (int f = 0; f < F_NMAP; f++) {
 		if (fm_by_option & (1u << f)) {
 			ev_watch_path(cx, &cx->fm.f[f], fm_opt_name[f]);
 			continue;
@@ -608,7 +621,7 @@ next_event(struct evctx *cx, struct input *in, struct jdoc *doc, int defer_torn,
 	struct jerr err;
 	int rc = input_next(in, &line, &len);
 	if (rc < 0) {
-		ev_warn_errno("%s: read error", in->label);
+		ev_warn("%s: read error: %s", in->label, input_errstr(in));
 		ev_raise(cx, EV_IO);
 		return EV_NEXT_END;
 	}
@@ -886,6 +899,12 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 		ev_progress_end(cx);
 		return;
 	}
+	if (in.comp && (r->follow || r->need_file)) {
+		/* byte offsets of the decompressed stream cannot be sought */
+		ev_warn("%s: %s needs an uncompressed file (this one is %s-compressed)", path,
+		        r->follow ? "--follow" : "--state", input_comp_name(in.comp));
+		exit(EV_USAGE);
+	}
 	tty_hint(&in);
 	r->need_seq = r->path && !in.is_reg;
 	resume_position(r, &in, 0);
@@ -957,6 +976,13 @@ void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *ar
 		if (input_open(&in, files[i]) < 0) {
 			ev_warn_errno("%s", files[i]);
 			ev_raise(cx, EV_USAGE);
+			continue;
+		}
+		if (so && in.comp) {
+			ev_warn("%s: --sorted cannot seek in %s-compressed data; decompress it first",
+			        files[i], input_comp_name(in.comp));
+			ev_raise(cx, EV_USAGE);
+			input_close(&in);
 			continue;
 		}
 		if (so && !in.is_reg) {

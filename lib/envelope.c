@@ -171,8 +171,12 @@ void env_init(struct envelope *e, const struct fieldmap *fm, int v7)
 	path_parse(&e->seq, "seq", err, sizeof err);
 	path_parse(&e->meta, "metadata", err, sizeof err);
 	path_parse(&e->src, "metadata.source", err, sizeof err);
-	path_parse(&e->corr, "metadata.correlation_id", err, sizeof err);
-	path_parse(&e->cause, "metadata.causation_id", err, sizeof err);
+	e->corr = &fm->f[F_CORR];
+	e->cause = &fm->f[F_CAUSE];
+	e->corr_at = env_addable(fm, F_CORR) ? (e->corr->n == 1 ? EP_TOP : EP_META) : EP_NONE;
+	e->cause_at = env_addable(fm, F_CAUSE) ? (e->cause->n == 1 ? EP_TOP : EP_META) : EP_NONE;
+	e->corr_name = e->corr_at ? e->corr->seg[e->corr->n - 1].key : "correlation_id";
+	e->cause_name = e->cause_at ? e->cause->seg[e->cause->n - 1].key : "causation_id";
 	for (int f = 0; f < F_NFIELDS; f++)
 		if (fm->f[f].n >= 1) {
 			jw_string(&e->name[f], fm->f[f].seg[0].key, fm->f[f].seg[0].keylen);
@@ -185,13 +189,19 @@ void env_free(struct envelope *e)
 	path_free(&e->seq);
 	path_free(&e->meta);
 	path_free(&e->src);
-	path_free(&e->corr);
-	path_free(&e->cause);
 	for (int f = 0; f < F_NFIELDS; f++)
 		buf_free(&e->name[f]);
 	buf_free(&e->add);
 	buf_free(&e->madd);
 	buf_free(&e->sc);
+}
+
+int env_addable(const struct fieldmap *fm, enum ev_field f)
+{
+	const struct path *p = &fm->f[f];
+	if (p->n == 1)
+		return p->seg[0].index < 0 || p->seg[0].exact;
+	return p->n == 2 && strcmp(p->seg[0].key, "metadata") == 0 && (p->seg[1].index < 0 || p->seg[1].exact);
 }
 
 int env_id_ok(const struct jdoc *d, uint32_t t)
@@ -313,16 +323,20 @@ void env_fill(struct envelope *e, const struct jdoc *d, const char *line, size_t
 	buf_reset(madd);
 	if (f->source && (meta == JNONE || path_lookup(d, 0, &e->src) == JNONE))
 		member_str(madd, &mfirst, "source", f->source);
-	if (meta == JNONE || path_lookup(d, 0, &e->corr) == JNONE) {
+	/* the ids where the field map puts them: in metadata or top-level */
+	if (e->corr_at && path_lookup(d, 0, e->corr) == JNONE) {
+		struct buf *b = e->corr_at == EP_META ? madd : add;
+		int *fp = e->corr_at == EP_META ? &mfirst : &first;
 		if (f->correlation) {
-			member_str(madd, &mfirst, "correlation_id", f->correlation);
+			member_str(b, fp, e->corr_name, f->correlation);
 		} else {
 			env_uuid_v4(cid);
-			member_uuid(madd, &mfirst, "correlation_id", cid);
+			member_uuid(b, fp, e->corr_name, cid);
 		}
 	}
-	if (f->causation && (meta == JNONE || path_lookup(d, 0, &e->cause) == JNONE))
-		member_str(madd, &mfirst, "causation_id", f->causation);
+	if (f->causation && e->cause_at && path_lookup(d, 0, e->cause) == JNONE)
+		member_str(e->cause_at == EP_META ? madd : add, e->cause_at == EP_META ? &mfirst : &first,
+		           e->cause_name, f->causation);
 	size_t close = d->tok[0].start + d->tok[0].len - 1;
 	buf_reset(out);
 	if (meta == JNONE) {
@@ -387,7 +401,7 @@ void env_message(struct envelope *e, const struct env_msg *m, const struct jdoc 
 	buf_adds(b, ",\"correlation_id\":");
 	if (m->correlation) {
 		jw_cstring(b, m->correlation);
-	} else if ((t = path_lookup(d, 0, &e->corr)) != JNONE) {
+	} else if ((t = path_lookup(d, 0, e->corr)) != JNONE) {
 		p = tok_text(d, t, &n);
 		buf_add(b, p, n);
 	} else {
@@ -479,14 +493,16 @@ const char *env_command_name(struct envelope *e, const struct jdoc *d, uint32_t 
 	return e->sc.p;
 }
 
-/* Is the member name token t "causation_id"? */
-static int is_causation(const struct jdoc *d, uint32_t t, struct buf *sc)
+/* Is the member name token t the causation id's name in metadata? */
+static int is_causation(const struct envelope *e, const struct jdoc *d, uint32_t t, struct buf *sc)
 {
 	const char *p;
 	size_t n;
+	if (e->cause_at != EP_META)
+		return 0;
 	buf_reset(sc);
 	json_str(d, t, sc, &p, &n);
-	return n == 12 && !memcmp(p, "causation_id", 12);
+	return n == strlen(e->cause_name) && !memcmp(p, e->cause_name, n);
 }
 
 void env_command_event(struct envelope *e, const struct jdoc *d, const struct env_command *c,
@@ -509,7 +525,7 @@ void env_command_event(struct envelope *e, const struct jdoc *d, const struct en
 	if (c->meta != JNONE) {
 		uint32_t o = c->meta;
 		for (uint32_t k = o + 1; k < d->tok[o].next; k = d->tok[k + 1].next) {
-			if (is_causation(d, k, &e->sc))
+			if (is_causation(e, d, k, &e->sc))
 				continue;
 			if (!mfirst)
 				buf_addc(b, ',');
@@ -520,17 +536,32 @@ void env_command_event(struct envelope *e, const struct jdoc *d, const struct en
 	}
 	if (f->source && (c->meta == JNONE || path_lookup(d, 0, &e->src) == JNONE))
 		member_str(b, &mfirst, "source", f->source);
-	if (c->meta == JNONE || path_lookup(d, 0, &e->corr) == JNONE) {
+	/* the ids where the field map puts them: in metadata or after it */
+	struct buf *top = &e->add;
+	int tfirst = 0;
+	buf_reset(top);
+	uint32_t ct = path_lookup(d, 0, e->corr);
+	if (ct != JNONE && e->corr_at == EP_TOP) {
+		size_t n;
+		const char *p = tok_text(d, ct, &n); /* the command's own, kept */
+		member(top, &tfirst, e->corr_name, strlen(e->corr_name), p, n);
+	} else if (ct == JNONE) {
+		struct buf *cb = e->corr_at == EP_TOP ? top : b;
+		int *fp = e->corr_at == EP_TOP ? &tfirst : &mfirst;
 		char cid[37];
 		if (f->correlation) {
-			member_str(b, &mfirst, "correlation_id", f->correlation);
+			member_str(cb, fp, e->corr_name, f->correlation);
 		} else {
 			env_uuid_v4(cid);
-			member_uuid(b, &mfirst, "correlation_id", cid);
+			member_uuid(cb, fp, e->corr_name, cid);
 		}
 	}
-	member(b, &mfirst, "causation_id", 12, f->causation, f->causation_len);
+	if (e->cause_at == EP_TOP)
+		member(top, &tfirst, e->cause_name, strlen(e->cause_name), f->causation, f->causation_len);
+	else
+		member(b, &mfirst, e->cause_name, strlen(e->cause_name), f->causation, f->causation_len);
 	buf_addc(b, '}');
+	buf_add(b, top->p ? top->p : "", top->len);
 	char q[40];
 	q[0] = '"';
 	memcpy(q + 1, f->event_id, 36);

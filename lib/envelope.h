@@ -16,7 +16,11 @@
  * Names: the id, key, type, time, payload and version members are the
  * field map's (one-segment paths: the caller checks that, since only a
  * top-level member can be added); "seq", "metadata" and the metadata
- * members "source", "correlation_id", "causation_id" are fixed.
+ * member "source" are fixed.  The correlation and causation ids are the
+ * field map's too (--correlation-field, --causation-field): read at
+ * their path, and added either as a member of "metadata" (a path
+ * metadata.NAME, the default) or as a top-level member (a one-segment
+ * path); env_addable tells whether a mapping is one of those.
  */
 #ifndef ENVELOPE_H
 #define ENVELOPE_H
@@ -62,10 +66,16 @@ extern const unsigned char env_ns_command[16];
 
 /* ---- the envelope --------------------------------------------------- */
 
+/* Where a correlation or causation id is added. */
+enum env_place { EP_NONE, EP_META, EP_TOP };
+
 struct envelope {
 	const struct fieldmap *fm;
 	struct env_uuidgen gen;     /* for generated ids */
-	struct path seq, meta, src, corr, cause;
+	struct path seq, meta, src;
+	const struct path *corr, *cause; /* the field map's */
+	enum env_place corr_at, cause_at;
+	const char *corr_name, *cause_name; /* the member added */
 	struct buf name[F_NFIELDS]; /* each mapped top-level name as "NAME": */
 	struct buf add, madd, sc;   /* scratch, reused per event */
 };
@@ -74,6 +84,9 @@ struct envelope {
  * event and message ids are v7. */
 void env_init(struct envelope *e, const struct fieldmap *fm, int v7);
 void env_free(struct envelope *e);
+/* Can the envelope add field f (F_CORR or F_CAUSE) where the map puts
+ * it: 1 for a top-level member or metadata.NAME, else 0. */
+int env_addable(const struct fieldmap *fm, enum ev_field f);
 
 /* Is t (JNONE: absent) a valid present id: a non-empty string or an
  * integer?  1 or 0. */
@@ -88,16 +101,16 @@ struct env_fill {
 	                            NULL: the event has its own */
 	uint64_t version, seq;   /* added when absent */
 	const char *source;      /* metadata.source; NULL: not added */
-	const char *correlation; /* metadata.correlation_id; NULL: a new v4 */
-	const char *causation;   /* metadata.causation_id; NULL: not added */
+	const char *correlation; /* the correlation id; NULL: a new v4 */
+	const char *causation;   /* the causation id; NULL: not added */
 };
 
 /*
  * The event line (d parsed from line[0..len)) with what it lacks, into
  * out (reset first): metadata members inside its "metadata" object when
  * it has one; then at the end, in this order, id, time (time_now(), RFC
- * 3339 with microseconds), version, "seq", and "metadata" when the event
- * had none.
+ * 3339 with microseconds), version, "seq", a top-level correlation and
+ * causation id (when so mapped), and "metadata" when the event had none.
  */
 void env_fill(struct envelope *e, const struct jdoc *d, const char *line, size_t len,
               const struct env_fill *f, struct buf *out);

@@ -8,13 +8,15 @@
 
 static const struct {
 	const char *option, *env, *def;
-} fields[F_NFIELDS] = {
+} fields[F_NMAP] = {
 	[F_ID] = { "id-field", "EV_ID_FIELD", "event_id" },
 	[F_KEY] = { "key-field", "EV_KEY_FIELD", "aggregate_id" },
 	[F_TYPE] = { "type-field", "EV_TYPE_FIELD", "event_type" },
 	[F_TIME] = { "time-field", "EV_TIME_FIELD", "timestamp" },
 	[F_PAYLOAD] = { "payload-field", "EV_PAYLOAD_FIELD", "payload" },
 	[F_VERSION] = { "version-field", "EV_VERSION_FIELD", "version" },
+	[F_CORR] = { "correlation-field", "EV_CORRELATION_FIELD", "metadata.correlation_id" },
+	[F_CAUSE] = { "causation-field", "EV_CAUSATION_FIELD", "metadata.causation_id" },
 };
 
 const char *fieldmap_option(enum ev_field f)
@@ -31,7 +33,11 @@ int fieldmap_set_from(struct fieldmap *fm, enum ev_field f, const char *s, const
 {
 	struct path p;
 	char err[256];
-	if (path_parse(&p, s, err, sizeof err) < 0) {
+	if (f == F_PAYLOAD && strcmp(s, ".") == 0) {
+		/* the whole event: no segments, so path_lookup gives the root */
+		memset(&p, 0, sizeof p);
+		p.text = xstrdup(s);
+	} else if (path_parse(&p, s, err, sizeof err) < 0) {
 		ev_warn("%s: %s", what, err);
 		path_free(&p);
 		return -1;
@@ -52,7 +58,7 @@ void fieldmap_defaults(struct fieldmap *fm)
 {
 	memset(fm, 0, sizeof *fm);
 	fm->unit = TU_AUTO;
-	for (int f = 0; f < F_NFIELDS; f++) {
+	for (int f = 0; f < F_NMAP; f++) {
 		char err[64];
 		path_parse(&fm->f[f], fields[f].def, err, sizeof err);
 	}
@@ -61,11 +67,17 @@ void fieldmap_defaults(struct fieldmap *fm)
 void fieldmap_init(struct fieldmap *fm)
 {
 	fieldmap_defaults(fm);
-	for (int f = 0; f < F_NFIELDS; f++) {
+	for (int f = 0; f < F_NMAP; f++) {
 		const char *e = getenv(fields[f].env);
 		if (e && *e && fieldmap_set_from(fm, f, e, fields[f].env) < 0)
 			ev_warn("%s: ignored, using '%s'", fields[f].env, fields[f].def);
 	}
+}
+
+void fieldmap_free(struct fieldmap *fm)
+{
+	for (int f = 0; f < F_NMAP; f++)
+		path_free(&fm->f[f]);
 }
 
 int time_of_token(const struct jdoc *d, uint32_t t, enum time_unit unit, int64_t *us)

@@ -1,7 +1,13 @@
 /*
  * event.h — the event envelope: which fields mean id, key, type, time,
- * payload and version (options --id-field ... and EV_*_FIELD, options win),
- * and reading the event time with the configured unit.
+ * payload, version, correlation and causation (options --id-field ... and
+ * EV_*_FIELD, options win), and reading the event time with the
+ * configured unit.
+ *
+ * The first F_NFIELDS fields have an @name in expressions and columns
+ * (@id ... @version); the correlation and causation fields come after
+ * them (F_NMAP counts all).  A payload field of "." is the whole event
+ * (path "." has no segments: path_lookup gives the root).
  */
 #ifndef EVENT_H
 #define EVENT_H
@@ -12,10 +18,15 @@
 #include "path.h"
 #include "timeutil.h"
 
-enum ev_field { F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION, F_NFIELDS };
+enum ev_field {
+	F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION,
+	F_NFIELDS,                     /* the fields with an @name */
+	F_CORR = F_NFIELDS, F_CAUSE,   /* metadata.correlation_id, metadata.causation_id */
+	F_NMAP                         /* every mapped field */
+};
 
 struct fieldmap {
-	struct path f[F_NFIELDS];
+	struct path f[F_NMAP];
 	enum time_unit unit;
 };
 
@@ -31,6 +42,8 @@ void fieldmap_init(struct fieldmap *fm);
 int fieldmap_set(struct fieldmap *fm, enum ev_field f, const char *path);
 /* The same, naming WHAT in the message ("EV_KEY_FIELD"). */
 int fieldmap_set_from(struct fieldmap *fm, enum ev_field f, const char *path, const char *what);
+/* Free the paths of every field. */
+void fieldmap_free(struct fieldmap *fm);
 /* The option name of a field ("key-field"), its variable ("EV_KEY_FIELD"). */
 const char *fieldmap_option(enum ev_field f);
 const char *fieldmap_env(enum ev_field f);

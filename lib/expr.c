@@ -2308,8 +2308,7 @@ struct expr *expr_compile(const char *src, const struct expr_env *env, struct ex
 	path_free(&ps.tpath);
 	buf_free(&ps.tstr);
 	if (fm == &deffm)
-		for (int f = 0; f < F_NFIELDS; f++)
-			path_free(&deffm.f[f]);
+		fieldmap_free(&deffm);
 	if (ps.failed) {
 		expr_free(e);
 		return NULL;

@@ -144,7 +144,7 @@ static void rule_free(struct fold_rule *r)
 	memset(r, 0, sizeof *r);
 }
 
-int fold_rule_add(struct fold_rules *rs, const char *glob, const char *op, char *err, size_t errlen)
+static int rule_add_one(struct fold_rules *rs, const char *glob, const char *op, char *err, size_t errlen)
 {
 	struct fold_rule r = {0};
 	const char *colon = strchr(op, ':');
@@ -226,6 +226,52 @@ int fold_rule_add(struct fold_rules *rs, const char *glob, const char *op, char 
 	return 0;
 }
 
+/* The next ';' outside a double-quoted part (a set value may hold one),
+ * or the end of s. */
+static const char *find_semi(const char *s)
+{
+	int q = 0;
+	for (; *s; s++) {
+		if (q && *s == '\\' && s[1])
+			s++;
+		else if (*s == '"')
+			q = !q;
+		else if (!q && *s == ';')
+			return s;
+	}
+	return s;
+}
+
+int fold_rule_add(struct fold_rules *rs, const char *glob, const char *op, char *err, size_t errlen)
+{
+	size_t first = rs->n;
+	for (const char *p = op;;) {
+		const char *end = find_semi(p);
+		const char *a = p, *b = end;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		char *one = xmemdup(a, (size_t)(b - a));
+		int rc = -1;
+		if (!*one)
+			snprintf(err, errlen, "empty operation in '%s'", op);
+		else
+			rc = rule_add_one(rs, glob, one, err, errlen);
+		free(one);
+		if (rc < 0) {
+			while (rs->n > first)
+				rule_free(&rs->r[--rs->n]);
+			return -1;
+		}
+		if (!*end)
+			break;
+		rs->r[rs->n - 1].more = 1;
+		p = end + 1;
+	}
+	return 0;
+}
+
 int fold_rule_add_spec(struct fold_rules *rs, const char *spec, char *err, size_t errlen)
 {
 	const char *eq = strchr(spec, '=');
@@ -278,8 +324,12 @@ void fold_rules_finish(struct fold_rules *rs, int no_defaults)
 		fold_rule_add(rs, "*", "merge", err, sizeof err);
 	}
 	struct buf c = {0};
-	for (size_t i = 0; i < rs->n; i++)
-		buf_printf(&c, "%s\t%s\n", rs->r[i].glob, rs->r[i].canon);
+	for (size_t i = 0; i < rs->n; i++) {
+		buf_printf(&c, "%s\t%s", rs->r[i].glob, rs->r[i].canon);
+		while (rs->r[i].more)
+			buf_printf(&c, "; %s", rs->r[++i].canon);
+		buf_addc(&c, '\n');
+	}
 	uint64_t h = fnv1a64(c.p ? c.p : "", c.len);
 	snprintf(rs->hash, sizeof rs->hash, "%016" PRIx64, h);
 	buf_free(&c);
@@ -287,9 +337,12 @@ void fold_rules_finish(struct fold_rules *rs, int no_defaults)
 
 static long match_uncached(const struct fold_rules *rs, const char *t, size_t n)
 {
-	for (size_t i = 0; i < rs->n; i++)
+	for (size_t i = 0; i < rs->n; i++) {
 		if (glob_match(rs->r[i].glob, strlen(rs->r[i].glob), t, n))
 			return (long)i;
+		while (rs->r[i].more) /* the rule's other operations */
+			i++;
+	}
 	return -1;
 }
 
@@ -340,6 +393,8 @@ void fold_free(struct fold *f)
 	buf_free(&f->key);
 	buf_free(&f->scratch);
 	buf_free(&f->idbuf);
+	buf_free(&f->undo);
+	json_doc_free(&f->undo_doc);
 	fold_rules_free(&f->rules);
 }
 
@@ -609,6 +664,34 @@ static int apply(struct fold *f, struct fold_agg *a, const struct fold_rule *r, 
 	return 0;
 }
 
+/* A rule's operations in order; with several, all or nothing: the state
+ * is written out before the first and read back when one fails. */
+static int apply_rule(struct fold *f, struct fold_agg *a, const struct fold_rule *r, const struct jdoc *d,
+                      int64_t t, char *why, size_t wl)
+{
+	if (!r || !r->more)
+		return apply(f, a, r, d, t, why, wl);
+	int was_none = a->state.kind == JT_NONE;
+	buf_reset(&f->undo);
+	if (!was_none)
+		jt_write(&a->state, &f->undo);
+	for (;; r++) {
+		if (apply(f, a, r, d, t, why, wl) < 0)
+			break;
+		if (!r->more)
+			return 0;
+	}
+	jt_free(&a->state);
+	memset(&a->state, 0, sizeof a->state);
+	if (!was_none) {
+		struct jerr err;
+		if (json_parse(&f->undo_doc, f->undo.p, f->undo.len, JSON_ANY, &err) < 0)
+			ev_die(EV_IO, "internal error: a state no longer parses");
+		jt_set_tok_open(&f->jc, &a->state, &f->undo_doc, 0);
+	}
+	return -1;
+}
+
 /* ---- events --------------------------------------------------------- */
 
 /* A value for a message: a plain string bare, anything else as JSON. */
@@ -618,6 +701,14 @@ static void show(struct buf *b, const char *json, size_t n)
 		buf_add(b, json + 1, n - 2);
 	else
 		buf_add(b, json, n);
+}
+
+static int type_selected(const struct fold_filter *fl, const char *t, size_t n)
+{
+	for (size_t i = 0; i < fl->ntypes; i++)
+		if (strlen(fl->types[i]) == n && memcmp(fl->types[i], t, n) == 0)
+			return 1;
+	return 0;
 }
 
 static int key_selected(struct fold *f, const struct jdoc *d, uint32_t k)
@@ -776,9 +867,14 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 	size_t tn;
 	struct buf tscratch = {0};
 	json_str(d, tt, &tscratch, &tp, &tn);
+	if (fl->ntypes && !type_selected(fl, tp, tn)) {
+		buf_free(&tscratch);
+		a->read++;
+		return FOLD_SKIPPED;
+	}
 	const struct fold_rule *r = fold_rules_match(&f->rules, tp, tn);
 	buf_free(&tscratch);
-	if (apply(f, a, r, d, t, why, sizeof why) < 0) {
+	if (apply_rule(f, a, r, d, t, why, sizeof why) < 0) {
 		struct buf m = {0};
 		buf_adds(&m, "event ");
 		if (id)

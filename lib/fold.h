@@ -5,7 +5,11 @@
  *
  * Rules are tried in order, first match wins: those of --rules FILE (a
  * JSON array of ["GLOB","OP"]), then each --rule 'GLOB=OP', then the
- * defaults *Created=create *Deleted=delete *=merge.  Operations:
+ * defaults *Created=create *Deleted=delete *=merge.  OP may be several
+ * operations separated by ';' ("inc:pushes; inc:commits=size"), applied
+ * in order, all or nothing: when one fails the state is put back as it
+ * was before the first (a rule of several operations copies the state
+ * before it runs).  Operations:
  *   create             state = payload
  *   merge              shallow update of the state with the payload's keys
  *   patch              RFC 7386 merge patch (nested, null deletes)
@@ -54,6 +58,7 @@ struct fold_rule {
 	size_t jsonlen;
 	int jsontype;
 	char *canon;      /* "OP" in canonical form, for the hash */
+	int more;         /* the next rule is this rule's next operation */
 };
 
 struct fold_rules {
@@ -64,8 +69,8 @@ struct fold_rules {
 	struct bmap tcache;  /* event type -> rule index + 1 (0: none) */
 };
 
-/* Add one rule; OP is the operation text ("merge", "set:a.b=1").  0 ok,
- * -1 with a reason in err. */
+/* Add one rule; OP is the operation text ("merge", "set:a.b=1"), or
+ * several separated by ';'.  0 ok, -1 with a reason in err. */
 int fold_rule_add(struct fold_rules *rs, const char *glob, const char *op, char *err, size_t errlen);
 /* "GLOB=OP" as --rule takes it. */
 int fold_rule_add_spec(struct fold_rules *rs, const char *spec, char *err, size_t errlen);
@@ -78,7 +83,8 @@ void fold_rules_finish(struct fold_rules *rs, int no_defaults);
  * 0, or -1 after a message naming the option. */
 int fold_rules_build(struct fold_rules *rs, const char *file, const char *const *specs, size_t nspecs,
                      int no_defaults);
-/* The first rule whose glob matches type t[0..n), or NULL. */
+/* The first rule whose glob matches type t[0..n), or NULL (its further
+ * operations follow it in the array while ->more). */
 const struct fold_rule *fold_rules_match(struct fold_rules *rs, const char *t, size_t n);
 void fold_rules_free(struct fold_rules *rs);
 
@@ -110,6 +116,8 @@ struct fold_agg {
 struct fold_filter {
 	char **aggs;          /* --aggregate: string keys */
 	size_t naggs;
+	char **types;         /* -t: event types (exact) */
+	size_t ntypes;
 	int have_since, have_until;
 	int64_t since, until; /* inclusive; --as-of is an --until */
 	int have_to_version;
@@ -128,6 +136,8 @@ struct fold {
 	size_t norder, ordercap;
 	struct bmap aggmap;   /* value key -> struct fold_agg */
 	struct buf key, scratch, idbuf;
+	struct buf undo;      /* a rule of several operations: the state before */
+	struct jdoc undo_doc;
 	/* snapshot loading */
 	uint64_t snaps_loaded, snaps_other_rules, snaps_unusable;
 };

@@ -7,6 +7,18 @@
  * Blank lines (only spaces, tabs or CR) are skipped but counted, so line
  * numbers match what an editor shows.  Memory: one read buffer plus the
  * longest line that crossed a buffer boundary.
+ *
+ * Compressed input: a stream that starts with the gzip magic (1f 8b) or
+ * the zstd magic (28 b5 2f fd) is decompressed as it is read (zlib,
+ * libzstd), for regular files and pipes alike (no NDJSON line can start
+ * with those bytes).  Concatenated gzip members and several zstd frames
+ * read as one stream; truncated or corrupt data, or bytes after the last
+ * member that are not another one, are a read error (input_errstr says
+ * what).  Line numbers, offset and consumed then count decompressed
+ * bytes, and such an input is not seekable: is_reg is 0 (so size is
+ * unknown to --progress, and modes that seek or follow must refuse it:
+ * in->comp says so; a regular file is recognised when it is opened, a
+ * pipe at its first read).
  */
 #ifndef INPUT_H
 #define INPUT_H
@@ -17,6 +29,10 @@
 #include <sys/types.h>
 
 #include "buf.h"
+
+enum input_comp { IC_NONE, IC_GZIP, IC_ZSTD };
+
+struct input_z; /* decoder state of a compressed input */
 
 struct input {
 	int fd;
@@ -33,7 +49,20 @@ struct input {
 	int is_reg;         /* a regular file (seekable, size known) */
 	uint64_t end;       /* when not 0: no line starting at or after it is read */
 	off_t size;         /* its size, when is_reg */
+	enum input_comp comp; /* compressed: how (known once sniffed) */
+	int sniffed;        /* the first bytes were looked at */
+	struct input_z *z;
+	char err[160];      /* after input_next returned -1: what went wrong */
 };
+
+/* "gzip", "zstd" or NULL. */
+const char *input_comp_name(enum input_comp c);
+/* What the last failed read was ("truncated gzip data", "Input/output
+ * error"), for "FILE: read error: WHAT". */
+static inline const char *input_errstr(const struct input *in)
+{
+	return in->err[0] ? in->err : "unknown error";
+}
 
 /* Open path ("-" or NULL = stdin).  0 ok; -1 with errno set. */
 int input_open(struct input *in, const char *path);
@@ -42,7 +71,7 @@ int input_open(struct input *in, const char *path);
 int input_fdopen(struct input *in, int fd, const char *name);
 /* Start reading at byte offset off of a regular file (line numbers then
  * count from there and are not meaningful; at 0, a BOM is dropped again).
- * 0 ok, -1 with errno. */
+ * 0 ok, -1 with errno (ESPIPE for a compressed input). */
 int input_seek(struct input *in, uint64_t off);
 /* Next non-blank line: 1 with *line and *len set (valid until the next call),
  * 0 at end of file, -1 on a read error (errno set). */

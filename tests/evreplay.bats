@@ -406,7 +406,7 @@ evreplay: $T:7: event t4: set: cannot enter a number at 'list.x'" ] || fail_with
 	run evreplay --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: evreplay "* ]]
-	for o in --rules --rule --no-default-rules --aggregate --where --since --until --as-of --to-version --snapshots --history --strict-versions --errors --strict --id-field --key-field --type-field --time-field --payload-field --version-field --time-unit --tz --now --arg --argjson --progress; do
+	for o in --rules --rule --no-default-rules --aggregate --where --type --format --since --until --as-of --to-version --snapshots --history --strict-versions --errors --strict --id-field --key-field --type-field --time-field --payload-field --version-field --correlation-field --causation-field --time-unit --tz --now --arg --argjson --progress; do
 		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
 		grep -q -- "Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/evreplay.1" || fail_with "man lacks $o"
 	done
@@ -429,4 +429,92 @@ evreplay: $T:7: event t4: set: cannot enter a number at 'list.x'" ] || fail_with
 	run_split evreplay --rules "$BATS_TEST_TMPDIR/d.json" /dev/null
 	[ "$status" -eq 2 ] || fail_with "status dup"
 	[ "${stderr%%$'\n'*}" = "evreplay: --rules $BATS_TEST_TMPDIR/d.json:1:40: duplicate object key near '\"x\"'" ] || fail_with "duplicate"
+}
+
+# GitHub-archive-shaped events (repo as the key, payload.size commits)
+gh_events() {
+	printf '%s\n' \
+		'{"event_id":"g1","aggregate_id":"r/a","event_type":"PushEvent","timestamp":"2026-01-01T00:00:00Z","payload":{"size":3}}' \
+		'{"event_id":"g2","aggregate_id":"r/a","event_type":"PushEvent","timestamp":"2026-01-01T00:01:00Z","payload":{"size":2}}' \
+		'{"event_id":"g3","aggregate_id":"r/a","event_type":"PushEvent","timestamp":"2026-01-01T00:02:00Z","payload":{"size":"x"}}' \
+		'{"event_id":"g4","aggregate_id":"r/b","event_type":"WatchEvent","timestamp":"2026-01-01T00:03:00Z","payload":{}}' \
+		'{"event_id":"g5","aggregate_id":"r/a","event_type":"WatchEvent","timestamp":"2026-01-01T00:04:00Z","payload":{}}'
+}
+
+@test "evreplay: one rule may hold several operations separated by ';', applied in order" {
+	gh_events > "$BATS_TEST_TMPDIR/gh"
+	run_split evreplay --no-default-rules --rule 'PushEvent=inc:pushes; inc:commits=size' \
+		--rule 'WatchEvent=inc:stars;set:last="watch;ed"' "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 3 ]
+	[ "$output" = '{"aggregate_id":"r/a","version":3,"state":{"pushes":2,"commits":5,"stars":1,"last":"watch;ed"},"events_replayed":3,"first_at":"2026-01-01T00:00:00.000000Z","last_at":"2026-01-01T00:04:00.000000Z","last_event_id":"g5"}
+{"aggregate_id":"r/b","version":1,"state":{"stars":1,"last":"watch;ed"},"events_replayed":1,"first_at":"2026-01-01T00:03:00.000000Z","last_at":"2026-01-01T00:03:00.000000Z","last_event_id":"g4"}' ] || fail_with output
+	# g3's second operation fails: its first one is undone too (pushes stays 2)
+	[ "$stderr" = "evreplay: $BATS_TEST_TMPDIR/gh:3: event g3: inc: payload field 'size' is a string, not a number" ] || fail_with stderr
+}
+
+@test "evreplay: several operations in a --rules file entry; an empty operation is a usage error" {
+	gh_events > "$BATS_TEST_TMPDIR/gh"
+	echo '[["Push*","inc:pushes; append:sizes=size"]]' > "$BATS_TEST_TMPDIR/r.json"
+	run_split evreplay --rules "$BATS_TEST_TMPDIR/r.json" -t PushEvent -A r/a "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ] || fail_with file
+	[ "$output" = '{"aggregate_id":"r/a","version":3,"state":{"pushes":3,"sizes":[3,2,"x"]},"events_replayed":3,"first_at":"2026-01-01T00:00:00.000000Z","last_at":"2026-01-01T00:02:00.000000Z","last_event_id":"g3"}' ] || fail_with file
+	run_split evreplay --rule 'PushEvent=inc:pushes;' /dev/null
+	[ "$status" -eq 2 ] && [ -z "$output" ]
+	[ "${stderr%%$'\n'*}" = "evreplay: --rule 'PushEvent=inc:pushes;': empty operation in 'inc:pushes;'" ] || fail_with empty
+	run_split evreplay --rule 'PushEvent=inc:pushes; frob' /dev/null
+	[ "$status" -eq 2 ]
+	case "${stderr%%$'\n'*}" in "evreplay: --rule 'PushEvent=inc:pushes; frob': unknown operation 'frob'"*) ;; *) fail_with unknown ;; esac
+}
+
+@test "evreplay: a several-operation rule changes the rules hash of snapshots; one operation keeps it" {
+	gh_events > "$BATS_TEST_TMPDIR/gh"
+	a=$(evsnap --rule 'PushEvent=inc:pushes' "$BATS_TEST_TMPDIR/gh" 2>/dev/null | head -n 1 | sed 's/.*"rules":"\([0-9a-f]*\)".*/\1/')
+	b=$(evsnap --rule 'PushEvent=inc:pushes' "$BATS_TEST_TMPDIR/gh" 2>/dev/null | head -n 1 | sed 's/.*"rules":"\([0-9a-f]*\)".*/\1/')
+	c=$(evsnap --rule 'PushEvent=inc:pushes;inc:n' "$BATS_TEST_TMPDIR/gh" 2>/dev/null | head -n 1 | sed 's/.*"rules":"\([0-9a-f]*\)".*/\1/')
+	d=$(evsnap --rule 'PushEvent=inc:pushes ; inc:n' "$BATS_TEST_TMPDIR/gh" 2>/dev/null | head -n 1 | sed 's/.*"rules":"\([0-9a-f]*\)".*/\1/')
+	[ "${#a}" -eq 16 ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] && [ "$c" = "$d" ] || fail_with "$a $b $c $d"
+}
+
+@test "evreplay -t folds only the events of those types" {
+	gh_events > "$BATS_TEST_TMPDIR/gh"
+	run_split evreplay --no-default-rules --rule '*=inc:n' -t 'WatchEvent, Nope' "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$output" = '{"aggregate_id":"r/b","version":1,"state":{"n":1},"events_replayed":1,"first_at":"2026-01-01T00:03:00.000000Z","last_at":"2026-01-01T00:03:00.000000Z","last_event_id":"g4"}
+{"aggregate_id":"r/a","version":4,"state":{"n":1},"events_replayed":1,"first_at":"2026-01-01T00:04:00.000000Z","last_at":"2026-01-01T00:04:00.000000Z","last_event_id":"g5"}' ] || fail_with output
+	run_split evreplay -t 'A,,B' /dev/null
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evreplay: -t: empty type in 'A,,B'" ] || fail_with empty
+}
+
+@test "evreplay --format tsv, csv and table print the row's columns; a bad format is a usage error" {
+	gh_events > "$BATS_TEST_TMPDIR/gh"
+	run_split evreplay --rule 'PushEvent=inc:pushes; inc:commits=size' -t PushEvent --format tsv "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 3 ]
+	[ "$output" = "aggregate_id	version	state	events_replayed	first_at	last_at	last_event_id
+r/a	2	{\"pushes\":2,\"commits\":5}	2	2026-01-01T00:00:00.000000Z	2026-01-01T00:01:00.000000Z	g2" ] || fail_with tsv
+	run_split evreplay --history --format csv -A r/b "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'aggregate_id,version,state,events_replayed,first_at,last_at,last_event_id
+r/b,1,{},1,2026-01-01T00:03:00.000000Z,2026-01-01T00:03:00.000000Z,g4' ] || fail_with csv
+	run_split evreplay --format table -A r/b "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'aggregate_id  version  state  events_replayed  first_at                     last_at                      last_event_id
+r/b           1        {}     1                2026-01-01T00:03:00.000000Z  2026-01-01T00:03:00.000000Z  g4' ] || fail_with table
+	run_split evreplay --format yaml /dev/null
+	[ "$status" -eq 2 ] && [ -z "$output" ]
+	[ "${stderr%%$'\n'*}" = "evreplay: --format: expected ndjson, tsv, csv or table, not 'yaml'" ] || fail_with bad
+}
+
+@test "evreplay --payload-field . folds logs whose fields are top-level (no payload member)" {
+	printf '%s\n' '{"host":"h1","kind":"Up","ts":1700000000,"cpu":3}' \
+		'{"host":"h1","kind":"Load","ts":1700000060,"cpu":5,"mem":2}' \
+		'{"host":"h2","kind":"Load","ts":1700000120,"cpu":1}' > "$BATS_TEST_TMPDIR/top"
+	run_split evreplay --payload-field . --key-field host --type-field kind --time-field ts "$BATS_TEST_TMPDIR/top"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ] || fail_with merge
+	[ "$output" = '{"aggregate_id":"h1","version":2,"state":{"host":"h1","kind":"Load","ts":1700000060,"cpu":5,"mem":2},"events_replayed":2,"first_at":"2023-11-14T22:13:20.000000Z","last_at":"2023-11-14T22:14:20.000000Z","last_event_id":null}
+{"aggregate_id":"h2","version":1,"state":{"host":"h2","kind":"Load","ts":1700000120,"cpu":1},"events_replayed":1,"first_at":"2023-11-14T22:15:20.000000Z","last_at":"2023-11-14T22:15:20.000000Z","last_event_id":null}' ] || fail_with merge
+	run_split env EV_PAYLOAD_FIELD=. evreplay --no-default-rules --rule 'Load=inc:load=cpu; append:mems=mem' \
+		--key-field host --type-field kind --time-field ts "$BATS_TEST_TMPDIR/top"
+	[ "$status" -eq 3 ]
+	[ "${lines[0]}" = '{"aggregate_id":"h1","version":2,"state":{"load":5,"mems":[2]},"events_replayed":2,"first_at":"2023-11-14T22:13:20.000000Z","last_at":"2023-11-14T22:14:20.000000Z","last_event_id":null}' ] || fail_with ops
+	[ "$stderr" = "evreplay: $BATS_TEST_TMPDIR/top:3: event (no id): append: missing payload field 'mem'" ] || fail_with ops
 }

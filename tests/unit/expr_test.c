@@ -160,7 +160,6 @@ int main(int argc, char **argv)
 	expr_args_free(&args);
 	for (size_t i = 0; i < naliases; i++)
 		json_doc_free(&alias_jdoc[i]);
-	for (int f = 0; f < F_NFIELDS; f++)
-		path_free(&fm.f[f]);
+	fieldmap_free(&fm);
 	return status;
 }
