@@ -40,7 +40,7 @@
 
 enum {
 	OPT_IDS = OPT_TOOL_BASE, OPT_SKIP, OPT_EOF, OPT_PARTIALS, OPT_MAX_PARTIALS, OPT_LATENESS,
-	OPT_LATE, OPT_STATE, OPT_FLUSH, OPT_SAGA, OPT_STATS, OPT_CORRELATION
+	OPT_LATE, OPT_STATE, OPT_FLUSH, OPT_SAGA, OPT_STATS
 };
 
 static const struct option longopts[] = {
@@ -58,7 +58,6 @@ static const struct option longopts[] = {
 	{ "flush", no_argument, NULL, OPT_FLUSH },
 	{ "saga", required_argument, NULL, OPT_SAGA },
 	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "correlation-field", required_argument, NULL, OPT_CORRELATION },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -78,8 +77,7 @@ static const char help_text[] =
 	"      --state FILE         resume from FILE and save partial matches there\n"
 	"      --flush              with --state: end the stream (emit what waits)\n"
 	"      --saga FILE          run and watch the sagas of FILE (JSON: an object or an array)\n"
-	"      --stats              with --saga: a count record per saga type at the end\n"
-	"      --correlation-field PATH  the sagas' default key (default metadata.correlation_id)\n";
+	"      --stats              with --saga: a count record per saga type at the end\n";
 
 struct src { int file; const char *text; };
 
@@ -183,7 +181,6 @@ static int option(int c, const char *arg, void *tool)
 		o->saga_files[o->nsaga_files++] = arg;
 		return 0;
 	case OPT_STATS: o->stats = 1; return 0;
-	case OPT_CORRELATION: o->correlation = arg; return 0;
 	}
 	return -1;
 }
@@ -200,10 +197,8 @@ static void compile(struct cepopt *o, const struct ev_tool *t)
 		ev_warn("no pattern: give -p TEXT, -f FILE or --saga FILE");
 		ev_usage(t);
 	}
-	if (!o->correlation)
-		o->correlation = getenv("EV_CORRELATION_FIELD");
-	if (!o->correlation || !*o->correlation)
-		o->correlation = "metadata.correlation_id";
+	/* the sagas' default key: the common --correlation-field mapping */
+	o->correlation = cx.fm.f[F_CORR].text ? cx.fm.f[F_CORR].text : "metadata.correlation_id";
 	for (size_t i = 0; i < o->nsaga_files; i++)
 		if (saga_load_file(o->saga_files[i], o->correlation, &o->sdefs, &o->nsdefs) < 0)
 			exit(EV_USAGE);
@@ -670,7 +665,7 @@ int main(int argc, char **argv)
 		"evcep",
 		"[-e] [-p pattern ...] [-f file ...] [--ids] [--skip mode] [--eof mode] [--partials] "
 		"[--max-partials N] [--lateness dur] [--late file] [--state file [--flush]] "
-		"[--saga file ...] [--stats] [--correlation-field path] [file ...]",
+		"[--saga file ...] [--stats] [file ...]",
 		help_text, "p:f:e", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &O, argc, argv);
