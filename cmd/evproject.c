@@ -374,14 +374,17 @@ static void add_agg(struct proj *P, const char *s, const char *name, const struc
 	}
 	const char *pt = a->pathtext;
 	const char *sn = pt ? special_name(pt) : NULL;
+	/* min/max of the mapped time field is min/max of @time: every value
+	 * read by the time rules (epoch numbers too), named by its text */
+	int timefield = pt && (a->kind == AG_MIN || a->kind == AG_MAX) && !strcmp(pt, cx.fm.f[F_TIME].text);
 	if (!pt) {
 		src->kind = AS_NONE;
 	} else if (pt[0] == '(') {
 		/* compiled in setup, once P->asrc no longer moves */
 		src->kind = a->kind == AG_COUNT ? AS_COUNTIF : AS_EXPR;
-	} else if (sn) {
-		int f = field_of(pt);
-		if (!name && !strchr(s, '=')) { /* @time -> timestamp, or the mapped name */
+	} else if (sn || timefield) {
+		int f = timefield ? F_TIME : field_of(pt);
+		if (sn && !name && !strchr(s, '=')) { /* @time -> timestamp, or the mapped name */
 			char kind[16];
 			snprintf(kind, sizeof kind, "%.*s", (int)(strchr(a->text, ':') - a->text), a->text);
 			free(a->name);
