@@ -303,3 +303,33 @@ ok x' ] || fail_with "output"
 	run jq -c '.event_types | length' <<<"$output"
 	[ "$output" = 7 ] || fail_with "jq"
 }
+
+@test "the man page examples over dns.ndjson (tests/fixtures/forensics) print what the pages say" {
+	local n=0
+	for page in evproject.1 evquery.1; do
+		awk -v dir="$BATS_TEST_TMPDIR" -v tag="${page%.1}" '
+			function flush() {
+				if (cmd ~ /dns\.ndjson/) {
+					n++
+					printf "%s\n", cmd > (dir "/" tag n ".cmd"); close(dir "/" tag n ".cmd")
+					printf "%s", out > (dir "/" tag n ".out"); close(dir "/" tag n ".out")
+				}
+				cmd = ""; out = ""
+			}
+			/^\.Bd -literal/ { inb = 1; cmd = ""; out = ""; next }
+			/^\.Ed/ { if (inb) flush(); inb = 0; next }
+			!inb { next }
+			{ line = $0; gsub(/\\e/, "\\", line) }
+			line ~ /^\$ / { flush(); cmd = substr(line, 3); cont = line ~ /[\\|]$/; next }
+			cont { cmd = cmd "\n" line; cont = line ~ /[\\|]$/; next }
+			{ out = out line "\n" }
+		' "$BATS_TEST_DIRNAME/../man/$page"
+	done
+	cd "$FIX/forensics"
+	for cmdf in "$BATS_TEST_TMPDIR"/*.cmd; do
+		n=$((n + 1))
+		run_split sh -c "$(cat "$cmdf")"
+		[ "$status" -eq 0 ] && [ "$output" = "$(cat "${cmdf%.cmd}.out")" ] || fail_with "$(cat "$cmdf")"
+	done
+	[ "$n" -eq 2 ] || fail_with "found $n examples"
+}
