@@ -64,7 +64,7 @@ static const char help_text[] =
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
 	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
 	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
-	"                           PATH, NAME=PATH or NAME=(EXPR))\n"
+	"                           PATH, NAME=PATH or NAME=(EXPR); P[] lists elements)\n"
 	"  -c, --count              print the number of matching events\n"
 	"  -n, --limit N            stop after N matching events\n"
 	"      --tail N             print only the last N matching events\n"

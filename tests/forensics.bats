@@ -41,6 +41,12 @@ limit_fixture() {
 []' ] || fail_with "tsv"
 }
 
+@test "evquery -s: member names with dots are found before and after []" {
+	echo '{"dns.answers":[{"r.data":"x"},{"r.data":"y"}]}' >"$BATS_TEST_TMPDIR/d.ndjson"
+	run_split evquery -s 'dns.answers[].r.data' "$BATS_TEST_TMPDIR/d.ndjson"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = '{"dns.answers[].r.data":["x","y"]}' ] || fail_with "output"
+}
+
 @test "evquery -s warns about a path with [] that matched no event, not about one that met empty arrays" {
 	run_split evquery -s 'answerz[]' "$DNS"
 	[ "$status" -eq 0 ] || fail_with "status"
@@ -332,4 +338,14 @@ ok x' ] || fail_with "output"
 		[ "$status" -eq 0 ] && [ "$output" = "$(cat "${cmdf%.cmd}.out")" ] || fail_with "$(cat "$cmdf")"
 	done
 	[ "$n" -eq 2 ] || fail_with "found $n examples"
+}
+
+@test "evproject -g P[] with session windows: an event late for one of its groups goes to --late once, and counts in the others" {
+	printf '%s\n' '{"t":0,"g":["a"]}' '{"t":40,"g":["b"]}' '{"t":100,"g":["c"]}' '{"t":20,"g":["a","b"]}' >"$BATS_TEST_TMPDIR/sl.ndjson"
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/sl.ndjson' | evproject -g 'g[]' --time-field t --window session:30s --lateness 50s --late '$BATS_TEST_TMPDIR/late.ndjson'"
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$output" = '{"g[]":"a","window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:00:30.000000Z","count":1}
+{"g[]":"b","window_start":"1970-01-01T00:00:20.000000Z","window_end":"1970-01-01T00:01:10.000000Z","count":2}
+{"g[]":"c","window_start":"1970-01-01T00:01:40.000000Z","window_end":"1970-01-01T00:02:10.000000Z","count":1}' ] || fail_with "output"
+	[ "$(cat "$BATS_TEST_TMPDIR/late.ndjson")" = '{"t":20,"g":["a","b"]}' ] || fail_with "late file"
 }
