@@ -223,7 +223,9 @@ int path_parse_flags(struct path *p, const char *s, unsigned flags, char *err, s
 		} else if (*q == '[') {
 			size_t k = parse_bracket(p, q);
 			if (!k)
-				return perr(err, errlen, s, "expected [\"name\"], [index] or []");
+				return perr(err, errlen, s,
+				            flags & PATH_EACH ? "expected [\"name\"], [index] or []"
+				                              : "expected [\"name\"] or [index]");
 			q += k;
 			if (*q && *q != '.' && *q != '[')
 				return perr(err, errlen, s, "expected '.' or '[' after ']'");

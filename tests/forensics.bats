@@ -123,6 +123,8 @@ evproject: warning: path 'TTLz[]' (-a) matched no event" ] || fail_with "stderr"
 	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "-w"
 	run_split evquery -s '[]' "$DNS"
 	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: -s: bad path '[]': '[]' must follow a segment (answers[])" ] || fail_with "leading []"
+	run_split evproject -g 'a["x' "$DNS"
+	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evproject: -g: bad path 'a[\"x': expected [\"name\"], [index] or []" ] || fail_with "unterminated"
 	run_split evproject -g 'a[]x' "$DNS"
 	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evproject: -g: bad path 'a[]x': expected '.' or '[' after ']'" ] || fail_with "after []"
 }
