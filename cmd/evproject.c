@@ -182,6 +182,7 @@ struct proj {
 	/* the projection */
 	struct gcol *col;
 	size_t ncol;
+	size_t each_cols;  /* -g paths with [] */
 	struct aggspec *agg;
 	struct asrc *asrc;
 	size_t nagg;
@@ -334,8 +335,10 @@ static void add_col(struct proj *P, const char *item, const struct ev_tool *t)
 			ev_warn("-g: %s", err);
 			ev_usage(t);
 		}
-		if (g->path.neach)
+		if (g->path.neach) {
 			g->kind = GC_EACH;
+			P->each_cols++;
+		}
 		g->name = xstrdup(s);
 	}
 	if (name) {
@@ -1169,6 +1172,8 @@ static int place(struct proj *P, const struct jdoc *d, const struct agg_in *in, 
 	return 0;
 }
 
+static int place_each(struct proj *P, struct ev_event *ev, const struct agg_in *in, int64_t t, uint64_t pos);
+
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct proj *P = arg;
@@ -1202,8 +1207,27 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			return;
 		}
 	}
-	/* Every combination of the values of the -g paths with [] is a
-	 * group (none: the null group), in order, duplicates kept. */
+	if (!P->each_cols) { /* one group */
+		group_key(P, d, t);
+		if (place(P, d, &in, t, pos)) {
+			late_write(&P->late, ev->line, ev->len);
+			return;
+		}
+	} else if (place_each(P, ev, &in, t, pos) < 0) {
+		return;
+	}
+	if (P->ws.kind != WIN_NONE) {
+		wm_observe(&P->wm, t);
+		close_windows(P);
+	}
+}
+
+/* Every combination of the values of the -g paths with [] is a group
+ * (none: the null group), in order, duplicates kept; -1 when the event
+ * was late for every one. */
+static int place_each(struct proj *P, struct ev_event *ev, const struct agg_in *in, int64_t t, uint64_t pos)
+{
+	const struct jdoc *d = ev->doc;
 	size_t idx[P->ncol + 1];
 	int late = 0, placed = 0;
 	memset(idx, 0, sizeof idx);
@@ -1212,7 +1236,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			if (P->col[i].kind == GC_EACH)
 				P->tok[i] = P->col[i].each.n ? P->col[i].each.t[idx[i]] : JNONE;
 		group_key(P, d, t);
-		if (place(P, d, &in, t, pos))
+		if (place(P, d, in, t, pos))
 			late = 1;
 		else
 			placed = 1;
@@ -1232,12 +1256,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	}
 	if (late) /* late for one of its groups (sessions): written once */
 		late_write(&P->late, ev->line, ev->len);
-	if (!placed)
-		return;
-	if (P->ws.kind != WIN_NONE) {
-		wm_observe(&P->wm, t);
-		close_windows(P);
-	}
+	return placed ? 0 : -1;
 }
 
 /* ---- partial rows in (--merge, --state) -------------------------------------- */
