@@ -4,7 +4,11 @@
  * What it adds over lib: the -g group columns (paths, @fields, @date and
  * @hour labels, NAME=(EXPR)) and their composite key (strset.h
  * json_key_part: "42" and 42 are different groups), one set of -a
- * aggregation states (lib/agg) per group or per window, the rows
+ * aggregation states (lib/agg) per group or per window, fed by paths,
+ * envelope names or expressions (eval_event computes them all before any
+ * state changes, so a failing expression rejects the event whole); a -g
+ * path with [] puts the event in one group per value (place_each), the
+ * rows
  * (--sort, --top, --format through lib/rows, or --partial rows and their
  * --merge), and what its --state holds.  Window assignment, session
  * merging, the watermark, the close queue and the late sink are
