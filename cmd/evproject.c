@@ -4,7 +4,11 @@
  * What it adds over lib: the -g group columns (paths, @fields, @date and
  * @hour labels, NAME=(EXPR)) and their composite key (strset.h
  * json_key_part: "42" and 42 are different groups), one set of -a
- * aggregation states (lib/agg) per group or per window, the rows
+ * aggregation states (lib/agg) per group or per window, fed by paths,
+ * envelope names or expressions (eval_event computes them all before any
+ * state changes, so a failing expression rejects the event whole); a -g
+ * path with [] puts the event in one group per value (place_each), the
+ * rows
  * (--sort, --top, --format through lib/rows, or --partial rows and their
  * --merge), and what its --state holds.  Window assignment, session
  * merging, the watermark, the close queue and the late sink are
@@ -66,9 +70,11 @@ static const char help_text[] =
 	"Options:\n"
 	"  -p, --projection NAME    by-type, by-aggregate, by-date or stats\n"
 	"  -g, --group-by KEYS      group by these paths (comma-separated; @type @key\n"
-	"                           @date @hour too; NAME=PATH, NAME=(EXPR))\n"
+	"                           @date @hour @seq @line too; NAME=PATH, NAME=(EXPR);\n"
+	"                           P[] makes each element a group)\n"
 	"  -a, --agg [NAME=]AGG     count, sum:P, avg:P, min:P, max:P, first:P, last:P,\n"
-	"                           distinct:P, collect:P, stddev:P, p50:P, p90:P, p99:P\n"
+	"                           distinct:P, collect:P, stddev:P, pN:P (N 1-99),\n"
+	"                           median:P; NAME=AGG:(EXPR), NAME=count:(EXPR)\n"
 	"                           (repeatable; columns in option order)\n"
 	"  -w, --where EXPR         only events where EXPR is true (repeatable, ANDed)\n"
 	"      --sort [-]COL        order rows by COL, - for descending (repeatable)\n"
@@ -87,23 +93,50 @@ static const char help_text[] =
 
 /* ---- what the user asked for ------------------------------------------ */
 
-enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR, GC_EXPR };
+/* GC_EACH: a path with [] (each value is a group of its own); GC_LINE:
+ * @line. */
+enum gkind { GC_PATH, GC_FIELD, GC_DATE, GC_HOUR, GC_EXPR, GC_EACH, GC_LINE };
+
+/* Tokens of one event (the values of a path with []). */
+struct toks {
+	uint32_t *t;
+	size_t n, cap;
+};
 
 struct gcol {
 	enum gkind kind;
 	enum ev_field field;
 	struct path path;
 	char *name;
-	/* GC_EXPR: NAME=(EXPR), its text, and the current event's value */
+	/* GC_EXPR: NAME=(EXPR), its text; GC_EXPR and GC_LINE: the current
+	 * event's value */
 	const char *src;
 	struct expr *expr;
 	struct buf val;
 	struct jdoc vdoc;
+	struct toks each; /* GC_EACH: the current event's values */
+	int nowatch;      /* @seq: not a path the user wrote */
+};
+
+/* Where an aggregation's values come from. */
+enum akind {
+	AS_NONE,  /* count */
+	AS_PATH,  /* a path (with [] : every value) */
+	AS_FIELD, /* @id @key ... */
+	AS_LINE, AS_DATE, AS_HOUR, /* made per event into vdoc */
+	AS_EXPR,  /* NAME=KIND:(EXPR): its value, in vdoc */
+	AS_COUNTIF /* NAME=count:(EXPR): counts where EXPR is true */
 };
 
 struct asrc {
-	int field; /* an ev_field, or -1 for path */
+	enum akind kind;
+	int field; /* AS_FIELD: an ev_field */
 	struct path path;
+	struct expr *expr;
+	struct buf val;
+	struct jdoc vdoc;
+	int yes;          /* AS_COUNTIF: the current event counts */
+	struct toks each; /* AS_PATH with []: the current event's values */
 };
 
 struct sortkey {
@@ -153,6 +186,7 @@ struct proj {
 	/* the projection */
 	struct gcol *col;
 	size_t ncol;
+	size_t each_cols;  /* -g paths with [] */
 	struct aggspec *agg;
 	struct asrc *asrc;
 	size_t nagg;
@@ -276,12 +310,20 @@ static void add_col(struct proj *P, const char *item, const struct ev_tool *t)
 		g->kind = s[1] == 'd' ? GC_DATE : GC_HOUR;
 		g->name = xstrdup(s + 1);
 		P->need_time = 1;
+	} else if (!strcmp(s, "@seq")) {
+		g->kind = GC_PATH; /* the envelope's seq: no field mapping */
+		path_parse(&g->path, "seq", err, sizeof err);
+		g->name = xstrdup("seq");
+		g->nowatch = 1;
+	} else if (!strcmp(s, "@line")) {
+		g->kind = GC_LINE;
+		g->name = xstrdup("line");
 	} else if (f >= 0) {
 		g->kind = GC_FIELD;
 		g->field = (enum ev_field)f;
 		g->name = xstrdup(cx.fm.f[f].text);
 	} else if (s[0] == '@') {
-		ev_warn("-g: unknown name '%s' (@type @key @date @hour @id @time @payload @version)", s);
+		ev_warn("-g: unknown name '%s' (@type @key @date @hour @id @time @payload @version @seq @line)", s);
 		ev_usage(t);
 	} else if (s[0] == '(') {
 		if (!name) {
@@ -293,9 +335,13 @@ static void add_col(struct proj *P, const char *item, const struct ev_tool *t)
 		g->expr = ev_compile_expr(&cx, "-g", s, NULL, 0);
 	} else {
 		g->kind = GC_PATH;
-		if (path_parse(&g->path, s, err, sizeof err) < 0) {
+		if (path_parse_flags(&g->path, s, PATH_EACH, err, sizeof err) < 0) {
 			ev_warn("-g: %s", err);
 			ev_usage(t);
+		}
+		if (g->path.neach) {
+			g->kind = GC_EACH;
+			P->each_cols++;
 		}
 		g->name = xstrdup(s);
 	}
@@ -303,6 +349,17 @@ static void add_col(struct proj *P, const char *item, const struct ev_tool *t)
 		free(g->name);
 		g->name = name;
 	}
+}
+
+/* The column name of an envelope name in -a (as in -s and -g), or NULL. */
+static const char *special_name(const char *s)
+{
+	int f = field_of(s);
+	if (f >= 0)
+		return cx.fm.f[f].text;
+	if (!strcmp(s, "@date") || !strcmp(s, "@hour") || !strcmp(s, "@seq") || !strcmp(s, "@line"))
+		return s + 1;
+	return NULL;
 }
 
 static void add_agg(struct proj *P, const char *s, const char *name, const struct ev_tool *t)
@@ -313,7 +370,6 @@ static void add_agg(struct proj *P, const char *s, const char *name, const struc
 	struct aggspec *a = &P->agg[P->nagg];
 	struct asrc *src = &P->asrc[P->nagg];
 	memset(src, 0, sizeof *src);
-	src->field = -1;
 	if (agg_parse(s, a, err, sizeof err) < 0) {
 		ev_warn("-a: %s", err);
 		ev_usage(t);
@@ -323,22 +379,46 @@ static void add_agg(struct proj *P, const char *s, const char *name, const struc
 		free(a->name);
 		a->name = xstrdup(name);
 	}
-	if (a->pathtext) {
-		int f = field_of(a->pathtext);
+	const char *pt = a->pathtext;
+	const char *sn = pt ? special_name(pt) : NULL;
+	/* min/max of the mapped time field is min/max of @time: every value
+	 * read by the time rules (epoch numbers too), named by its text */
+	int timefield = pt && (a->kind == AG_MIN || a->kind == AG_MAX) && !strcmp(pt, cx.fm.f[F_TIME].text);
+	if (!pt) {
+		src->kind = AS_NONE;
+	} else if (pt[0] == '(') {
+		/* compiled in setup, once P->asrc no longer moves */
+		src->kind = a->kind == AG_COUNT ? AS_COUNTIF : AS_EXPR;
+	} else if (sn || timefield) {
+		int f = timefield ? F_TIME : field_of(pt);
+		if (sn && !name && !strchr(s, '=')) { /* @time -> timestamp, or the mapped name */
+			char kind[16];
+			snprintf(kind, sizeof kind, "%.*s", (int)(strchr(a->text, ':') - a->text), a->text);
+			free(a->name);
+			a->name = agg_default_name(kind, sn);
+		}
 		if (f >= 0) {
+			src->kind = AS_FIELD;
 			src->field = f;
-			if (!name) { /* @time -> timestamp, or the mapped name */
-				free(a->name);
-				a->name = agg_default_name(a->kind, cx.fm.f[f].text);
-			}
 			if (f == F_TIME && (a->kind == AG_MIN || a->kind == AG_MAX)) {
 				a->kind = a->kind == AG_MIN ? AG_TMIN : AG_TMAX; /* RFC 3339 */
 				P->want_time = 1;
 			}
-		} else if (a->pathtext[0] == '@') {
-			ev_warn("-a: unknown name '%s' in '%s'", a->pathtext, s);
-			ev_usage(t);
-		} else if (path_parse(&src->path, a->pathtext, err, sizeof err) < 0) {
+		} else if (!strcmp(pt, "@seq")) {
+			src->kind = AS_PATH;
+			path_parse(&src->path, "seq", err, sizeof err);
+		} else {
+			src->kind = pt[1] == 'l' ? AS_LINE : pt[1] == 'd' ? AS_DATE : AS_HOUR;
+			if (src->kind != AS_LINE)
+				P->need_time = 1;
+		}
+	} else if (pt[0] == '@') {
+		ev_warn("-a: unknown name '%s' in '%s' (@type @key @date @hour @id @time @payload @version @seq @line)",
+		        pt, s);
+		ev_usage(t);
+	} else {
+		src->kind = AS_PATH;
+		if (path_parse_flags(&src->path, pt, PATH_EACH, err, sizeof err) < 0) {
 			ev_warn("-a: %s", err);
 			ev_usage(t);
 		}
@@ -487,11 +567,15 @@ static void setup(struct proj *P, const struct ev_tool *t)
 	}
 	/* P->col and P->asrc no longer move: watch the paths the user wrote */
 	for (size_t i = 0; i < P->ncol; i++)
-		if (P->col[i].kind == GC_PATH)
+		if ((P->col[i].kind == GC_PATH || P->col[i].kind == GC_EACH) && !P->col[i].nowatch)
 			ev_watch_path(&cx, &P->col[i].path, "-g");
-	for (size_t i = 0; i < P->nagg; i++)
-		if (P->asrc[i].field < 0 && P->asrc[i].path.text)
-			ev_watch_path(&cx, &P->asrc[i].path, "-a");
+	for (size_t i = 0; i < P->nagg; i++) {
+		struct asrc *a = &P->asrc[i];
+		if (a->kind == AS_PATH && strcmp(P->agg[i].pathtext, "@seq"))
+			ev_watch_path(&cx, &a->path, "-a");
+		else if (a->kind == AS_EXPR || a->kind == AS_COUNTIF)
+			a->expr = ev_compile_expr(&cx, "-a", P->agg[i].pathtext, NULL, 0);
+	}
 	for (size_t i = 0; i < P->nwhere; i++) {
 		P->where = xrealloc(P->where, (i + 1) * sizeof *P->where);
 		P->where[i] = ev_compile_expr(&cx, "--where", P->where_src[i], NULL, 0);
@@ -519,7 +603,7 @@ static char *fingerprint(struct proj *P)
 		           P->col[i].src ? P->col[i].src : "");
 	buf_adds(&b, " a=");
 	for (size_t i = 0; i < P->nagg; i++)
-		buf_printf(&b, "%s%s=%s/%s", i ? "," : "", P->agg[i].name, agg_kind_name(P->agg[i].kind),
+		buf_printf(&b, "%s%s=%s/%s", i ? "," : "", P->agg[i].name, agg_kind_name(&P->agg[i]),
 		           P->agg[i].pathtext ? P->agg[i].pathtext : "");
 	buf_printf(&b, " window=%s lateness=%s", P->window_arg ? P->window_arg : "",
 	           P->lateness_arg ? P->lateness_arg : "0");
@@ -841,7 +925,7 @@ static void close_windows(struct proj *P)
 /* ---- events --------------------------------------------------------------- */
 
 /* The group key of the current event into P->key; the tokens in P->tok. */
-static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t line)
+static void group_key(struct proj *P, const struct jdoc *d, int64_t t)
 {
 	buf_reset(&P->key);
 	for (size_t i = 0; i < P->ncol; i++) {
@@ -852,19 +936,10 @@ static void group_key(struct proj *P, const struct jdoc *d, int64_t t, uint64_t 
 			else
 				time_format_hour(t, P->label[i]);
 			json_key_part_str(P->label[i], strlen(P->label[i]), &P->key);
-		} else if (g->kind == GC_EXPR) {
-			struct expr_input in = { .doc = d, .line = line };
-			struct jerr jerr;
-			buf_reset(&g->val);
-			if (expr_eval_json(g->expr, &in, &g->val) < 0) { /* a regex limit: never a quiet null */
-				ev_warn("warning: line %" PRIu64 ": -g %s: %s; the key is null", line, g->name,
-				        expr_error_reason(g->expr));
-				buf_reset(&g->val);
-				buf_adds(&g->val, "null");
-			}
-			if (json_parse(&g->vdoc, g->val.p, g->val.len, JSON_ANY, &jerr) < 0)
-				ev_die(EV_IO, "-g %s: bad value %.*s: %s", g->name, (int)g->val.len, g->val.p, jerr.msg);
-			json_key_part(&g->vdoc, 0, &P->key);
+		} else if (g->kind == GC_EXPR || g->kind == GC_LINE) {
+			json_key_part(&g->vdoc, 0, &P->key); /* made by eval_event */
+		} else if (g->kind == GC_EACH) {
+			json_key_part(d, P->tok[i], &P->key); /* the combination's value */
 		} else {
 			P->tok[i] = g->kind == GC_FIELD ? event_field(d, &cx.fm, g->field) : path_lookup(d, 0, &g->path);
 			json_key_part(d, P->tok[i], &P->key);
@@ -881,7 +956,7 @@ static void group_cells(struct proj *P, const struct jdoc *d, uint32_t *coff)
 		struct gcol *g = &P->col[i];
 		if (g->kind == GC_DATE || g->kind == GC_HOUR)
 			jw_cstring(&P->cell, P->label[i]);
-		else if (g->kind == GC_EXPR)
+		else if (g->kind == GC_EXPR || g->kind == GC_LINE)
 			buf_add(&P->cell, g->val.p, g->val.len);
 		else if (P->tok[i] == JNONE)
 			buf_adds(&P->cell, "null");
@@ -895,8 +970,35 @@ static void update(struct proj *P, struct win *w, const struct agg_in *base)
 {
 	struct agg_in in = *base;
 	for (size_t i = 0; i < P->nagg; i++) {
-		in.t = P->atok[i];
+		struct asrc *s = &P->asrc[i];
+		switch (s->kind) {
+		case AS_COUNTIF:
+			if (s->yes)
+				agg_update(&P->agg[i], &w->st[i], &in, &P->scratch);
+			continue;
+		case AS_EXPR:
+		case AS_LINE:
+		case AS_DATE:
+		case AS_HOUR:
+			in.d = &s->vdoc;
+			in.t = 0;
+			break;
+		case AS_PATH:
+			if (s->path.neach) { /* every value: each one an update */
+				for (size_t k = 0; k < s->each.n; k++) {
+					in.t = s->each.t[k];
+					agg_update(&P->agg[i], &w->st[i], &in, &P->scratch);
+				}
+				continue;
+			}
+			/* fall through */
+		default:
+			in.d = base->d;
+			in.t = P->atok[i];
+			break;
+		}
 		agg_update(&P->agg[i], &w->st[i], &in, &P->scratch);
+		in.d = base->d;
 	}
 	if (P->emit_update) {
 		emit(P, w);
@@ -937,6 +1039,145 @@ static uint64_t event_pos(struct proj *P, const struct jdoc *d)
 	return P->nev;
 }
 
+/* path_each: one more value into a struct toks */
+static void toks_push(void *arg, uint32_t t)
+{
+	struct toks *k = arg;
+	k->t = xgrow(k->t, &k->cap, k->n + 1, sizeof *k->t);
+	k->t[k->n++] = t;
+}
+
+/* JSON text into val, parsed into vdoc (a value made per event). */
+static void made_value(struct buf *val, struct jdoc *vdoc, const char *what)
+{
+	struct jerr jerr;
+	if (json_parse(vdoc, val->p, val->len, JSON_ANY, &jerr) < 0)
+		ev_die(EV_IO, "%s: bad value %.*s: %s", what, (int)val->len, val->p, jerr.msg);
+}
+
+/* A label of event time t (@date, @hour) into val. */
+static void label_value(struct buf *val, int is_date, int64_t t)
+{
+	char lb[16];
+	if (is_date)
+		time_format_date(t, lb);
+	else
+		time_format_hour(t, lb);
+	jw_cstring(val, lb);
+}
+
+/*
+ * Everything the event gives before any state changes: computed keys and
+ * aggregation values (an evaluation that fails rejects the event, as
+ * --where does: -1), @line and time labels, the values of paths with [],
+ * and the other aggregation inputs (P->atok).
+ */
+static int eval_event(struct proj *P, struct evctx *c, struct ev_event *ev, int64_t t)
+{
+	const struct jdoc *d = ev->doc;
+	struct expr_input in = { .doc = d, .line = ev->in->lineno };
+	for (size_t i = 0; i < P->ncol; i++) {
+		struct gcol *g = &P->col[i];
+		if (g->kind == GC_EXPR) {
+			buf_reset(&g->val);
+			if (expr_eval_json(g->expr, &in, &g->val) < 0) { /* a regex limit */
+				ev_reject(c, ev, "%s", expr_error_reason(g->expr));
+				return -1;
+			}
+			made_value(&g->val, &g->vdoc, "-g");
+		} else if (g->kind == GC_LINE) {
+			buf_reset(&g->val);
+			jw_uint(&g->val, ev->in->lineno);
+			made_value(&g->val, &g->vdoc, "-g");
+		} else if (g->kind == GC_EACH) {
+			g->each.n = 0;
+			path_each(d, 0, &g->path, toks_push, &g->each, NULL);
+		}
+	}
+	for (size_t i = 0; i < P->nagg; i++) {
+		struct asrc *s = &P->asrc[i];
+		P->atok[i] = JNONE;
+		switch (s->kind) {
+		case AS_NONE:
+			break;
+		case AS_COUNTIF:
+			if ((s->yes = ev_expr_test(c, ev, s->expr, &in)) < 0)
+				return -1; /* rejected */
+			break;
+		case AS_EXPR:
+			buf_reset(&s->val);
+			if (expr_eval_json(s->expr, &in, &s->val) < 0) {
+				ev_reject(c, ev, "%s", expr_error_reason(s->expr));
+				return -1;
+			}
+			made_value(&s->val, &s->vdoc, "-a");
+			break;
+		case AS_LINE:
+		case AS_DATE:
+		case AS_HOUR:
+			buf_reset(&s->val);
+			if (s->kind == AS_LINE)
+				jw_uint(&s->val, ev->in->lineno);
+			else
+				label_value(&s->val, s->kind == AS_DATE, t);
+			made_value(&s->val, &s->vdoc, "-a");
+			break;
+		case AS_FIELD:
+			P->atok[i] = event_field(d, &cx.fm, (enum ev_field)s->field);
+			break;
+		case AS_PATH:
+			if (s->path.neach) {
+				s->each.n = 0;
+				path_each(d, 0, &s->path, toks_push, &s->each, NULL);
+			} else {
+				P->atok[i] = path_lookup(d, 0, &s->path);
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The current group (P->key, P->tok) gets the event: in its window(s).
+ * 1 when the event was late for it. */
+static int place(struct proj *P, const struct jdoc *d, const struct agg_in *in, int64_t t, uint64_t pos)
+{
+	uint32_t coff[P->ncol + 1];
+	switch (P->ws.kind) {
+	case WIN_NONE:
+		update(P, keyed_win(P, d, coff, pos, 0, 0), in);
+		return 0;
+	case WIN_TUMBLING:
+	case WIN_HOPPING: {
+		struct winiter it;
+		int64_t start, end;
+		window_iter(&P->ws, t, &it);
+		size_t klen = P->key.len;
+		while (window_next(&it, &start, &end)) {
+			P->key.len = klen;
+			window_key(P, start, end);
+			update(P, keyed_win(P, d, coff, pos, start, end), in);
+		}
+		return 0;
+	}
+	case WIN_SESSION: {
+		group_cells(P, d, coff);
+		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		int late;
+		struct wnode *n = session_assign(&g->ss, &P->ws, &P->wm, t, pos, session_merge, P, &late);
+		if (late)
+			return 1;
+		struct win *w = n ? (struct win *)n : session_new(P, g, t, win_sat_add(t, P->ws.gap), pos);
+		closeq_reschedule(&P->q, &P->wm, &w->n);
+		update(P, w, in);
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static int place_each(struct proj *P, struct ev_event *ev, const struct agg_in *in, int64_t t, uint64_t pos);
+
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 {
 	struct proj *P = arg;
@@ -958,54 +1199,68 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			if (ev_expr_test(c, ev, P->where[i], &in) <= 0)
 				return;
 	}
-	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;
-	group_key(P, d, t, ev->in->lineno);
-	for (size_t i = 0; i < P->nagg; i++) {
-		struct asrc *s = &P->asrc[i];
-		P->atok[i] = s->field >= 0 ? event_field(d, &cx.fm, (enum ev_field)s->field)
-		             : s->path.n || s->path.text ? path_lookup(d, 0, &s->path) : JNONE;
-	}
-	struct agg_in in = { d, JNONE, pos, t, has_time };
-	uint32_t coff[P->ncol + 1];
-
-	switch (P->ws.kind) {
-	case WIN_NONE:
-		update(P, keyed_win(P, d, coff, pos, 0, 0), &in);
+	if (eval_event(P, c, ev, t) < 0)
 		return;
-	case WIN_TUMBLING:
-	case WIN_HOPPING: {
+	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;
+	struct agg_in in = { d, JNONE, pos, t, has_time };
+	if ((P->ws.kind == WIN_TUMBLING || P->ws.kind == WIN_HOPPING)) {
 		struct winiter it;
-		int64_t start, end;
 		window_iter(&P->ws, t, &it);
 		if (wm_closed(&P->wm, window_iter_first_end(&it))) {
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		size_t klen = P->key.len;
-		while (window_next(&it, &start, &end)) {
-			P->key.len = klen;
-			window_key(P, start, end);
-			update(P, keyed_win(P, d, coff, pos, start, end), &in);
-		}
-		break;
 	}
-	case WIN_SESSION: {
-		group_cells(P, d, coff);
-		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-		int late;
-		struct wnode *n = session_assign(&g->ss, &P->ws, &P->wm, t, pos, session_merge, P, &late);
-		if (late) {
+	if (!P->each_cols) { /* one group */
+		group_key(P, d, t);
+		if (place(P, d, &in, t, pos)) {
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		struct win *w = n ? (struct win *)n : session_new(P, g, t, win_sat_add(t, P->ws.gap), pos);
-		closeq_reschedule(&P->q, &P->wm, &w->n);
-		update(P, w, &in);
-		break;
+	} else if (place_each(P, ev, &in, t, pos) < 0) {
+		return;
 	}
+	if (P->ws.kind != WIN_NONE) {
+		wm_observe(&P->wm, t);
+		close_windows(P);
 	}
-	wm_observe(&P->wm, t);
-	close_windows(P);
+}
+
+/* Every combination of the values of the -g paths with [] is a group
+ * (none: the null group), in order, duplicates kept; -1 when the event
+ * was late for every one. */
+static int place_each(struct proj *P, struct ev_event *ev, const struct agg_in *in, int64_t t, uint64_t pos)
+{
+	const struct jdoc *d = ev->doc;
+	size_t idx[P->ncol + 1];
+	int late = 0, placed = 0;
+	memset(idx, 0, sizeof idx);
+	for (;;) {
+		for (size_t i = 0; i < P->ncol; i++)
+			if (P->col[i].kind == GC_EACH)
+				P->tok[i] = P->col[i].each.n ? P->col[i].each.t[idx[i]] : JNONE;
+		group_key(P, d, t);
+		if (place(P, d, in, t, pos))
+			late = 1;
+		else
+			placed = 1;
+		int more = 0;
+		for (size_t i = P->ncol; i-- > 0;) { /* the next one, the last column fastest */
+			struct gcol *g = &P->col[i];
+			if (g->kind != GC_EACH)
+				continue;
+			if (++idx[i] < g->each.n) {
+				more = 1;
+				break;
+			}
+			idx[i] = 0;
+		}
+		if (!more)
+			break;
+	}
+	if (late) /* late for one of its groups (sessions): written once */
+		late_write(&P->late, ev->line, ev->len);
+	return placed ? 0 : -1;
 }
 
 /* ---- partial rows in (--merge, --state) -------------------------------------- */

@@ -69,7 +69,7 @@ static const char help_text[] =
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
 	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
 	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
-	"                           PATH, NAME=PATH or NAME=(EXPR))\n"
+	"                           PATH, NAME=PATH or NAME=(EXPR); P[] lists elements)\n"
 	"  -c, --count              print the number of matching events\n"
 	"  -n, --limit N            stop after N matching events\n"
 	"      --tail N             print only the last N matching events\n"
@@ -84,9 +84,10 @@ static const char help_text[] =
 	"      --lateness DUR       with --interleave: reorder events up to DUR late\n"
 	"      --late FILE          with --interleave: append late events to FILE\n";
 
-/* One -s column: a path, an envelope field (@id ... @line) or a
- * computed value NAME=(EXPR). */
-enum special { SP_NONE, SP_ID, SP_KEY, SP_TYPE, SP_TIME, SP_PAYLOAD, SP_VERSION, SP_SEQ, SP_LINE };
+/* One -s column: a path (answers[] gives the list), an envelope field
+ * (@id ... @line, @date, @hour) or a computed value NAME=(EXPR). */
+enum special { SP_NONE, SP_ID, SP_KEY, SP_TYPE, SP_TIME, SP_PAYLOAD, SP_VERSION, SP_SEQ, SP_LINE,
+               SP_DATE, SP_HOUR };
 struct col {
 	struct path path;
 	struct expr *expr;
@@ -111,6 +112,10 @@ struct query {
 	/* output */
 	struct col *sel;
 	size_t nsel;
+	int sel_expr;      /* some -s column is NAME=(EXPR) */
+	struct buf cells;  /* the row's cells (select_row) */
+	size_t *coff;
+	int row_ready;     /* cells hold the current event's row */
 	int count, quiet, exit_status, sorted, quiet_output;
 	uint64_t limit, tail;
 	int have_limit, have_tail;
@@ -133,6 +138,7 @@ struct query {
 };
 
 static struct evctx cx;
+static const struct jdoc *list_doc; /* the event list_value reads */
 static const char *where_src[256];
 static size_t nwhere_src;
 
@@ -291,34 +297,50 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 /* ---- output --------------------------------------------------------- */
 
 static const char *const special_names[] = { NULL, "@id", "@key", "@type", "@time",
-                                             "@payload", "@version", "@seq", "@line" };
+                                             "@payload", "@version", "@seq", "@line",
+                                             "@date", "@hour" };
 
 static enum special special_of(const char *s)
 {
-	for (int i = SP_ID; i <= SP_LINE; i++)
+	for (int i = SP_ID; i <= SP_HOUR; i++)
 		if (strcmp(s, special_names[i]) == 0)
 			return (enum special)i;
 	return SP_NONE;
 }
 
-/* The JSON text of a selected field into out (nothing for null). */
-static void select_value(struct query *q, struct col *c, const struct jdoc *d, uint64_t lineno,
-                         struct buf *out)
+/* path_each: one more element of a -s list */
+static void list_value(void *arg, uint32_t t)
+{
+	struct buf *out = arg;
+	if (out->p[out->len - 1] != '[')
+		buf_addc(out, ',');
+	json_write_compact(list_doc, t, out);
+}
+
+/* The JSON text of a selected field into out (nothing for null).  -1
+ * when a computed column's evaluation failed (ev, when given, is then
+ * rejected with the reason). */
+static int select_value(struct query *q, struct col *c, const struct jdoc *d, uint64_t lineno,
+                        const struct ev_event *ev, struct buf *out)
 {
 	uint32_t t = JNONE;
 	switch (c->sp) {
 	case SP_LINE:
 		jw_uint(out, lineno);
-		return;
-	case SP_TIME: {
+		return 0;
+	case SP_TIME:
+	case SP_DATE:
+	case SP_HOUR: {
 		int64_t us;
 		t = event_field(d, &cx.fm, F_TIME);
 		if (t != JNONE && time_of_token(d, t, cx.fm.unit, &us) == 0) {
 			char tb[40];
-			size_t n = time_format(us, tb);
+			size_t n = c->sp == SP_TIME ? time_format(us, tb)
+			           : c->sp == SP_DATE ? time_format_date(us, tb)
+			                              : time_format_hour(us, tb);
 			jw_string(out, tb, n);
 		}
-		return; /* missing or unparsable: null */
+		return 0; /* missing or unparsable: null */
 	}
 	case SP_SEQ: t = path_lookup(d, 0, &q->seq_path); break;
 	case SP_ID: t = event_field(d, &cx.fm, F_ID); break;
@@ -329,16 +351,45 @@ static void select_value(struct query *q, struct col *c, const struct jdoc *d, u
 	case SP_NONE:
 		if (c->expr) {
 			struct expr_input in = { .doc = d, .line = lineno };
-			if (expr_eval_json(c->expr, &in, out) < 0) /* a regex limit: say so, never a quiet null */
-				ev_warn("warning: line %" PRIu64 ": -s %s: %s; the cell is null", lineno, c->name,
-				        expr_error_reason(c->expr));
-			return;
+			if (expr_eval_json(c->expr, &in, out) < 0) { /* a regex limit: reject, as -w does */
+				if (ev)
+					ev_reject(&cx, ev, "%s", expr_error_reason(c->expr));
+				return -1;
+			}
+			return 0;
+		}
+		if (c->path.neach) { /* answers[]: the list, null when missing */
+			size_t start = out->len;
+			int found;
+			buf_addc(out, '[');
+			list_doc = d;
+			path_each(d, 0, &c->path, list_value, out, &found);
+			if (found)
+				buf_addc(out, ']');
+			else
+				out->len = start;
+			return 0;
 		}
 		t = path_lookup(d, 0, &c->path);
 		break;
 	}
 	if (t != JNONE)
 		json_write_compact(d, t, out);
+	return 0;
+}
+
+/* The -s cells of an event into q->cells (offsets in q->coff); -1 when
+ * a computed column failed (ev rejected, when given). */
+static int select_row(struct query *q, const struct jdoc *d, uint64_t lineno, const struct ev_event *ev)
+{
+	buf_reset(&q->cells);
+	for (size_t i = 0; i < q->nsel; i++) {
+		q->coff[i] = q->cells.len;
+		if (select_value(q, &q->sel[i], d, lineno, ev, &q->cells) < 0)
+			return -1;
+	}
+	q->coff[q->nsel] = q->cells.len;
+	return 0;
 }
 
 static void time_cell(const struct jdoc *d, struct buf *out)
@@ -361,12 +412,16 @@ static void emit(struct query *q, const char *line, size_t len, const struct jdo
 		return;
 	}
 	struct buf v = {0};
+	/* on_event computed the row (a failure rejected the event); --tail
+	 * computes it again, as it did then */
+	if (q->nsel && !q->row_ready)
+		select_row(q, d, lineno, NULL);
+	q->row_ready = 0;
 	rows_begin(&q->rows);
 	if (q->nsel) {
 		for (size_t i = 0; i < q->nsel; i++) {
-			buf_reset(&v);
-			select_value(q, &q->sel[i], d, lineno, &v);
-			rows_cell(&q->rows, v.len ? v.p : NULL, v.len);
+			size_t n = q->coff[i + 1] - q->coff[i];
+			rows_cell(&q->rows, n ? q->cells.p + q->coff[i] : NULL, n);
 		}
 	} else {
 		static const enum ev_field cols[] = { F_ID, F_KEY, F_TYPE, F_PAYLOAD };
@@ -433,6 +488,12 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	}
 	if (!matches(q, ev, t))
 		return;
+	/* a computed -s column that fails rejects the event, as -w does */
+	if (q->sel_expr && !q->count && !q->quiet) {
+		if (select_row(q, ev->doc, ev->in->lineno, ev) < 0)
+			return;
+		q->row_ready = !q->have_tail;
+	}
 	q->matched++;
 	if (q->quiet) {
 		c->stop = 1;
@@ -503,15 +564,19 @@ static void parse_select(struct query *q, const struct ev_tool *tool)
 			ev_usage(tool);
 		}
 		if (kind == PATH_ITEM_EXPR) {
+			if (!c->name) {
+				ev_warn("-s: a computed column needs a name: NAME=%s", body);
+				ev_usage(tool);
+			}
 			c->expr = ev_compile_expr(&cx, "-s", body, NULL, 0);
+			q->sel_expr = 1;
 		} else if ((c->sp = special_of(body)) != SP_NONE) {
 			static const enum ev_field fields[] = { 0, F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION };
-			if (!c->name)
-				c->name = xstrdup(c->sp == SP_SEQ    ? "seq"
-				                  : c->sp == SP_LINE ? "line"
-				                                     : cx.fm.f[fields[c->sp]].text);
+			if (!c->name) /* @seq @line @date @hour: their names */
+				c->name = xstrdup(c->sp >= SP_SEQ ? special_names[c->sp] + 1
+				                                  : cx.fm.f[fields[c->sp]].text);
 		} else {
-			if (path_parse(&c->path, body, err, sizeof err) < 0) {
+			if (path_parse_flags(&c->path, body, PATH_EACH, err, sizeof err) < 0) {
 				ev_warn("-s: %s", err);
 				ev_usage(tool);
 			}
@@ -528,6 +593,7 @@ static void parse_select(struct query *q, const struct ev_tool *tool)
 	}
 	free(items);
 	q->nsel = n;
+	q->coff = xcalloc(n + 1, sizeof *q->coff);
 	const char **names = xcalloc(n, sizeof *names);
 	for (size_t i = 0; i < n; i++)
 		names[i] = q->sel[i].name;

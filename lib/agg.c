@@ -22,18 +22,38 @@
 
 static const char *const kind_names[AG_NKINDS] = {
 	"count", "sum", "avg", "min", "max", "first", "last", "distinct", "collect", "stddev",
-	"p50", "p90", "p99", "valcount", "tmin", "tmax"
+	"pct", "valcount", "tmin", "tmax"
 };
 
-const char *agg_kind_name(enum agg_kind k)
+const char *agg_kind_name(const struct aggspec *a)
 {
-	return kind_names[k];
+	return a->kind == AG_PCT ? a->pname : kind_names[a->kind];
 }
 
 int agg_needs_pos(enum agg_kind k)
 {
 	return k == AG_MIN || k == AG_MAX || k == AG_FIRST || k == AG_LAST || k == AG_COLLECT ||
 	       k == AG_VALCOUNT;
+}
+
+/* The kind written spec[0..n): an index of kind_names, or AG_PCT with
+ * *pct set; -1 if unknown. */
+static int kind_of(const char *spec, size_t n, int *pct)
+{
+	for (int i = 0; i < AG_PCT; i++)
+		if (strlen(kind_names[i]) == n && memcmp(kind_names[i], spec, n) == 0)
+			return i;
+	if (n == 6 && memcmp(spec, "median", 6) == 0) {
+		*pct = 50;
+		return AG_PCT;
+	}
+	/* pN, N from 1 to 99 without a leading zero */
+	if ((n == 2 || n == 3) && spec[0] == 'p' && spec[1] >= '1' && spec[1] <= '9' &&
+	    (n == 2 || (spec[2] >= '0' && spec[2] <= '9'))) {
+		*pct = n == 2 ? spec[1] - '0' : (spec[1] - '0') * 10 + (spec[2] - '0');
+		return AG_PCT;
+	}
+	return -1;
 }
 
 int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen)
@@ -50,23 +70,32 @@ int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen)
 	}
 	colon = strchr(spec, ':');
 	size_t kl = colon ? (size_t)(colon - spec) : strlen(spec);
-	int k = -1;
-	for (int i = 0; i <= AG_P99; i++)
-		if (strlen(kind_names[i]) == kl && memcmp(kind_names[i], spec, kl) == 0)
-			k = i;
+	int pct = 0;
+	int k = kind_of(spec, kl, &pct);
 	if (k < 0) {
-		snprintf(err, errlen, "unknown aggregation '%.*s' in '%s'", (int)kl, spec, s);
+		snprintf(err, errlen,
+		         "unknown aggregation '%.*s' in '%s' (count, sum, avg, min, max, first, last, "
+		         "distinct, collect, stddev, p1 ... p99, median)",
+		         (int)kl, spec, s);
 		return -1;
 	}
-	if (k == AG_COUNT && colon) {
-		snprintf(err, errlen, "count takes no path: '%s'", s);
+	int expr = colon && colon[1] == '(';
+	if (k == AG_COUNT && colon && !expr) {
+		snprintf(err, errlen, "count takes no path (count:(EXPR) counts events where EXPR is true): '%s'", s);
 		return -1;
 	}
 	if (k != AG_COUNT && (!colon || !colon[1])) {
-		snprintf(err, errlen, "%s needs a path: '%s:PATH'", kind_names[k], kind_names[k]);
+		snprintf(err, errlen, "%.*s needs a path: '%.*s:PATH'", (int)kl, spec, (int)kl, spec);
+		return -1;
+	}
+	if (expr && !eq) {
+		snprintf(err, errlen, "a computed aggregation needs a name: NAME=%s", s);
 		return -1;
 	}
 	a->kind = (enum agg_kind)k;
+	a->pct = pct;
+	if (k == AG_PCT)
+		snprintf(a->pname, sizeof a->pname, "p%d", pct);
 	a->text = xstrdup(spec);
 	if (colon)
 		a->pathtext = xstrdup(colon + 1);
@@ -75,15 +104,17 @@ int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen)
 	} else if (k == AG_COUNT) {
 		a->name = xstrdup("count");
 	} else {
-		a->name = agg_default_name(a->kind, a->pathtext);
+		char kind[16];
+		snprintf(kind, sizeof kind, "%.*s", (int)kl, spec);
+		a->name = agg_default_name(kind, a->pathtext);
 	}
 	return 0;
 }
 
-char *agg_default_name(enum agg_kind k, const char *src)
+char *agg_default_name(const char *kind, const char *src)
 {
 	struct buf b = {0};
-	buf_adds(&b, kind_names[k]);
+	buf_adds(&b, kind);
 	buf_addc(&b, '_');
 	for (const char *p = src; *p; p++) {
 		int word = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
@@ -92,7 +123,7 @@ char *agg_default_name(enum agg_kind k, const char *src)
 		else if (b.p[b.len - 1] != '_' || p == src)
 			buf_addc(&b, '_'); /* a run of others is one '_' */
 	}
-	if (b.len > strlen(kind_names[k]) + 1 && b.p[b.len - 1] == '_')
+	if (b.len > strlen(kind) + 1 && b.p[b.len - 1] == '_')
 		b.p[--b.len] = 0;
 	return b.p;
 }
@@ -346,6 +377,28 @@ static int minmax_takes(const struct aggspec *a, const struct aggstate *s, const
 	return (a->kind == AG_MIN ? c < 0 : c > 0) || (c == 0 && pos < s->pos);
 }
 
+/* min/max of a time string (RFC 3339 / ISO 8601): 1 when it was one
+ * (taken, or skipped because the group holds numbers), 0 when not. */
+static int minmax_time(struct aggspec *a, struct aggstate *s, const struct jdoc *d, uint32_t t,
+                       struct buf *scratch)
+{
+	const char *p;
+	size_t n;
+	int64_t us;
+	buf_reset(scratch);
+	json_str(d, t, scratch, &p, &n);
+	if (time_parse_iso(p, n, &us) < 0)
+		return 0;
+	if (s->has) {
+		a->nonnumeric++; /* numbers win */
+		return 1;
+	}
+	if (!s->n || (a->kind == AG_MIN ? us < s->t : us > s->t))
+		s->t = us;
+	s->n++; /* min/max: how many times the state holds */
+	return 1;
+}
+
 static void collect_push(struct aggstate *s, const char *json, size_t n, uint64_t pos)
 {
 	if (s->nv == s->cap) {
@@ -438,6 +491,9 @@ void agg_update(struct aggspec *a, struct aggstate *s, const struct agg_in *in, 
 	/* numeric kinds */
 	if (t == JNONE || d->tok[t].type == J_NULL)
 		return;
+	if ((a->kind == AG_MIN || a->kind == AG_MAX) && d->tok[t].type == J_STR &&
+	    minmax_time(a, s, d, t, scratch))
+		return;
 	if (d->tok[t].type != J_NUM) {
 		a->nonnumeric++;
 		return;
@@ -447,6 +503,8 @@ void agg_update(struct aggspec *a, struct aggstate *s, const struct agg_in *in, 
 	switch (a->kind) {
 	case AG_MIN:
 	case AG_MAX:
+		if (!s->has)
+			a->nonnumeric += s->n; /* the times held so far: numbers win */
 		if (minmax_takes(a, s, np, nn, in->pos)) {
 			buf_reset(&s->v);
 			buf_add(&s->v, np, nn);
@@ -454,9 +512,7 @@ void agg_update(struct aggspec *a, struct aggstate *s, const struct agg_in *in, 
 			s->has = 1;
 		}
 		return;
-	case AG_P50:
-	case AG_P90:
-	case AG_P99:
+	case AG_PCT:
 		percentile_push(s, np, nn);
 		return;
 	default:
@@ -572,6 +628,33 @@ static void key_json(const char *k, size_t n, struct buf *out)
 		buf_add(out, k + 1, n - 1);
 }
 
+/*
+ * The member name of a value in a value count, so that no two values
+ * share one: a string is itself, unless its text is itself JSON (the
+ * string "1", "null", "[1]"), when it is written as JSON text, quotes
+ * included ("\"1\""); any other value is its compact JSON text (1,
+ * null, [1]).  Names of other values are JSON text that is not a string;
+ * names of strings of the first kind are not JSON; the quoted ones are
+ * JSON strings: the three never meet.
+ */
+static void valcount_key(const char *json, size_t n, struct buf *out)
+{
+	if (!n || json[0] != '"') {
+		jw_string(out, json, n);
+		return;
+	}
+	struct buf k = {0};
+	struct jdoc d = {0};
+	struct jerr jerr;
+	json_unescape(json + 1, n - 2, &k);
+	if (k.len && json_parse(&d, k.p, k.len, JSON_ANY, &jerr) == 0)
+		jw_string(out, json, n); /* the string's JSON text, quotes and all */
+	else
+		buf_add(out, json, n);
+	json_doc_free(&d);
+	buf_free(&k);
+}
+
 void agg_result(const struct aggspec *a, struct aggstate *s, struct buf *out)
 {
 	switch (a->kind) {
@@ -622,6 +705,8 @@ void agg_result(const struct aggspec *a, struct aggstate *s, struct buf *out)
 	case AG_LAST:
 		if (s->has)
 			buf_add(out, s->v.p, s->v.len);
+		else if ((a->kind == AG_MIN || a->kind == AG_MAX) && s->n)
+			write_time(s->t, out);
 		else
 			buf_adds(out, "null");
 		return;
@@ -639,15 +724,13 @@ void agg_result(const struct aggspec *a, struct aggstate *s, struct buf *out)
 		}
 		buf_addc(out, ']');
 		return;
-	case AG_P50:
-	case AG_P90:
-	case AG_P99: {
+	case AG_PCT: {
 		if (!s->nv) {
 			buf_adds(out, "null");
 			return;
 		}
 		sort_values(s);
-		int p = a->kind == AG_P50 ? 50 : a->kind == AG_P90 ? 90 : 99;
+		int p = a->pct;
 		size_t rank = (size_t)(((unsigned __int128)p * s->nv + 99) / 100);
 		if (rank < 1)
 			rank = 1;
@@ -673,10 +756,7 @@ void agg_result(const struct aggspec *a, struct aggstate *s, struct buf *out)
 			struct valcount *v = &s->vc[idx[k]];
 			if (k)
 				buf_addc(out, ',');
-			if (v->n && v->json[0] == '"')
-				buf_add(out, v->json, v->n);
-			else
-				jw_string(out, v->json, v->n);
+			valcount_key(v->json, v->n, out);
 			buf_addc(out, ':');
 			jw_uint(out, v->count);
 		}
@@ -724,14 +804,20 @@ void agg_partial(const struct aggspec *a, const struct aggstate *cs, struct buf 
 	case AG_MAX:
 	case AG_FIRST:
 	case AG_LAST:
-		if (!s->has) {
-			buf_adds(out, "{}");
-			return;
+		buf_addc(out, '{');
+		if (s->has) {
+			buf_adds(out, "\"v\":");
+			buf_add(out, s->v.p, s->v.len);
+			buf_adds(out, ",\"x\":");
+			jw_uint(out, s->pos);
 		}
-		buf_adds(out, "{\"v\":");
-		buf_add(out, s->v.p, s->v.len);
-		buf_adds(out, ",\"x\":");
-		jw_uint(out, s->pos);
+		if ((a->kind == AG_MIN || a->kind == AG_MAX) && s->n) {
+			/* times: the instant and how many were held */
+			buf_adds(out, s->has ? ",\"t\":" : "\"t\":");
+			jw_int(out, s->t);
+			buf_adds(out, ",\"tn\":");
+			jw_uint(out, s->n);
+		}
 		buf_addc(out, '}');
 		return;
 	case AG_DISTINCT: {
@@ -763,9 +849,7 @@ void agg_partial(const struct aggspec *a, const struct aggstate *cs, struct buf 
 		}
 		buf_adds(out, "]}");
 		return;
-	case AG_P50:
-	case AG_P90:
-	case AG_P99:
+	case AG_PCT:
 		sort_values(s);
 		buf_adds(out, "{\"v\":[");
 		for (size_t i = 0; i < s->nv; i++) {
@@ -853,6 +937,18 @@ int agg_merge_partial(const struct aggspec *a, struct aggstate *s, const struct 
 	case AG_MAX:
 	case AG_FIRST:
 	case AG_LAST: {
+		uint32_t tt = json_get(d, t, "t", 1), tn = json_get(d, t, "tn", 2);
+		if ((a->kind == AG_MIN || a->kind == AG_MAX) && (tt != JNONE || tn != JNONE)) {
+			int64_t iv;
+			double dv;
+			uint64_t k;
+			if (tt == JNONE || d->tok[tt].type != J_NUM || !json_tok_num(d, tt, &iv, &dv) ||
+			    get_u64(d, tn, &k) < 0 || k == 0)
+				BAD("%s: bad %s state", a->name, kind_names[a->kind]);
+			if (!s->n || (a->kind == AG_MIN ? iv < s->t : iv > s->t))
+				s->t = iv;
+			s->n += k;
+		}
 		if (v == JNONE)
 			break;
 		uint64_t pos;
@@ -897,9 +993,7 @@ int agg_merge_partial(const struct aggspec *a, struct aggstate *s, const struct 
 			collect_push(s, scratch.p, scratch.len, pos);
 		}
 		break;
-	case AG_P50:
-	case AG_P90:
-	case AG_P99:
+	case AG_PCT:
 		if (v == JNONE || d->tok[v].type != J_ARR)
 			BAD("%s: bad percentile state", a->name);
 		for (uint32_t e = v + 1; e < d->tok[v].next; e = d->tok[e].next) {

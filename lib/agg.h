@@ -1,8 +1,9 @@
 /*
  * agg.h — aggregations over groups of events (evproject -a, and the
  * building block of every read model): count, sum, avg, min, max, first,
- * last, distinct, collect, stddev, p50, p90, p99, plus the two that the
- * stats projection needs (a count per value, earliest/latest time).
+ * last, distinct, collect, stddev, pN (N from 1 to 99) and median (p50),
+ * plus the two that the stats projection needs (a count per value,
+ * earliest/latest time).
  *
  * Guarantees:
  * - Sums are exact decimal arithmetic on the numbers' text (a 128-bit
@@ -14,6 +15,11 @@
  * - Numbers are compared exactly, by json_num_cmp on their text (never
  *   through a double): min, max and the percentiles pick a value from the
  *   input and write it as it was written, so 9007199254740993 stays so.
+ * - min and max also take times: strings in RFC 3339 / ISO 8601 form
+ *   (time_parse_iso; all-digit strings are not times) compare as
+ *   instants and the result is written RFC 3339 UTC with microseconds.
+ *   A group that holds numbers gives the number, and its time strings
+ *   are counted as skipped (aggspec.nonnumeric), whatever the order.
  * - Percentiles are exact, nearest-rank, over every numeric value seen;
  *   distinct holds each distinct value once; collect holds every value.
  *   That is the memory they need; the other kinds hold O(1).
@@ -44,7 +50,7 @@
 
 enum agg_kind {
 	AG_COUNT, AG_SUM, AG_AVG, AG_MIN, AG_MAX, AG_FIRST, AG_LAST, AG_DISTINCT,
-	AG_COLLECT, AG_STDDEV, AG_P50, AG_P90, AG_P99,
+	AG_COLLECT, AG_STDDEV, AG_PCT, /* AG_PCT: pN and median, N in aggspec.pct */
 	AG_VALCOUNT, /* {value: count} in order of first appearance (stats) */
 	AG_TMIN, AG_TMAX, /* earliest / latest event time, RFC 3339 (stats) */
 	AG_NKINDS
@@ -54,19 +60,26 @@ struct aggspec {
 	enum agg_kind kind;
 	char *name;        /* column name */
 	char *text;        /* "sum:payload.total", for messages */
-	char *pathtext;    /* "payload.total" (NULL for count) */
+	char *pathtext;    /* "payload.total", or "(EXPR)" (NULL for count) */
+	int pct;           /* AG_PCT: N of pN (median: 50) */
+	char pname[4];     /* AG_PCT: "pN", its kind's name */
 	uint64_t nonnumeric; /* values skipped as not numbers, this run */
 };
 
-/* Parse "[NAME=]KIND[:PATH]".  The path is not interpreted here (the
- * tool resolves it, @key and friends included).  0, or -1 with err. */
+/* Parse "[NAME=]KIND[:PATH]" or "[NAME=]KIND:(EXPR)" (the tool compiles
+ * the expression; a computed aggregation needs NAME=, and count:(EXPR)
+ * counts the events where EXPR is true).  The path is not interpreted
+ * here (the tool resolves it, @key and friends included).  0, or -1 with
+ * err (an unknown kind lists the known ones). */
 int agg_parse(const char *s, struct aggspec *a, char *err, size_t errlen);
 void aggspec_free(struct aggspec *a);
-/* The default column name of KIND over a column named SRC (evproject(1)):
- * "KIND_" + SRC with every run of characters outside [A-Za-z0-9_] made one
- * '_' and a trailing '_' dropped: sum:payload.total -> sum_payload_total. */
-char *agg_default_name(enum agg_kind k, const char *src);
-const char *agg_kind_name(enum agg_kind k);
+/* The default column name of an aggregation written KIND over a column
+ * named SRC (evproject(1)): "KIND_" + SRC with every run of characters
+ * outside [A-Za-z0-9_] made one '_' and a trailing '_' dropped:
+ * sum:payload.total -> sum_payload_total, median:rtt -> median_rtt. */
+char *agg_default_name(const char *kind, const char *src);
+/* The kind's name: "sum", "p95" (a median is "p50"), "valcount" ... */
+const char *agg_kind_name(const struct aggspec *a);
 
 /* An exact decimal: m * 10^-scale, or the double d once inexact. */
 struct dec {

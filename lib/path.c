@@ -15,6 +15,7 @@ void path_push(struct path *p, const char *key, size_t keylen)
 	s->keylen = keylen;
 	s->index = -1;
 	s->exact = 0;
+	s->each = 0;
 	if (keylen > 0 && keylen <= 18 && (key[0] != '0' || keylen == 1)) {
 		int64_t v = 0;
 		size_t i;
@@ -180,7 +181,28 @@ static size_t parse_bracket(struct path *p, const char *s)
 	return (size_t)(q + 1 - s);
 }
 
+/* "[]": every element of an array (PATH_EACH), or why not here. */
+static int push_each(struct path *p, const char *s, unsigned flags, char *err, size_t errlen)
+{
+	if (!p->n)
+		return perr(err, errlen, s, "'[]' must follow a segment (answers[])");
+	if (!(flags & PATH_EACH))
+		return perr(err, errlen, s,
+		            flags & PATH_EXPR
+		                    ? "'[]' (every element) is for -s, -g and -a; in an expression use any(ARR, COND) or all(ARR, COND)"
+		                    : "'[]' (every element) is for -s, -g and -a; this option takes one value");
+	path_push(p, "", 0);
+	p->seg[p->n - 1].each = 1;
+	p->neach++;
+	return 0;
+}
+
 int path_parse(struct path *p, const char *s, char *err, size_t errlen)
+{
+	return path_parse_flags(p, s, 0, err, errlen);
+}
+
+int path_parse_flags(struct path *p, const char *s, unsigned flags, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
 	p->text = xstrdup(s);
@@ -192,10 +214,18 @@ int path_parse(struct path *p, const char *s, char *err, size_t errlen)
 	if (!*q)
 		return perr(err, errlen, s, "empty");
 	while (*q) {
-		if (*q == '[') {
+		if (q[0] == '[' && q[1] == ']') {
+			if (push_each(p, s, flags, err, errlen) < 0)
+				return -1;
+			q += 2;
+			if (*q && *q != '.' && *q != '[')
+				return perr(err, errlen, s, "expected '.' or '[' after ']'");
+		} else if (*q == '[') {
 			size_t k = parse_bracket(p, q);
 			if (!k)
-				return perr(err, errlen, s, "expected [\"name\"] or [index]");
+				return perr(err, errlen, s,
+				            flags & PATH_EACH ? "expected [\"name\"], [index] or []"
+				                              : "expected [\"name\"] or [index]");
 			q += k;
 			if (*q && *q != '.' && *q != '[')
 				return perr(err, errlen, s, "expected '.' or '[' after ']'");
@@ -255,34 +285,36 @@ static uint32_t get_joined(const struct jdoc *d, uint32_t obj, const struct path
 	return JNONE;
 }
 
-/* The backtracking search of path_lookup, from segment i at token t. */
-static uint32_t search(const struct jdoc *d, uint32_t t, const struct path *p, size_t i)
+/* The backtracking search of path_lookup, from segment i at token t,
+ * up to (not including) segment end. */
+static uint32_t search(const struct jdoc *d, uint32_t t, const struct path *p, size_t i, size_t end)
 {
-	if (i == p->n)
+	if (i == end)
 		return t;
 	const struct pseg *s = &p->seg[i];
 	int type = d->tok[t].type;
 	if (type == J_ARR)
 		return s->index >= 0 && (t = json_index(d, t, (size_t)s->index)) != JNONE
-		               ? search(d, t, p, i + 1)
+		               ? search(d, t, p, i + 1, end)
 		               : JNONE;
 	if (type != J_OBJ)
 		return JNONE;
 	uint32_t v = json_get(d, t, s->key, s->keylen), r;
-	if (v != JNONE && (r = search(d, v, p, i + 1)) != JNONE)
+	if (v != JNONE && (r = search(d, v, p, i + 1, end)) != JNONE)
 		return r;
-	for (size_t j = i + 1; j < p->n && !s->exact && !p->seg[j].exact; j++) {
+	for (size_t j = i + 1; j < end && !s->exact && !p->seg[j].exact; j++) {
 		v = get_joined(d, t, p, i, j);
-		if (v != JNONE && (r = search(d, v, p, j + 1)) != JNONE)
+		if (v != JNONE && (r = search(d, v, p, j + 1, end)) != JNONE)
 			return r;
 	}
 	return JNONE;
 }
 
-uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
+/* Segments [from, end) of p (none of them "[]") from token root. */
+static uint32_t lookup_range(const struct jdoc *d, uint32_t root, const struct path *p, size_t from, size_t end)
 {
 	uint32_t t = root;
-	for (size_t i = 0; i < p->n && t != JNONE; i++) {
+	for (size_t i = from; i < end && t != JNONE; i++) {
 		const struct pseg *s = &p->seg[i];
 		int type = d->tok[t].type;
 		if (type == J_OBJ)
@@ -293,11 +325,65 @@ uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
 			t = JNONE;
 	}
 	/* a miss: maybe member names with dots in them (see path.h) */
-	if (t == JNONE && p->n > 1 && root != JNONE)
-		t = search(d, root, p, 0);
+	if (t == JNONE && end - from > 1 && root != JNONE)
+		t = search(d, root, p, from, end);
+	return t;
+}
+
+uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p)
+{
+	uint32_t t = p->neach ? JNONE : lookup_range(d, root, p, 0, p->n);
 	/* bookkeeping for ev_watch_path: the path's value is untouched */
 	((struct path *)p)->seen |= t != JNONE ? PATH_LOOKED | PATH_FOUND : PATH_LOOKED;
 	return t;
+}
+
+struct each_walk {
+	const struct jdoc *d;
+	const struct path *p;
+	void (*fn)(void *arg, uint32_t t);
+	void *arg;
+	size_t given;
+	int missed; /* a part was missing, or not an array at "[]" */
+};
+
+/* The values of segments i.. of the path from token t. */
+static void each_from(struct each_walk *w, uint32_t t, size_t i)
+{
+	size_t j = i;
+	while (j < w->p->n && !w->p->seg[j].each)
+		j++;
+	uint32_t v = j > i ? lookup_range(w->d, t, w->p, i, j) : t;
+	if (j == w->p->n) {
+		if (v == JNONE) {
+			w->missed = 1;
+		} else {
+			w->given++;
+			w->fn(w->arg, v);
+		}
+		return;
+	}
+	if (v == JNONE || w->d->tok[v].type != J_ARR) {
+		w->missed = 1;
+		return;
+	}
+	for (uint32_t e = v + 1; e < w->d->tok[v].next; e = w->d->tok[e].next)
+		each_from(w, e, j + 1);
+}
+
+size_t path_each(const struct jdoc *d, uint32_t root, const struct path *p,
+                 void (*fn)(void *arg, uint32_t t), void *arg, int *found)
+{
+	struct each_walk w = { d, p, fn, arg, 0, 0 };
+	if (root != JNONE)
+		each_from(&w, root, 0);
+	else
+		w.missed = 1;
+	int f = w.given || !w.missed;
+	((struct path *)p)->seen |= f ? PATH_LOOKED | PATH_FOUND : PATH_LOOKED;
+	if (found)
+		*found = f;
+	return w.given;
 }
 
 /*

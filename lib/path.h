@@ -4,6 +4,8 @@
  *   items.0.sku        an array index (a digit segment on an object is a key)
  *   payload["odd.key"] a quoted member (JSON string syntax inside)
  *   /a/b~1c            RFC 6901 JSON Pointer (options only)
+ *   answers[]          every element of an array (options that take
+ *                      several values only: -s, -g, -a; see path_each)
  * A path that does not resolve is "missing" (JNONE), never an error.
  */
 #ifndef PATH_H
@@ -21,12 +23,15 @@ struct pseg {
 	/* Written quoted (["a.b"]) or in a JSON Pointer: matched exactly,
 	 * never joined with its neighbours into a dotted member name. */
 	unsigned char exact;
+	/* "[]": every element of the array reached so far (key ""). */
+	unsigned char each;
 };
 
 struct path {
 	struct pseg *seg;
 	size_t n, cap;
 	char *text; /* as the user wrote it: column names use this */
+	size_t neach; /* "[]" segments: read with path_each, not path_lookup */
 	/* Bookkeeping, not part of the path's value: path_lookup sets
 	 * PATH_LOOKED on every lookup and PATH_FOUND when the path resolved
 	 * (to any value, null included), so a tool can tell a path the user
@@ -36,8 +41,17 @@ struct path {
 
 enum { PATH_LOOKED = 1, PATH_FOUND = 2 };
 
-/* Parse an option path.  0 ok; -1 with a message in err. */
+/* Parse an option path.  0 ok; -1 with a message in err.  "[]" is
+ * refused (single-value options: --key-field, by, --on, --queue ...). */
 int path_parse(struct path *p, const char *s, char *err, size_t errlen);
+/*
+ * The one path grammar, with flags: PATH_EACH lets "[]" follow a segment
+ * (options that take every value: -s, -g, -a); without it "[]" is an
+ * error that says where it belongs, worded for an expression when
+ * PATH_EXPR is given ("use any() or all()").  path_parse is flags 0.
+ */
+enum { PATH_EACH = 1, PATH_EXPR = 2 };
+int path_parse_flags(struct path *p, const char *s, unsigned flags, char *err, size_t errlen);
 void path_push(struct path *p, const char *key, size_t keylen);
 /* A quoted member (["0"], ["a.b"]): a key, never an index, matched
  * exactly. */
@@ -77,5 +91,19 @@ int path_item(const char *item, char **name, const char **body, char *err, size_
  * the document at most once.
  */
 uint32_t path_lookup(const struct jdoc *d, uint32_t root, const struct path *p);
+
+/*
+ * Every value of a path with "[]" segments, in document order, each
+ * element of an array in turn (several "[]" multiply, duplicates kept):
+ * fn(arg, token) once per value.  A part that is missing, or not an
+ * array where "[]" stands, gives nothing (so does a missing value after
+ * it).  A path without "[]" gives its one value, when present.  Returns
+ * how many values were given.  The path is "found" (*found, when not
+ * NULL, and the PATH_FOUND bookkeeping of ev_watch_path) when it gave a
+ * value, or when nothing was missing: every "[]" met an array, and those
+ * were empty.  path_lookup on a path with "[]" is JNONE.
+ */
+size_t path_each(const struct jdoc *d, uint32_t root, const struct path *p,
+                 void (*fn)(void *arg, uint32_t t), void *arg, int *found);
 
 #endif

@@ -328,7 +328,7 @@ ok
 4
 error: count: bad count state
 error: count: partial state is not an object
-error: unknown aggregation '"'"'bogus'"'"' in '"'"'bogus:x'"'"'
+error: unknown aggregation '"'"'bogus'"'"' in '"'"'bogus:x'"'"' (count, sum, avg, min, max, first, last, distinct, collect, stddev, p1 ... p99, median)
 error: sum needs a path: '"'"'sum:PATH'"'"'' ] || fail_with "output"
 }
 
