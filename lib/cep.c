@@ -754,12 +754,13 @@ void cep_end(struct cep *c, int keep)
 {
 	if (keep) {
 		/* each run lists what stays open, in deadline order */
-		if (!c->o.partials || !c->k.n)
+		size_t n = keyed_pending(&c->k);
+		if (!c->o.partials || !n)
 			return;
-		struct ktimer **v = xmalloc(c->k.n * sizeof *v);
-		memcpy(v, c->k.heap, c->k.n * sizeof *v);
-		qsort(v, c->k.n, sizeof *v, cmp_timer);
-		for (size_t i = 0; i < c->k.n; i++) {
+		struct ktimer **v = xmalloc(n * sizeof *v);
+		memcpy(v, keyed_timers(&c->k), n * sizeof *v);
+		qsort(v, n, sizeof *v, cmp_timer);
+		for (size_t i = 0; i < n; i++) {
 			struct cep_run *r = (struct cep_run *)v[i];
 			emit_partial(c, c->pat[r->ck->pat], r, "eof");
 		}

@@ -6,8 +6,8 @@
  *   so "42" and 42 are different keys), kept in creation order so a
  *   state file lists them the same way on every run.
  * - Deadlines: a tool embeds a struct ktimer in whatever owns a deadline
- *   (a partial match, a buffered row) and schedules it.  The heap holds
- *   pointers to those timers and each timer knows its place in the heap,
+ *   (a partial match, a buffered row) and schedules it.  The heap (lib/heap)
+ *   holds pointers to those timers and each timer knows its place in it,
  *   so unscheduling is O(log n) and "safe invalidation" is simply: call
  *   keyed_unschedule before freeing the owner (a freed timer is never
  *   left in the heap to be popped later).
@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "bmap.h"
+#include "heap.h"
 
 struct kentry {
 	const char *key;  /* the key's bytes (valid while the entry lives) */
@@ -44,8 +45,7 @@ struct keyed {
 	struct kentry *head, *tail; /* oldest first */
 	size_t count;
 	uint64_t order;
-	struct ktimer **heap;
-	size_t n, cap;
+	struct heap heap;           /* of struct ktimer *, by (when, seq) */
 };
 
 /* a + b, saturating at INT64_MIN and INT64_MAX. */
@@ -63,9 +63,17 @@ void keyed_schedule(struct keyed *k, struct ktimer *t, int64_t when, uint64_t se
 /* Take t out of the heap (nothing when it is not scheduled). */
 void keyed_unschedule(struct keyed *k, struct ktimer *t);
 /* The earliest timer, or NULL. */
-static inline struct ktimer *keyed_next(const struct keyed *k) { return k->n ? k->heap[0] : NULL; }
+static inline struct ktimer *keyed_next(const struct keyed *k)
+{
+	return k->heap.n ? *(struct ktimer **)heap_top(&k->heap) : NULL;
+}
 /* How many timers are scheduled. */
-static inline size_t keyed_pending(const struct keyed *k) { return k->n; }
+static inline size_t keyed_pending(const struct keyed *k) { return k->heap.n; }
+/* The scheduled timers, keyed_pending of them, in no particular order. */
+static inline struct ktimer *const *keyed_timers(const struct keyed *k)
+{
+	return (struct ktimer *const *)k->heap.a;
+}
 
 /*
  * Pop every timer with when < wm (strict: the watermark has passed it;

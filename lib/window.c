@@ -137,58 +137,34 @@ int wm_closed(const struct watermark *m, int64_t end)
 
 /* ---- close queue ---------------------------------------------------- */
 
-static int cq_less(const struct cq_ent *a, const struct cq_ent *b)
+static int cq_less(const void *x, const void *y)
 {
+	const struct cq_ent *a = x, *b = y;
 	return a->end < b->end || (a->end == b->end && a->seq < b->seq);
 }
 
 void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p)
 {
-	q->h = xgrow(q->h, &q->cap, q->n + 1, sizeof *q->h);
-	size_t i = q->n++;
 	struct cq_ent e = { end, seq, p };
-	while (i > 0) {
-		size_t up = (i - 1) / 2;
-		if (!cq_less(&e, &q->h[up]))
-			break;
-		q->h[i] = q->h[up];
-		i = up;
-	}
-	q->h[i] = e;
+	if (!q->h.less)
+		heap_init(&q->h, sizeof e, cq_less, NULL);
+	heap_push(&q->h, &e);
 }
 
 const struct cq_ent *closeq_peek(const struct closeq *q)
 {
-	return q->n ? &q->h[0] : NULL;
+	return heap_top(&q->h);
 }
 
 void closeq_pop(struct closeq *q)
 {
-	if (!q->n)
-		return;
-	struct cq_ent e = q->h[--q->n];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		const struct cq_ent *best = &e;
-		if (l < q->n && cq_less(&q->h[l], best)) {
-			m = l;
-			best = &q->h[l];
-		}
-		if (r < q->n && cq_less(&q->h[r], best))
-			m = r;
-		if (m == i)
-			break;
-		q->h[i] = q->h[m];
-		i = m;
-	}
-	if (q->n)
-		q->h[i] = e;
+	if (q->h.n)
+		heap_pop(&q->h, NULL);
 }
 
 void closeq_free(struct closeq *q)
 {
-	free(q->h);
+	heap_free(&q->h);
 	memset(q, 0, sizeof *q);
 }
 

@@ -22,7 +22,8 @@
  *   session of its key, or joins no open session and [t, t + GAP) is
  *   already closed); a late event goes to the late sink, never into a
  *   window, and is never dropped silently.
- * - A min-heap of window ends (closeq) says cheaply which windows closed.
+ * - A min-heap of window ends (closeq, on lib/heap) says cheaply which
+ *   windows closed.
  * - Times are int64 microseconds over the whole range: window bounds that
  *   would pass an end of the range are clamped to it (saturated), never
  *   wrapped, so times near +-2^63 us give windows, not undefined
@@ -39,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heap.h"
 #include "wfile.h"
 
 enum win_kind { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION };
@@ -123,10 +125,10 @@ struct wnode {
 /* The windows still open, by end time.  A window whose end moves (a
  * session that grows) is queued again; its older entries go stale and
  * are skipped. */
+struct cq_ent { int64_t end; uint64_t seq; void *p; };
 struct closeq {
-	struct cq_ent { int64_t end; uint64_t seq; void *p; } *h;
-	size_t n, cap;
-	uint64_t seq; /* the last entry's seq (closeq_schedule) */
+	struct heap h; /* of struct cq_ent, by (end, seq) */
+	uint64_t seq;  /* the last entry's seq (closeq_schedule) */
 };
 void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p);
 /* The entry with the smallest end (ties: smallest seq), or NULL. */

@@ -182,8 +182,8 @@ int main(void)
 		else
 			ss.s[i]->dead = 1;
 	}
-	while (q.n) {
-		struct wnode *w = q.h[0].p;
+	for (const struct cq_ent *e; (e = closeq_peek(&q));) {
+		struct wnode *w = e->p;
 		closeq_pop(&q);
 		if (!--w->nq && w->dead)
 			free(w);
