@@ -998,7 +998,7 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}
-		struct win *w = n ? (struct win *)n : session_new(P, g, t, win_sat_add(t, P->ws.gap), pos);
+		struct win *w = n ? (struct win *)n : session_new(P, g, t, time_add_sat(t, P->ws.gap), pos);
 		closeq_reschedule(&P->q, &P->wm, &w->n);
 		update(P, w, &in);
 		break;

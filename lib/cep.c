@@ -619,7 +619,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		if (!ck)
 			ck = key_get(c, pi, e->d);
 		r->ck = ck;
-		r->tm.when = keyed_add(e->t, p->within);
+		r->tm.when = time_add_sat(e->t, p->within);
 		if (done_now(p, r)) {
 			add_done(c, r);
 		} else {
@@ -722,7 +722,7 @@ static void hold(struct cep *c, const char *line, size_t len, int64_t t, uint64_
 
 int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
-	if (c->have_time && t < keyed_add(c->maxt, -c->o.lateness)) {
+	if (c->have_time && t < time_add_sat(c->maxt, -c->o.lateness)) {
 		if (c->o.late)
 			late_write(c->o.late, line, len);
 		c->late++;
@@ -736,7 +736,7 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 		return 0;
 	}
 	hold(c, line, len, t, c->hseq++);
-	int64_t wm = keyed_add(c->maxt, -c->o.lateness);
+	int64_t wm = time_add_sat(c->maxt, -c->o.lateness);
 	release(c, wm, 0);
 	keyed_expire(&c->k, wm, 0, on_deadline, c);
 	return 0;
@@ -954,7 +954,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		c->nruns++;
 		ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
 		ck->runs[ck->n++] = r;
-		keyed_schedule(&c->k, &r->tm, keyed_add(r->first, p->within), r->rseq);
+		keyed_schedule(&c->k, &r->tm, time_add_sat(r->first, p->within), r->rseq);
 		return 0;
 badrun:
 		buf_free(&r->ev);

@@ -5,15 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t keyed_add(int64_t a, int64_t b)
-{
-	if (b > 0 && a > INT64_MAX - b)
-		return INT64_MAX;
-	if (b < 0 && a < INT64_MIN - b)
-		return INT64_MIN;
-	return a + b;
-}
-
 struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n)
 {
 	return bmap_ptr(&k->map, key, n);

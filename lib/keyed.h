@@ -14,7 +14,8 @@
  * - keyed_expire(watermark) pops, in (deadline, seq) order, every timer
  *   the watermark has passed and hands it to a callback, which may
  *   schedule, unschedule, create or delete anything, itself included.
- * - Deadline arithmetic saturates at the int64 ends (keyed_add), so a
+ * - Deadline arithmetic saturates at the int64 ends (time_add_sat in
+ *   timeutil.h), so a
  *   within of "forever" or a time near the end of the range never wraps.
  */
 #ifndef KEYED_H
@@ -47,9 +48,6 @@ struct keyed {
 	uint64_t order;
 	struct heap heap;           /* of struct ktimer *, by (when, seq) */
 };
-
-/* a + b, saturating at INT64_MIN and INT64_MAX. */
-int64_t keyed_add(int64_t a, int64_t b);
 
 /* The entry for key k[0..n), or NULL. */
 struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n);

@@ -34,9 +34,7 @@ static int64_t floor_of(const struct merge *m, const struct merge_src *s)
 {
 	if (!s->have_max)
 		return INT64_MIN;
-	if (s->max < INT64_MIN + m->lateness)
-		return INT64_MIN;
-	return s->max - m->lateness;
+	return time_add_sat(s->max, -m->lateness);
 }
 
 /* ---- the reorder buffer of one input (lib/heap) --------------------- */

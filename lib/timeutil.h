@@ -60,6 +60,18 @@ enum time_unit { TU_AUTO = 0, TU_S, TU_MS, TU_US, TU_NS };
 
 #define US_PER_S INT64_C(1000000)
 
+/* a + b, clamped to [INT64_MIN, INT64_MAX] instead of overflowing: the
+ * one saturating addition of times and durations (deadlines, window
+ * ends, watermarks), so "forever" or a time near an end of the range
+ * never wraps. */
+static inline int64_t time_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /* "auto"|"s"|"ms"|"us"|"ns" -> unit; -1 if unknown. */
 int time_unit_parse(const char *s);
 

@@ -290,7 +290,7 @@ struct wnode *session_assign(struct sessions *g, const struct winspec *w, const 
 		*late = 1;
 		return NULL;
 	}
-	int64_t tend = win_sat_add(t, w->gap);
+	int64_t tend = time_add_sat(t, w->gap);
 	struct wnode *s = session_join(g, t, tend, pos, merge, arg);
 	if (!s && wm_closed(m, tend))
 		*late = 1;

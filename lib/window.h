@@ -57,15 +57,6 @@ struct winspec {
 /* "tumbling:DUR", "hopping:DUR/STEP", "session:GAP".  0 or -1 with err. */
 int winspec_parse(const char *s, struct winspec *w, char *err, size_t errlen);
 
-/* a + b, clamped to [INT64_MIN, INT64_MAX] instead of overflowing. */
-static inline int64_t win_sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
-
 /*
  * Tumbling/hopping: the windows holding t, ascending, one at a time (no
  * array: a hopping spec may give WIN_MAX_OVERLAP of them).  Bounds are

@@ -6,7 +6,7 @@
  *   bounds T         window_iter/window_next   -> "[S,E)" per window, on one line
  *   count T          how many windows hold T   -> N
  *   first T          window_first_end          -> END
- *   sat A B          win_sat_add               -> SUM
+ *   sat A B          time_add_sat               -> SUM
  *   lateness L       wm_lateness_parse         -> "ok" or "error"
  *   see T            wm_observe                -> (nothing)
  *   closed END       wm_closed                 -> "closed" or "open"
@@ -26,6 +26,7 @@
  */
 #include "ev.h"
 #include "unit.h"
+#include "timeutil.h"
 #include "window.h"
 #include "wfile.h"
 
@@ -93,7 +94,7 @@ static void session_ev(int64_t t, uint64_t pos)
 		struct sess *s = xcalloc(1, sizeof *s);
 		s->id = nextid++;
 		s->n.start = t;
-		s->n.end = win_sat_add(t, spec.gap);
+		s->n.end = time_add_sat(t, spec.gap);
 		s->n.pos = pos;
 		session_add(&ss, &s->n);
 		closeq_schedule(&q, &wm, &s->n);
@@ -133,7 +134,7 @@ int main(void)
 			char *b = strchr(arg, ' ');
 			if (!b)
 				return 2;
-			printf("%" PRId64 "\n", win_sat_add(num(arg), num(b + 1)));
+			printf("%" PRId64 "\n", time_add_sat(num(arg), num(b + 1)));
 		} else if (!strcmp(line, "lateness")) {
 			puts(wm_lateness_parse(&wm, arg) < 0 ? "error" : "ok");
 		} else if (!strcmp(line, "see")) {
