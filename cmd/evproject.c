@@ -530,8 +530,10 @@ static char *fingerprint(struct proj *P)
 	buf_printf(&b, " unit=%d", (int)cx.fm.unit);
 	for (size_t i = 0; i < P->ncol; i++)
 		if (P->col[i].kind == GC_DATE || P->col[i].kind == GC_HOUR) {
-			const char *tz = getenv("TZ");
-			buf_printf(&b, " tz=%s", tz ? tz : "");
+			/* the zone of --tz, never the environment's TZ; written as
+			 * states saved before time_tz() have it ("" for UTC) */
+			const char *tz = time_tz();
+			buf_printf(&b, " tz=%s%s", strcmp(tz, "UTC") ? ":" : "", strcmp(tz, "UTC") ? tz : "");
 			break;
 		}
 	return b.p;

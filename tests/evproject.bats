@@ -619,6 +619,30 @@ run_batch() {
 	[ "$status" -eq 2 ]
 }
 
+@test "evproject --state: the zone is --tz, not the environment's TZ, so a state saved under TZ=Europe/Paris resumes under TZ=UTC" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	head -n 4 "$EV" > "$S"
+	TZ=Europe/Paris evproject -p by-date --state "$BATS_TEST_TMPDIR/st" "$S" > /dev/null
+	tail -n +5 "$EV" >> "$S"
+	TZ=UTC run_split evproject -p by-date --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ] || fail_with "stderr"
+	[ "$output" = '{"date":"2026-11-01","count":4}
+{"date":"2026-11-02","count":2}
+{"date":"2026-11-03","count":4}' ] || fail_with "got"
+	# --tz is what counts: the same --tz under another TZ resumes ...
+	head -n 4 "$EV" > "$S"
+	TZ=UTC evproject -p by-date --tz America/New_York --state "$BATS_TEST_TMPDIR/ny" "$S" > /dev/null
+	tail -n +5 "$EV" >> "$S"
+	TZ=Asia/Tokyo run_split evproject -p by-date --tz America/New_York --state "$BATS_TEST_TMPDIR/ny" "$S"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "same --tz"
+	[ "$output" = "$(evproject -p by-date --tz America/New_York "$EV")" ] || fail_with "differs"
+	# ... and another --tz (buckets that differ) is refused
+	run_split evproject -p by-date --tz UTC --state "$BATS_TEST_TMPDIR/ny" "$S"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evproject: --state $BATS_TEST_TMPDIR/ny: saved by a run with other options" ] || fail_with "other --tz"
+}
+
 # ---- --partial / --merge ----------------------------------------------------
 
 shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
