@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "envelope.h"
 #include "ev.h"
 #include "jwrite.h"
 #include "source.h"
@@ -423,26 +424,8 @@ static void where(const struct evctx *cx, const struct ev_event *ev, struct buf 
 static void errors_record(struct evctx *cx, const struct ev_event *ev, const char *reason)
 {
 	struct buf b = {0};
-	buf_adds(&b, "{\"file\":");
-	jw_cstring(&b, ev->in->label);
-	if (cx->by_offset) {
-		buf_adds(&b, ",\"offset\":");
-		jw_uint(&b, ev->in->offset);
-	} else {
-		buf_adds(&b, ",\"line\":");
-		jw_uint(&b, ev->in->lineno);
-	}
-	buf_adds(&b, ",\"error\":");
-	jw_cstring(&b, reason);
-	if (utf8_valid(ev->line, ev->len)) {
-		buf_adds(&b, ",\"raw\":");
-		jw_string(&b, ev->line, ev->len);
-	} else {
-		buf_adds(&b, ",\"raw_base64\":\"");
-		jw_base64(&b, ev->line, ev->len);
-		buf_addc(&b, '"');
-	}
-	buf_adds(&b, "}\n");
+	env_error_record(&b, ev->in->label, cx->by_offset, cx->by_offset ? ev->in->offset : ev->in->lineno,
+	                 reason, ev->line, ev->len);
 	wfile_write(cx->errors, b.p, b.len);
 	buf_free(&b);
 }
