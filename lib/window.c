@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,83 +136,58 @@ int wm_closed(const struct watermark *m, int64_t end)
 	return m->wm >= end && (uint64_t)m->wm - (uint64_t)end >= (uint64_t)m->lateness;
 }
 
-/* ---- close queue ---------------------------------------------------- */
+/* ---- the window table ---------------------------------------------- */
 
-static int cq_less(const void *x, const void *y)
+void wtab_add(struct wtable *t, struct kentry *ke, struct wnode *w)
 {
-	const struct cq_ent *a = x, *b = y;
-	return a->end < b->end || (a->end == b->end && a->seq < b->seq);
+	w->ke = ke;
+	w->next = NULL;
+	w->prev = t->tail;
+	if (t->tail)
+		t->tail->next = w;
+	else
+		t->head = w;
+	t->tail = w;
 }
 
-void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p)
+void wtab_schedule(struct wtable *t, const struct watermark *m, struct wnode *w)
 {
-	struct cq_ent e = { end, seq, p };
-	if (!q->h.less)
-		heap_init(&q->h, sizeof e, cq_less, NULL);
-	heap_push(&q->h, &e);
-}
-
-const struct cq_ent *closeq_peek(const struct closeq *q)
-{
-	return heap_top(&q->h);
-}
-
-void closeq_pop(struct closeq *q)
-{
-	if (q->h.n)
-		heap_pop(&q->h, NULL);
-}
-
-void closeq_free(struct closeq *q)
-{
-	heap_free(&q->h);
-	memset(q, 0, sizeof *q);
-}
-
-/* ---- windows in the close queue ------------------------------------ */
-
-void closeq_schedule(struct closeq *q, const struct watermark *m, struct wnode *w)
-{
-	if (m->inf)
+	if (m->inf || (w->tm.hidx && w->tm.when == w->end))
 		return;
-	w->qseq = ++q->seq;
-	w->qend = w->end;
-	w->nq++;
-	closeq_push(q, w->end, w->qseq, w);
+	keyed_schedule(&t->k, &w->tm, w->end, ++t->seq);
 }
 
-void closeq_reschedule(struct closeq *q, const struct watermark *m, struct wnode *w)
+struct wnode *wtab_next_closed(struct wtable *t, const struct watermark *m)
 {
-	if (w->end != w->qend || !w->qseq)
-		closeq_schedule(q, m, w);
+	struct ktimer *tm = keyed_next(&t->k);
+	if (!tm || !wm_closed(m, tm->when))
+		return NULL;
+	keyed_unschedule(&t->k, tm);
+	return (struct wnode *)((char *)tm - offsetof(struct wnode, tm));
 }
 
-struct wnode *closeq_next_closed(struct closeq *q, const struct watermark *m,
-                                 void (*release)(void *arg, struct wnode *w), void *arg)
+void wtab_remove(struct wtable *t, struct wnode *w, int own_key)
 {
-	const struct cq_ent *e;
-	while ((e = closeq_peek(q)) && wm_closed(m, e->end)) {
-		struct wnode *w = e->p;
-		uint64_t seq = e->seq;
-		closeq_pop(q);
-		w->nq--;
-		if (w->dead) {
-			if (!w->nq)
-				release(arg, w);
-			continue;
-		}
-		if (seq != w->qseq)
-			continue; /* an older end of a session that grew */
-		w->qseq = 0;
-		return w;
-	}
-	return NULL;
+	keyed_unschedule(&t->k, &w->tm);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		t->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		t->tail = w->prev;
+	w->prev = w->next = NULL;
+	if (own_key && w->ke)
+		keyed_del(&t->k, w->ke);
+	w->ke = NULL;
 }
 
-int wnode_retire(struct wnode *w)
+void wtab_free(struct wtable *t)
 {
-	w->dead = 1;
-	return !w->nq;
+	keyed_free(&t->k);
+	t->head = t->tail = NULL;
+	t->seq = 0;
 }
 
 /* ---- sessions ------------------------------------------------------- */
