@@ -192,3 +192,45 @@ int ckpt_event_seq(const struct jdoc *d, int64_t *seq)
 		return 0;
 	return json_tok_num(d, t, seq, &dv);
 }
+
+/* ---- a reader resuming from a checkpoint ------------------------------ */
+
+enum ckpt_resume ckpt_start(const struct ckpt *c, struct ckpt_reader *rd, struct input *in, char *why,
+                            size_t whylen)
+{
+	enum ckpt_resume k = ckpt_check(c, in->fd, why, whylen);
+	rd->skipping = 0;
+	rd->have_seq = c->has_seq;
+	rd->max_seq = c->seq;
+	if (k == CK_CHANGED)
+		return k;
+	if (k == CK_SEEK && input_seek(in, c->offset) < 0)
+		ev_die_errno(EV_IO, "%s: seek", in->label);
+	if (c->has_seq) {
+		rd->skipping = 1;
+		rd->skip_seq = c->seq;
+	}
+	return k;
+}
+
+enum ckpt_admit ckpt_admit(struct ckpt_reader *rd, const struct jdoc *d)
+{
+	int64_t seq;
+	if (ckpt_event_seq(d, &seq)) {
+		if (rd->skipping && seq <= rd->skip_seq)
+			return CK_SKIP;
+		if (!rd->have_seq || seq > rd->max_seq) {
+			rd->max_seq = seq;
+			rd->have_seq = 1;
+		}
+		return CK_TAKE;
+	}
+	return rd->need_seq ? CK_NO_SEQ : CK_TAKE;
+}
+
+void ckpt_mark(struct ckpt *c, const struct ckpt_reader *rd, int fd, uint64_t offset)
+{
+	ckpt_mark_file(c, fd, offset);
+	c->has_seq = rd->have_seq;
+	c->seq = rd->max_seq;
+}

@@ -26,6 +26,7 @@
 
 #include "atomic.h"
 #include "buf.h"
+#include "input.h"
 #include "json.h"
 
 struct ckpt {
@@ -61,5 +62,31 @@ void ckpt_commit(struct atomic_file *a);
 
 /* The event's top-level integer "seq": 1 and *seq set, else 0. */
 int ckpt_event_seq(const struct jdoc *d, int64_t *seq);
+
+/*
+ * A reader resuming from a checkpoint: the one implementation behind
+ * ev_run's --state/--follow mode (cli.c) and evcep's resume_run.
+ *   ckpt_start   positions a freshly opened input from c: seeks (CK_SEEK),
+ *                or reads from the start skipping seq <= c->seq (CK_SEQ);
+ *                CK_CHANGED (why says why) moves nothing, and the caller
+ *                reports it or, after a file was replaced, reads it all.
+ *   ckpt_admit   per event: take it, skip it (an earlier run read it), or
+ *                refuse it (no seq where need_seq is set: a stream that
+ *                cannot be positioned by byte offset).
+ *   ckpt_mark    the position reached, into c, for the next save.
+ */
+struct ckpt_reader {
+	int skipping;       /* skip events with seq <= skip_seq */
+	int64_t skip_seq;
+	int have_seq;       /* max_seq: the largest seq taken (or saved) */
+	int64_t max_seq;
+	int need_seq;       /* set by the caller */
+};
+enum ckpt_resume ckpt_start(const struct ckpt *c, struct ckpt_reader *rd, struct input *in, char *why,
+                            size_t whylen);
+enum ckpt_admit { CK_TAKE, CK_SKIP, CK_NO_SEQ };
+enum ckpt_admit ckpt_admit(struct ckpt_reader *rd, const struct jdoc *d);
+/* fd: the input's descriptor when it is a regular file, else -1. */
+void ckpt_mark(struct ckpt *c, const struct ckpt_reader *rd, int fd, uint64_t offset);
 
 #endif

@@ -703,27 +703,21 @@ static void on_signal(int sig)
 static void resume_event(struct evctx *cx, struct ev_resume *r, struct ev_event *ev, ev_event_fn fn,
                          void *arg)
 {
-	int64_t seq;
-	if (ckpt_event_seq(ev->doc, &seq)) {
-		if (r->skipping && seq <= r->skip_seq)
-			return; /* read by an earlier run */
-		if (!r->have_seq || seq > r->max_seq) {
-			r->max_seq = seq;
-			r->have_seq = 1;
-		}
-	} else if (r->need_seq) {
+	switch (ckpt_admit(&r->rd, ev->doc)) {
+	case CK_SKIP:
+		return; /* read by an earlier run */
+	case CK_NO_SEQ:
 		ev_reject(cx, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
 		return;
+	case CK_TAKE:
+		ev_hand(cx, ev, fn, arg);
 	}
-	ev_hand(cx, ev, fn, arg);
 }
 
 /* The position reached in in, for the next save. */
 static void resume_mark(struct ev_resume *r, struct input *in)
 {
-	ckpt_mark_file(&r->ck, in->is_reg ? in->fd : -1, in->consumed);
-	r->ck.has_seq = r->have_seq;
-	r->ck.seq = r->max_seq;
+	ckpt_mark(&r->ck, &r->rd, in->is_reg ? in->fd : -1, in->consumed);
 }
 
 void ev_state_save(struct evctx *cx)
@@ -743,18 +737,10 @@ void ev_state_save(struct evctx *cx)
 static void resume_position(struct ev_resume *r, struct input *in, int reopened)
 {
 	char why[300];
-	enum ckpt_resume k = ckpt_check(&r->ck, in->fd, why, sizeof why);
-	r->skipping = 0;
-	if (k == CK_CHANGED && !reopened) {
+	if (ckpt_start(&r->ck, &r->rd, in, why, sizeof why) == CK_CHANGED && !reopened) {
 		ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
 		        r->path, in->label, why);
 		exit(EV_IO);
-	}
-	if (k == CK_SEEK && input_seek(in, r->ck.offset) < 0)
-		ev_die_errno(EV_IO, "%s: seek", in->label);
-	if (r->ck.has_seq) {
-		r->skipping = 1;
-		r->skip_seq = r->ck.seq;
 	}
 }
 
@@ -850,8 +836,6 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 			r->load(cx, body.p ? body.p : "", body.len, r->arg);
 		buf_free(&body);
 	}
-	r->have_seq = r->ck.has_seq;
-	r->max_seq = r->ck.seq;
 	if (r->follow || r->autosave) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
@@ -870,7 +854,7 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 		return;
 	}
 	tty_hint(&in);
-	r->need_seq = r->path && !in.is_reg;
+	r->rd.need_seq = r->path && !in.is_reg;
 	resume_position(r, &in, 0);
 	uint64_t base = in.consumed;
 	for (;;) {
@@ -895,12 +879,12 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 			in = next;
 			/* the position known so far decides where to go on */
 			r->ck.has_file = 0;
-			r->ck.has_seq = r->have_seq;
-			r->ck.seq = r->max_seq;
+			r->ck.has_seq = r->rd.have_seq;
+			r->ck.seq = r->rd.max_seq;
 			wfile_flush(ev_out);
-			if (r->have_seq)
+			if (r->rd.have_seq)
 				ev_warn("%s: replaced or truncated; reading it from the start after seq %" PRId64, path,
-				        r->max_seq);
+				        r->rd.max_seq);
 			else
 				ev_warn("%s: replaced or truncated; reading it from the start", path);
 			resume_position(r, &in, 1);

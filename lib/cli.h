@@ -69,9 +69,7 @@ struct ev_resume {
 	void *arg;
 	/* run state */
 	struct ckpt ck;
-	int skipping;          /* skip events with seq <= skip_seq */
-	int64_t skip_seq, max_seq;
-	int have_seq, need_seq;
+	struct ckpt_reader rd; /* what to skip, the largest seq (checkpoint.h) */
 	uint64_t since_save;
 };
 
