@@ -893,7 +893,7 @@ static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *cof
 static uint64_t event_pos(struct proj *P, const struct jdoc *d)
 {
 	int64_t seq;
-	if (ckpt_event_seq(d, &seq) && seq >= 0)
+	if (event_seq(d, &seq))
 		return (uint64_t)seq;
 	return P->nev;
 }
@@ -989,10 +989,8 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 	         win = json_get(d, 0, "window", 6), posk = json_get(d, 0, "pos", 3),
 	         aggs = json_get(d, 0, "aggs", 4);
 	int64_t iv, start = 0, end = 0;
-	double dv;
 	if (tag == JNONE || grp == JNONE || d->tok[grp].type != J_ARR || aggs == JNONE ||
-	    d->tok[aggs].type != J_ARR || posk == JNONE || d->tok[posk].type != J_NUM ||
-	    !json_tok_num(d, posk, &iv, &dv) || iv < 0) {
+	    d->tok[aggs].type != J_ARR || json_tok_int(d, posk, 0, INT64_MAX, &iv) < 0) {
 		snprintf(err, errlen, "not an evproject partial row");
 		return -1;
 	}
@@ -1009,8 +1007,8 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 	}
 	if (win != JNONE) {
 		uint32_t a = json_index(d, win, 0), b = json_index(d, win, 1);
-		if (a == JNONE || b == JNONE || d->tok[a].type != J_NUM || d->tok[b].type != J_NUM ||
-		    !json_tok_num(d, a, &start, &dv) || !json_tok_num(d, b, &end, &dv)) {
+		if (json_tok_int(d, a, INT64_MIN, INT64_MAX, &start) < 0 ||
+		    json_tok_int(d, b, INT64_MIN, INT64_MAX, &end) < 0) {
 			snprintf(err, errlen, "bad window in partial row");
 			return -1;
 		}
@@ -1156,10 +1154,9 @@ static void state_load(struct evctx *c, const char *body, size_t len, void *arg)
 				ev_die(EV_USAGE, "--state %s: saved by a run with other options", P->state_path);
 			buf_free(&sc);
 			int64_t iv;
-			double dv;
-			if (json_tok_num(&d, ev, &iv, &dv))
+			if (json_tok_int(&d, ev, 0, INT64_MAX, &iv) == 0)
 				P->nev = (uint64_t)iv;
-			if (d.tok[wm].type == J_NUM && json_tok_num(&d, wm, &iv, &dv)) {
+			if (json_tok_int(&d, wm, INT64_MIN, INT64_MAX, &iv) == 0) {
 				P->wm.wm = iv;
 				P->wm.have = 1;
 			}
@@ -1167,10 +1164,9 @@ static void state_load(struct evctx *c, const char *body, size_t len, void *arg)
 		} else if (json_get(&d, 0, "closed_end", 10) != JNONE) {
 			uint32_t g = json_get(&d, 0, "group", 5), ce = json_get(&d, 0, "closed_end", 10);
 			int64_t iv;
-			double dv;
 			uint32_t coff[P->ncol + 1];
 			if (g == JNONE || d.tok[g].type != J_ARR || group_of_array(P, &d, g, coff) != P->ncol ||
-			    !json_tok_num(&d, ce, &iv, &dv))
+			    json_tok_int(&d, ce, INT64_MIN, INT64_MAX, &iv) < 0)
 				ev_die(EV_USAGE, "--state %s: damaged session line", P->state_path);
 			struct sgroup *sg = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff)->val;
 			sg->ss.have_closed = 1;

@@ -2,7 +2,8 @@
  * checkpoint.h — where a resumable reader stopped (evproject --state,
  * evquery --follow --state; evcep will use it too), saved crash-safely.
  *
- * A position is the last `seq` read when events carry one, and, for a
+ * A position is the last `seq` read when events carry one (event_seq in
+ * event.h says what a seq is), and, for a
  * regular file, the byte offset reached plus the file's identity: device,
  * inode, and a checksum of bytes before the offset (its first and last
  * 64 KiB).  On resume (ckpt_check):
@@ -60,8 +61,6 @@ enum ckpt_resume ckpt_check(const struct ckpt *c, int fd, char *why, size_t whyl
 struct atomic_file *ckpt_begin(const char *path, const struct ckpt *c);
 void ckpt_commit(struct atomic_file *a);
 
-/* The event's top-level integer "seq": 1 and *seq set, else 0. */
-int ckpt_event_seq(const struct jdoc *d, int64_t *seq);
 
 /*
  * A reader resuming from a checkpoint: the one implementation behind
@@ -85,6 +84,8 @@ struct ckpt_reader {
 enum ckpt_resume ckpt_start(const struct ckpt *c, struct ckpt_reader *rd, struct input *in, char *why,
                             size_t whylen);
 enum ckpt_admit { CK_TAKE, CK_SKIP, CK_NO_SEQ };
+/* The reason a CK_NO_SEQ event is rejected with. */
+extern const char ckpt_no_seq[];
 enum ckpt_admit ckpt_admit(struct ckpt_reader *rd, const struct jdoc *d);
 /* fd: the input's descriptor when it is a regular file, else -1. */
 void ckpt_mark(struct ckpt *c, const struct ckpt_reader *rd, int fd, uint64_t offset);

@@ -364,10 +364,11 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 
 int ev_int_arg(const char *name, const char *s, int64_t lo, int64_t hi, int64_t *v)
 {
-	char *end;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (!errno && *s && !*end && x >= lo && x <= hi) {
+	/* the one whole-number text reader (json_num): digits with an
+	 * optional '-', no blanks, no '+' */
+	int64_t x;
+	double d;
+	if (json_num(s, strlen(s), &x, &d) == 1 && x >= lo && x <= hi) {
 		*v = x;
 		return 0;
 	}
@@ -707,7 +708,7 @@ static void resume_event(struct evctx *cx, struct ev_resume *r, struct ev_event 
 	case CK_SKIP:
 		return; /* read by an earlier run */
 	case CK_NO_SEQ:
-		ev_reject(cx, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
+		ev_reject(cx, ev, "%s", ckpt_no_seq);
 		return;
 	case CK_TAKE:
 		ev_hand(cx, ev, fn, arg);

@@ -24,8 +24,7 @@ void dlq_put_time(struct buf *b, int64_t us)
 static int whole(const struct jdoc *d, uint32_t t, const char *what, int64_t *v, char *why, size_t whylen)
 {
 	const struct jtok *k = &d->tok[t];
-	double dbl;
-	if (k->type != J_NUM || !(k->flags & JF_INT) || json_tok_num(d, t, v, &dbl) != 1) {
+	if (json_tok_int(d, t, INT64_MIN, INT64_MAX, v) < 0) {
 		snprintf(why, whylen, "%s is not a whole number: %.*s", what, (int)(k->len > 40 ? 40 : k->len),
 		         d->text + k->start);
 		return -1;

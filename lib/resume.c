@@ -18,7 +18,7 @@ int resume_skip(struct evctx *cx, struct resume *r, struct ev_event *ev)
 		cx->handed = NULL;
 		return 1;
 	case CK_NO_SEQ:
-		ev_reject(cx, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
+		ev_reject(cx, ev, "%s", ckpt_no_seq);
 		return 1;
 	case CK_TAKE:
 		break;

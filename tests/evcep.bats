@@ -394,7 +394,7 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 	run_split sh -c "cat more.ndjson | evcep --ids --state st -p 'p: A -> B within 1m'"
 	[ "$status" -eq 3 ] || fail_with "status"
 	[ "$output" = "" ] || fail_with "second"
-	[ "$stderr" = "evcep: <stdin>:4: no integer seq: --state cannot resume in a stream that is not a regular file without it" ] || fail_with "stderr"
+	[ "$stderr" = "evcep: <stdin>:4: no seq (a whole number from 1): --state cannot resume in a stream that is not a regular file without it" ] || fail_with "stderr"
 }
 
 @test "evcep --state refuses a byte-offset position in a file rewritten since (status 5), and reads nothing" {
