@@ -900,12 +900,53 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 	ev_progress_end(cx);
 }
 
+/* The archive mode: lib/compact reads, each event comes through here
+ * (compact_ops has one arg for its three callbacks: ours carries the
+ * tool's). */
+struct archive_run { struct evctx *cx; ev_event_fn fn; void *arg; struct ev_archive *m; };
+
+static void archive_begin(void *a)
+{
+	struct archive_run *r = a;
+	if (r->m->begin)
+		r->m->begin(r->m->arg);
+}
+
+static int archive_event(void *a, const char *line, size_t len, struct jdoc *doc, struct input *in)
+{
+	struct archive_run *r = a;
+	struct ev_event ev = { line, len, doc, in };
+	ev_hand(r->cx, &ev, r->fn, r->arg);
+	return r->cx->stop;
+}
+
+static void archive_snapshots(void *a, struct wfile *w)
+{
+	struct archive_run *r = a;
+	r->m->snapshots(r->m->arg, w);
+}
+
+static void run_archive(struct evctx *cx, int nfiles, ev_event_fn fn, void *arg)
+{
+	if (nfiles) {
+		ev_warn("--compact reads the store only, not file operands");
+		exit(EV_USAGE);
+	}
+	struct archive_run r = { cx, fn, arg, &cx->mode.archive };
+	struct compact_ops ops = { archive_begin, archive_event, archive_snapshots, &r };
+	compact_run(r.m->opts, &ops, &r.m->n);
+}
+
 void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg)
 {
 	static char *stdin_only[] = { "-" };
 	struct ev_sorted *so = cx->mode.sorted.on ? &cx->mode.sorted : NULL;
 	if (cx->mode.resume.path || cx->mode.resume.follow) {
 		run_resume(cx, nfiles, files, fn, arg);
+		return;
+	}
+	if (cx->mode.archive.opts) {
+		run_archive(cx, nfiles, fn, arg);
 		return;
 	}
 	if (so) {

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "checkpoint.h"
+#include "compact.h"
 #include "event.h"
 #include "expr.h"
 #include "input.h"
@@ -51,6 +52,19 @@ struct ev_sorted {
 	uint64_t seek;         /* where reading started */
 	int has_time;          /* with a range: the time of the event handed */
 	int64_t time;
+};
+
+/* evsnap --compact: the input is the old head of a store, read by
+ * lib/compact under the store's lock while it writes the archive batches
+ * (compact.h); each archived event is handed to the callback as any
+ * input's is (rejections, --strict: a rejected event ends the archived
+ * part).  No operands. */
+struct ev_archive {
+	const struct compact_opts *opts; /* NULL: off */
+	void (*begin)(void *arg);        /* compact_ops' begin and snapshots */
+	void (*snapshots)(void *arg, struct wfile *w);
+	void *arg;
+	struct compact_counts n;         /* after the run */
 };
 
 /* --state and --follow: one input read from where the last run stopped. */
@@ -102,6 +116,7 @@ struct evctx {
 	struct ev_mode {
 		struct ev_sorted sorted;
 		struct ev_resume resume;
+		struct ev_archive archive;
 	} mode;
 
 	/* progress */
