@@ -1,5 +1,6 @@
 /* keyed.c — keyed state with a deadline heap (see keyed.h). */
 #include "keyed.h"
+#include "dlist.h"
 #include "ev.h"
 
 #include <stdlib.h>
@@ -22,12 +23,7 @@ struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *create
 	e->key = be->k;
 	e->klen = be->n;
 	e->order = k->order++;
-	e->prev = k->tail;
-	if (k->tail)
-		k->tail->next = e;
-	else
-		k->head = e;
-	k->tail = e;
+	DLIST_APPEND(k, e);
 	be->ptr = e;
 	k->count++;
 	return e;
@@ -35,14 +31,7 @@ struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *create
 
 void keyed_del(struct keyed *k, struct kentry *e)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		k->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		k->tail = e->prev;
+	DLIST_REMOVE(k, e);
 	k->count--;
 	/* e->key points into the map's copy: delete the entry last */
 	bmap_del(&k->map, e->key, e->klen);

@@ -1,5 +1,6 @@
 /* window.c — event-time windows, watermark, late events (see window.h). */
 #include "window.h"
+#include "dlist.h"
 #include "ev.h"
 #include "timeutil.h"
 
@@ -141,13 +142,7 @@ int wm_closed(const struct watermark *m, int64_t end)
 void wtab_add(struct wtable *t, struct kentry *ke, struct wnode *w)
 {
 	w->ke = ke;
-	w->next = NULL;
-	w->prev = t->tail;
-	if (t->tail)
-		t->tail->next = w;
-	else
-		t->head = w;
-	t->tail = w;
+	DLIST_APPEND(t, w);
 }
 
 void wtab_schedule(struct wtable *t, const struct watermark *m, struct wnode *w)
@@ -169,15 +164,7 @@ struct wnode *wtab_next_closed(struct wtable *t, const struct watermark *m)
 void wtab_remove(struct wtable *t, struct wnode *w, int own_key)
 {
 	keyed_unschedule(&t->k, &w->tm);
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		t->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		t->tail = w->prev;
-	w->prev = w->next = NULL;
+	DLIST_REMOVE(t, w);
 	if (own_key && w->ke)
 		keyed_del(&t->k, w->ke);
 	w->ke = NULL;
