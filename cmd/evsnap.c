@@ -239,7 +239,7 @@ static void run_compaction(struct snap *s)
 	/* a mode of the one loop: lib/compact reads the store's old head and
 	 * writes the batches; each archived event is folded like any input
 	 * line (--strict: a rejected event ends the archived part) */
-	cx.mode.archive = (struct ev_archive){ &o, compact_begin, compact_snapshots, s, { 0, 0, 0 } };
+	cx.mode.archive = (struct ev_archive){ &o, compact_run, compact_begin, compact_snapshots, s, { 0, 0, 0 } };
 	ev_run(&cx, 0, NULL, compact_fold, s);
 }
 

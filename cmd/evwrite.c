@@ -387,7 +387,7 @@ static int check_required(struct writer *w, struct ev_event *ev)
 	return w->schema_path ? check_schema(w, ev) : 0;
 }
 
-static int pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
+static inline int pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
 {
 	int64_t i;
 	if (json_tok_int(d, t, 1, INT64_MAX, &i) < 0)

@@ -934,7 +934,7 @@ static void run_archive(struct evctx *cx, int nfiles, ev_event_fn fn, void *arg)
 	}
 	struct archive_run r = { cx, fn, arg, &cx->mode.archive };
 	struct compact_ops ops = { archive_begin, archive_event, archive_snapshots, &r };
-	compact_run(r.m->opts, &ops, &r.m->n);
+	r.m->read(r.m->opts, &ops, &r.m->n);
 }
 
 void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg)

@@ -61,6 +61,9 @@ struct ev_sorted {
  * part).  No operands. */
 struct ev_archive {
 	const struct compact_opts *opts; /* NULL: off */
+	/* compact_run, given by the tool: so that only evsnap links the
+	 * compaction code */
+	void (*read)(const struct compact_opts *o, const struct compact_ops *ops, struct compact_counts *n);
 	void (*begin)(void *arg);        /* compact_ops' begin and snapshots */
 	void (*snapshots)(void *arg, struct wfile *w);
 	void *arg;

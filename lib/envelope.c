@@ -532,25 +532,3 @@ void env_command_event(struct envelope *e, const struct jdoc *d, const struct en
 	member_uint(e, b, &first, F_NFIELDS, f->seq);
 	buf_addc(b, '}');
 }
-
-/* ---- rejected lines (--errors) ------------------------------------ */
-
-void env_error_record(struct buf *out, const char *file, int by_offset, uint64_t pos,
-                      const char *reason, const char *line, size_t len)
-{
-	buf_adds(out, "{\"file\":");
-	jw_cstring(out, file);
-	buf_adds(out, by_offset ? ",\"offset\":" : ",\"line\":");
-	jw_uint(out, pos);
-	buf_adds(out, ",\"error\":");
-	jw_cstring(out, reason);
-	if (utf8_valid(line, len)) {
-		buf_adds(out, ",\"raw\":");
-		jw_string(out, line, len);
-	} else {
-		buf_adds(out, ",\"raw_base64\":\"");
-		jw_base64(out, line, len);
-		buf_addc(out, '"');
-	}
-	buf_adds(out, "}\n");
-}

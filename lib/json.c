@@ -654,16 +654,6 @@ int json_tok_num(const struct jdoc *d, uint32_t t, int64_t *iv, double *dv)
 	return json_num(d->text + k->start, k->len, iv, dv);
 }
 
-int json_tok_int(const struct jdoc *d, uint32_t t, int64_t lo, int64_t hi, int64_t *v)
-{
-	int64_t iv;
-	double dv;
-	if (t == JNONE || d->tok[t].type != J_NUM || !(d->tok[t].flags & JF_INT) || !json_tok_num(d, t, &iv, &dv) ||
-	    iv < lo || iv > hi)
-		return -1;
-	*v = iv;
-	return 0;
-}
 
 void json_write_compact(const struct jdoc *d, uint32_t t, struct buf *out)
 {

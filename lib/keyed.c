@@ -11,14 +11,8 @@ struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n)
 	return bmap_ptr(&k->map, key, n);
 }
 
-struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *created)
+struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be)
 {
-	int c = 0;
-	struct bmap_ent *be = bmap_get(&k->map, key, n, &c);
-	if (created)
-		*created = c;
-	if (!c)
-		return be->ptr;
 	struct kentry *e = xcalloc(1, sizeof *e);
 	e->key = be->k;
 	e->klen = be->n;

@@ -51,8 +51,17 @@ struct keyed {
 
 /* The entry for key k[0..n), or NULL. */
 struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n);
-/* The entry for key, created at the end of the order when absent. */
-struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *created);
+/* The entry for key, created at the end of the order when absent (the
+ * lookup inline: it is on every event's path). */
+struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be);
+static inline struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *created)
+{
+	int c;
+	struct bmap_ent *be = bmap_get(&k->map, key, n, &c);
+	if (created)
+		*created = c;
+	return c ? keyed_new(k, be) : be->ptr;
+}
 /* Remove an entry (its val is the caller's to free first). */
 void keyed_del(struct keyed *k, struct kentry *e);
 
