@@ -654,7 +654,6 @@ int json_tok_num(const struct jdoc *d, uint32_t t, int64_t *iv, double *dv)
 	return json_num(d->text + k->start, k->len, iv, dv);
 }
 
-
 void json_write_compact(const struct jdoc *d, uint32_t t, struct buf *out)
 {
 	const struct jtok *k = &d->tok[t];

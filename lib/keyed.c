@@ -13,9 +13,10 @@ struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n)
 
 struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be)
 {
-	struct kentry *e = xcalloc(1, sizeof *e);
+	struct kentry *e = xmalloc(sizeof *e); /* every member set below */
 	e->key = be->k;
 	e->klen = be->n;
+	e->val = NULL;
 	e->order = k->order++;
 	DLIST_APPEND(k, e);
 	be->ptr = e;
