@@ -145,16 +145,12 @@ struct sortkey {
 };
 
 /* A window (or, without --window, a group): its bounds and place in the
- * close queue (lib/window), its key, its group cells and the aggregation
- * states. */
+ * window table (lib/window), its group cells and the aggregation states. */
 struct win {
-	struct wnode n;   /* first: a queue entry's pointer is the window */
-	char *key;
-	size_t kn;
+	struct wnode n;   /* first: the table's pointer is the window */
 	char *cells;      /* the group values' JSON texts, back to back */
 	uint32_t *coff;   /* ncol + 1 offsets into cells */
 	struct sgroup *sg;
-	struct win *prev, *next; /* creation order */
 	struct aggstate st[];
 };
 
@@ -203,9 +199,7 @@ struct proj {
 	struct rows rows;
 
 	/* state */
-	struct bmap map;
-	struct win *head, *tail;
-	struct closeq q;
+	struct wtable wt;  /* windows (or groups) by key, their ends queued */
 	uint64_t nev;      /* events seen (positions when there is no seq) */
 	uint64_t emitted;
 	struct buf key, scratch, cell, line;
@@ -614,8 +608,10 @@ static char *fingerprint(struct proj *P)
 	buf_printf(&b, " unit=%d", (int)cx.fm.unit);
 	for (size_t i = 0; i < P->ncol; i++)
 		if (P->col[i].kind == GC_DATE || P->col[i].kind == GC_HOUR) {
-			const char *tz = getenv("TZ");
-			buf_printf(&b, " tz=%s", tz ? tz : "");
+			/* the zone of --tz, never the environment's TZ; written as
+			 * states saved before time_tz() have it ("" for UTC) */
+			const char *tz = time_tz();
+			buf_printf(&b, " tz=%s%s", strcmp(tz, "UTC") ? ":" : "", strcmp(tz, "UTC") ? tz : "");
 			break;
 		}
 	return b.p;
@@ -629,48 +625,16 @@ static struct win *win_alloc(struct proj *P, const char *cells, size_t clen, con
 	w->cells = xmemdup(cells, clen);
 	w->coff = xmalloc((P->ncol + 1) * sizeof *w->coff);
 	memcpy(w->coff, coff, (P->ncol + 1) * sizeof *w->coff);
-	w->prev = P->tail;
-	if (P->tail)
-		P->tail->next = w;
-	else
-		P->head = w;
-	P->tail = w;
 	return w;
-}
-
-static void win_unlink(struct proj *P, struct win *w)
-{
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		P->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		P->tail = w->prev;
-	w->prev = w->next = NULL;
 }
 
 static void win_free(struct proj *P, struct win *w)
 {
 	for (size_t i = 0; i < P->nagg; i++)
 		agg_state_free(&w->st[i]);
-	free(w->key);
 	free(w->cells);
 	free(w->coff);
 	free(w);
-}
-
-static void release(void *arg, struct wnode *n)
-{
-	win_free(arg, (struct win *)n);
-}
-
-/* Queue w at its end (lib/window: not when nothing closes before the end
- * of input). */
-static void schedule(struct proj *P, struct win *w)
-{
-	closeq_schedule(&P->q, &P->wm, &w->n);
 }
 
 /* The map key of a tumbling/hopping window: the group key, then its
@@ -681,18 +645,18 @@ static void window_key(struct proj *P, int64_t start, int64_t end)
 	buf_add(&P->key, &end, sizeof end);
 }
 
-static struct sgroup *sgroup_get(struct proj *P, const char *cells, size_t clen, const uint32_t *coff)
+/* The session group with the current key (P->key), made when new. */
+static struct kentry *sgroup_get(struct proj *P, const char *cells, size_t clen, const uint32_t *coff)
 {
-	int created;
-	void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
-	if (created) {
+	struct kentry *e = keyed_get(&P->wt.k, P->key.p, P->key.len, NULL);
+	if (!e->val) {
 		struct sgroup *g = xcalloc(1, sizeof *g);
 		g->cells = xmemdup(cells, clen);
 		g->coff = xmalloc((P->ncol + 1) * sizeof *g->coff);
 		memcpy(g->coff, coff, (P->ncol + 1) * sizeof *g->coff);
-		*slot = g;
+		e->val = g;
 	}
-	return *slot;
+	return e;
 }
 
 /* lib/window merges two sessions that an event bridges: fold the states. */
@@ -702,20 +666,21 @@ static void session_merge(void *arg, struct wnode *into, struct wnode *from)
 	struct win *a = (struct win *)into, *b = (struct win *)from;
 	for (size_t k = 0; k < P->nagg; k++)
 		agg_merge(&P->agg[k], &a->st[k], &b->st[k]);
-	win_unlink(P, b);
-	if (wnode_retire(from))
-		win_free(P, b);
+	wtab_remove(&P->wt, from, 0);
+	win_free(P, b);
 }
 
-/* A new session of g at [start, end). */
-static struct win *session_new(struct proj *P, struct sgroup *g, int64_t start, int64_t end, uint64_t pos)
+/* A new session of group ge at [start, end). */
+static struct win *session_new(struct proj *P, struct kentry *ge, int64_t start, int64_t end, uint64_t pos)
 {
+	struct sgroup *g = ge->val;
 	struct win *w = win_alloc(P, g->cells, g->coff[P->ncol], g->coff);
 	w->sg = g;
 	w->n.start = start;
 	w->n.end = end;
 	w->n.pos = pos;
 	session_add(&g->ss, &w->n);
+	wtab_add(&P->wt, ge, &w->n);
 	return w;
 }
 
@@ -885,11 +850,8 @@ static void win_drop(struct proj *P, struct win *w)
 {
 	if (P->ws.kind == WIN_SESSION)
 		session_closed(&w->sg->ss, &w->n);
-	else if (w->key)
-		bmap_del(&P->map, w->key, w->kn);
-	win_unlink(P, w);
-	if (wnode_retire(&w->n))
-		win_free(P, w);
+	wtab_remove(&P->wt, &w->n, P->ws.kind != WIN_SESSION);
+	win_free(P, w);
 }
 
 /* Emit (unless update mode did already) and drop the windows in list. */
@@ -910,7 +872,7 @@ static void close_windows(struct proj *P)
 	struct win **list = NULL;
 	size_t n = 0, cap = 0;
 	struct wnode *w;
-	while ((w = closeq_next_closed(&P->q, &P->wm, release, P))) {
+	while ((w = wtab_next_closed(&P->wt, &P->wm))) {
 		list = xgrow(list, &cap, n + 1, sizeof *list);
 		list[n++] = (struct win *)w;
 	}
@@ -1014,27 +976,26 @@ static struct win *keyed_win(struct proj *P, const struct jdoc *d, uint32_t *cof
                              int64_t start, int64_t end)
 {
 	int created;
-	void **slot = bmap_slot(&P->map, P->key.p, P->key.len, &created);
+	struct kentry *e = keyed_get(&P->wt.k, P->key.p, P->key.len, &created);
 	if (!created)
-		return *slot;
+		return e->val;
 	if (d)
 		group_cells(P, d, coff);
 	struct win *w = win_alloc(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
-	w->key = xmemdup(P->key.p, P->key.len);
-	w->kn = P->key.len;
 	w->n.start = start;
 	w->n.end = end;
 	w->n.pos = pos;
-	*slot = w;
+	e->val = w;
+	wtab_add(&P->wt, e, &w->n);
 	if (P->ws.kind != WIN_NONE && !P->merge)
-		schedule(P, w);
+		wtab_schedule(&P->wt, &P->wm, &w->n);
 	return w;
 }
 
 static uint64_t event_pos(struct proj *P, const struct jdoc *d)
 {
 	int64_t seq;
-	if (ckpt_event_seq(d, &seq) && seq >= 0)
+	if (event_seq(d, &seq))
 		return (uint64_t)seq;
 	return P->nev;
 }
@@ -1162,13 +1123,14 @@ static int place(struct proj *P, const struct jdoc *d, const struct agg_in *in, 
 	}
 	case WIN_SESSION: {
 		group_cells(P, d, coff);
-		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		struct kentry *ge = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		struct sgroup *g = ge->val;
 		int late;
 		struct wnode *n = session_assign(&g->ss, &P->ws, &P->wm, t, pos, session_merge, P, &late);
 		if (late)
 			return 1;
-		struct win *w = n ? (struct win *)n : session_new(P, g, t, win_sat_add(t, P->ws.gap), pos);
-		closeq_reschedule(&P->q, &P->wm, &w->n);
+		struct win *w = n ? (struct win *)n : session_new(P, ge, t, time_add_sat(t, P->ws.gap), pos);
+		wtab_schedule(&P->wt, &P->wm, &w->n);
 		update(P, w, in);
 		return 0;
 	}
@@ -1282,10 +1244,8 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 	         win = json_get(d, 0, "window", 6), posk = json_get(d, 0, "pos", 3),
 	         aggs = json_get(d, 0, "aggs", 4);
 	int64_t iv, start = 0, end = 0;
-	double dv;
 	if (tag == JNONE || grp == JNONE || d->tok[grp].type != J_ARR || aggs == JNONE ||
-	    d->tok[aggs].type != J_ARR || posk == JNONE || d->tok[posk].type != J_NUM ||
-	    !json_tok_num(d, posk, &iv, &dv) || iv < 0) {
+	    d->tok[aggs].type != J_ARR || json_tok_int(d, posk, 0, INT64_MAX, &iv) < 0) {
 		snprintf(err, errlen, "not an evproject partial row");
 		return -1;
 	}
@@ -1302,8 +1262,8 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 	}
 	if (win != JNONE) {
 		uint32_t a = json_index(d, win, 0), b = json_index(d, win, 1);
-		if (a == JNONE || b == JNONE || d->tok[a].type != J_NUM || d->tok[b].type != J_NUM ||
-		    !json_tok_num(d, a, &start, &dv) || !json_tok_num(d, b, &end, &dv)) {
+		if (json_tok_int(d, a, INT64_MIN, INT64_MAX, &start) < 0 ||
+		    json_tok_int(d, b, INT64_MIN, INT64_MAX, &end) < 0) {
 			snprintf(err, errlen, "bad window in partial row");
 			return -1;
 		}
@@ -1312,12 +1272,13 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 	group_of_array(P, d, grp, coff);
 	struct win *w;
 	if (P->ws.kind == WIN_SESSION) {
-		struct sgroup *g = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		struct kentry *ge = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+		struct sgroup *g = ge->val;
 		/* overlapping sessions from other shards are one session */
 		struct wnode *into = session_join(&g->ss, start, end, pos, session_merge, P);
-		w = into ? (struct win *)into : session_new(P, g, start, end, pos);
+		w = into ? (struct win *)into : session_new(P, ge, start, end, pos);
 		if (!P->merge)
-			closeq_reschedule(&P->q, &P->wm, &w->n);
+			wtab_schedule(&P->wt, &P->wm, &w->n);
 	} else {
 		if (P->ws.kind != WIN_NONE)
 			window_key(P, start, end);
@@ -1370,12 +1331,12 @@ static void sort_by_pos(struct win **list, size_t n)
 static void finish_rows(struct proj *P, int keep)
 {
 	size_t n = 0;
-	for (struct win *w = P->head; w; w = w->next)
+	for (struct wnode *w = P->wt.head; w; w = w->next)
 		n++;
 	struct win **list = xmalloc((n + 1) * sizeof *list);
 	n = 0;
-	for (struct win *w = P->head; w; w = w->next)
-		list[n++] = w;
+	for (struct wnode *w = P->wt.head; w; w = w->next)
+		list[n++] = (struct win *)w;
 	if (P->merge && P->ws.kind == WIN_NONE)
 		sort_by_pos(list, n);
 	if (P->ws.kind == WIN_NONE) {
@@ -1386,7 +1347,6 @@ static void finish_rows(struct proj *P, int keep)
 			/* no group columns and no event: one row of empty aggregations */
 			struct win *w = win_alloc(P, "", 0, (uint32_t[1]){ 0 });
 			emit(P, w);
-			win_unlink(P, w);
 			win_free(P, w);
 		}
 	} else if (!keep) {
@@ -1449,10 +1409,9 @@ static void state_load(struct evctx *c, const char *body, size_t len, void *arg)
 				ev_die(EV_USAGE, "--state %s: saved by a run with other options", P->state_path);
 			buf_free(&sc);
 			int64_t iv;
-			double dv;
-			if (json_tok_num(&d, ev, &iv, &dv))
+			if (json_tok_int(&d, ev, 0, INT64_MAX, &iv) == 0)
 				P->nev = (uint64_t)iv;
-			if (d.tok[wm].type == J_NUM && json_tok_num(&d, wm, &iv, &dv)) {
+			if (json_tok_int(&d, wm, INT64_MIN, INT64_MAX, &iv) == 0) {
 				P->wm.wm = iv;
 				P->wm.have = 1;
 			}
@@ -1460,12 +1419,11 @@ static void state_load(struct evctx *c, const char *body, size_t len, void *arg)
 		} else if (json_get(&d, 0, "closed_end", 10) != JNONE) {
 			uint32_t g = json_get(&d, 0, "group", 5), ce = json_get(&d, 0, "closed_end", 10);
 			int64_t iv;
-			double dv;
 			uint32_t coff[P->ncol + 1];
 			if (g == JNONE || d.tok[g].type != J_ARR || group_of_array(P, &d, g, coff) != P->ncol ||
-			    !json_tok_num(&d, ce, &iv, &dv))
+			    json_tok_int(&d, ce, INT64_MIN, INT64_MAX, &iv) < 0)
 				ev_die(EV_USAGE, "--state %s: damaged session line", P->state_path);
-			struct sgroup *sg = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
+			struct sgroup *sg = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff)->val;
 			sg->ss.have_closed = 1;
 			sg->ss.closed_end = iv;
 		} else if (absorb(P, &d, err, sizeof err) < 0) {
@@ -1493,13 +1451,13 @@ static void state_save(struct evctx *c, struct wfile *out, void *arg)
 		buf_adds(&b, "null");
 	buf_adds(&b, "}\n");
 	wfile_write(out, b.p, b.len);
-	for (struct win *w = P->head; w; w = w->next) {
-		partial_line(P, w, &b);
+	for (struct wnode *w = P->wt.head; w; w = w->next) {
+		partial_line(P, (struct win *)w, &b);
 		wfile_line(out, b.p, b.len);
 	}
 	if (P->ws.kind == WIN_SESSION) {
-		for (size_t i = 0; i < P->map.cap; i++) {
-			struct sgroup *g = P->map.tab[i].k ? P->map.tab[i].ptr : NULL;
+		for (struct kentry *e = P->wt.k.head; e; e = e->next) {
+			struct sgroup *g = e->val;
 			if (!g || !g->ss.have_closed)
 				continue;
 			buf_reset(&b);

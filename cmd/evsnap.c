@@ -6,8 +6,9 @@
  * evreplay --snapshots can start from it (and ignores one made under other
  * rules); the fold is lib/fold.c, the same code evreplay runs.  Compaction
  * is lib/compact.c (its protocol and crash safety are described in
- * compact.h): evsnap gives it the loading of the snapshots, the fold of
- * each archived event and the writing of the snapshots.
+ * compact.h), run as the archive mode of ev_run: evsnap gives it the
+ * loading of the snapshots, the fold of each archived event (an ordinary
+ * event callback) and the writing of the snapshots.
  */
 #include "atomic.h"
 #include "cli.h"
@@ -220,15 +221,6 @@ static void compact_fold(struct evctx *c, struct ev_event *ev, void *arg)
 	fold_event(&s->f, c, ev, &a);
 }
 
-/* An archived event: folded like any input line (--strict: a rejected
- * event ends the archived part). */
-static int compact_event(void *arg, const char *line, size_t len, struct jdoc *doc, struct input *in)
-{
-	struct ev_event ev = { line, len, doc, in };
-	ev_hand(&cx, &ev, compact_fold, arg);
-	return cx.stop;
-}
-
 static void compact_snapshots(void *arg, struct wfile *w)
 {
 	struct snap *s = arg;
@@ -244,8 +236,11 @@ static void run_compaction(struct snap *s)
 		exit(EV_USAGE);
 	struct compact_opts o = { s->store, s->archive, s->snapshots, s->batch, s->lock_timeout,
 	                          cx.now - retain, &cx.fm };
-	struct compact_ops ops = { compact_begin, compact_event, compact_snapshots, s };
-	compact_run(&o, &ops, NULL);
+	/* a mode of the one loop: lib/compact reads the store's old head and
+	 * writes the batches; each archived event is folded like any input
+	 * line (--strict: a rejected event ends the archived part) */
+	cx.mode.archive = (struct ev_archive){ &o, compact_run, compact_begin, compact_snapshots, s, { 0, 0, 0 } };
+	ev_run(&cx, 0, NULL, compact_fold, s);
 }
 
 int main(int argc, char **argv)

@@ -387,11 +387,10 @@ static int check_required(struct writer *w, struct ev_event *ev)
 	return w->schema_path ? check_schema(w, ev) : 0;
 }
 
-static int pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
+static inline int pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
 {
 	int64_t i;
-	double dbl;
-	if (t == JNONE || d->tok[t].type != J_NUM || json_tok_num(d, t, &i, &dbl) != 1 || i < 1)
+	if (json_tok_int(d, t, 1, INT64_MAX, &i) < 0)
 		return -1;
 	*v = (uint64_t)i;
 	return 0;

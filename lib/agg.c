@@ -892,8 +892,7 @@ void agg_partial(const struct aggspec *a, const struct aggstate *cs, struct buf 
 static int get_u64(const struct jdoc *d, uint32_t t, uint64_t *v)
 {
 	int64_t iv;
-	double dv;
-	if (t == JNONE || d->tok[t].type != J_NUM || !json_tok_num(d, t, &iv, &dv) || iv < 0)
+	if (json_tok_int(d, t, 0, INT64_MAX, &iv) < 0)
 		return -1;
 	*v = (uint64_t)iv;
 	return 0;
@@ -1029,8 +1028,7 @@ int agg_merge_partial(const struct aggspec *a, struct aggstate *s, const struct 
 		if (v == JNONE)
 			break;
 		int64_t iv;
-		double dv;
-		if (d->tok[v].type != J_NUM || !json_tok_num(d, v, &iv, &dv))
+		if (json_tok_int(d, v, INT64_MIN, INT64_MAX, &iv) < 0)
 			BAD("%s: bad time state", a->name);
 		if (!s->has || (a->kind == AG_TMIN ? iv < s->t : iv > s->t)) {
 			s->t = iv;

@@ -1,5 +1,6 @@
 /* backoff.c — retry delays and jitter (see backoff.h). */
 #include "backoff.h"
+#include "timeutil.h"
 
 #include <string.h>
 
@@ -32,14 +33,6 @@ int64_t backoff_default_base(enum backoff_strategy s)
 	return s == BO_LINEAR || s == BO_FIBONACCI ? INT64_C(60000000) : INT64_C(1000000);
 }
 
-int64_t sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
-
 int64_t sat_mul(int64_t a, int64_t b)
 {
 	int64_t r;
@@ -53,7 +46,7 @@ static int64_t fib(int64_t k)
 {
 	int64_t a = 0, b = 1; /* F(0), F(1) */
 	for (int64_t i = 1; i < k; i++) {
-		int64_t c = sat_add(a, b);
+		int64_t c = time_add_sat(a, b);
 		a = b;
 		b = c;
 		if (b == INT64_MAX)
@@ -70,7 +63,7 @@ int64_t backoff_delay(enum backoff_strategy s, int64_t base, int64_t n, int64_t 
 		d = n >= 63 ? (base ? INT64_MAX : 0) : sat_mul(base, INT64_C(1) << n);
 		break;
 	case BO_LINEAR: d = sat_mul(base, n); break;
-	case BO_FIBONACCI: d = sat_mul(base, fib(sat_add(n, 1))); break;
+	case BO_FIBONACCI: d = sat_mul(base, fib(time_add_sat(n, 1))); break;
 	default: d = base; break;
 	}
 	return d < cap ? d : cap;

@@ -45,8 +45,8 @@ int64_t backoff_delay(enum backoff_strategy s, int64_t base, int64_t n, int64_t 
 /* Jitter applied to the capped delay d (draws from p unless BJ_NONE). */
 int64_t backoff_jitter(enum backoff_jitter j, int64_t d, int64_t base, int64_t cap, struct prng *p);
 
-/* Saturating arithmetic on int64 (results clamp to INT64_MIN/INT64_MAX). */
-int64_t sat_add(int64_t a, int64_t b);
+/* Saturating multiplication on int64 (clamps to INT64_MIN/INT64_MAX; the
+ * saturating addition is time_add_sat in timeutil.h). */
 int64_t sat_mul(int64_t a, int64_t b);
 
 #endif

@@ -692,7 +692,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		if (!ck)
 			ck = key_get(c, pi, e->d);
 		r->ck = ck;
-		r->tm.when = keyed_add(e->t, p->within);
+		r->tm.when = time_add_sat(e->t, p->within);
 		if (done_now(p, r)) {
 			add_done(c, r);
 		} else {
@@ -842,7 +842,7 @@ static int check(struct cep *c, const char *line, size_t len, const struct jdoc 
 
 int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d, int64_t t)
 {
-	if (c->have_time && t < keyed_add(c->maxt, -c->o.lateness)) {
+	if (c->have_time && t < time_add_sat(c->maxt, -c->o.lateness)) {
 		if (c->o.late)
 			late_write(c->o.late, line, len);
 		c->late++;
@@ -859,7 +859,7 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 		return 0;
 	}
 	hold(c, line, len, t, c->hseq++);
-	int64_t wm = keyed_add(c->maxt, -c->o.lateness);
+	int64_t wm = time_add_sat(c->maxt, -c->o.lateness);
 	release(c, wm, 0);
 	keyed_expire(&c->k, wm, 0, on_deadline, c);
 	if (c->o.hook_time)
@@ -879,12 +879,13 @@ void cep_end(struct cep *c, int keep)
 {
 	if (keep) {
 		/* each run lists what stays open, in deadline order */
-		if (!c->o.partials || !c->k.n)
+		size_t n = keyed_pending(&c->k);
+		if (!c->o.partials || !n)
 			return;
-		struct ktimer **v = xmalloc(c->k.n * sizeof *v);
-		memcpy(v, c->k.heap, c->k.n * sizeof *v);
-		qsort(v, c->k.n, sizeof *v, cmp_timer);
-		for (size_t i = 0; i < c->k.n; i++) {
+		struct ktimer **v = xmalloc(n * sizeof *v);
+		memcpy(v, keyed_timers(&c->k), n * sizeof *v);
+		qsort(v, n, sizeof *v, cmp_timer);
+		for (size_t i = 0; i < n; i++) {
 			struct cep_run *r = (struct cep_run *)v[i];
 			emit_partial(c, c->pat[r->ck->pat], r, "eof");
 		}
@@ -1072,7 +1073,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		c->nruns++;
 		ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
 		ck->runs[ck->n++] = r;
-		keyed_schedule(&c->k, &r->tm, keyed_add(r->first, p->within), r->rseq);
+		keyed_schedule(&c->k, &r->tm, time_add_sat(r->first, p->within), r->rseq);
 		return 0;
 badrun:
 		buf_free(&r->ev);

@@ -1,6 +1,7 @@
 /* checkpoint.c — resumable input positions (see checkpoint.h). */
 #include "checkpoint.h"
 #include "ev.h"
+#include "event.h"
 #include "jwrite.h"
 #include "strset.h"
 
@@ -78,10 +79,8 @@ enum ckpt_resume ckpt_check(const struct ckpt *c, int fd, char *why, size_t whyl
 
 static int get_u64(const struct jdoc *d, uint32_t obj, const char *k, uint64_t *v)
 {
-	uint32_t t = json_get(d, obj, k, strlen(k));
 	int64_t iv;
-	double dv;
-	if (t == JNONE || d->tok[t].type != J_NUM || !json_tok_num(d, t, &iv, &dv) || iv < 0)
+	if (json_tok_int(d, json_get(d, obj, k, strlen(k)), 0, INT64_MAX, &iv) < 0)
 		return -1;
 	*v = (uint64_t)iv;
 	return 0;
@@ -100,9 +99,8 @@ static int parse_header(const char *line, size_t len, struct ckpt *c)
 	if (v == JNONE || s == JNONE || f == JNONE)
 		goto out;
 	int64_t iv;
-	double dv;
 	if (d.tok[s].type == J_NUM) {
-		if (!json_tok_num(&d, s, &iv, &dv))
+		if (json_tok_int(&d, s, INT64_MIN, INT64_MAX, &iv) < 0)
 			goto out;
 		c->has_seq = 1;
 		c->seq = iv;
@@ -184,11 +182,47 @@ void ckpt_commit(struct atomic_file *a)
 	free(path);
 }
 
-int ckpt_event_seq(const struct jdoc *d, int64_t *seq)
+/* ---- a reader resuming from a checkpoint ------------------------------ */
+
+enum ckpt_resume ckpt_start(const struct ckpt *c, struct ckpt_reader *rd, struct input *in, char *why,
+                            size_t whylen)
 {
-	uint32_t t = json_get(d, 0, "seq", 3);
-	double dv;
-	if (t == JNONE || d->tok[t].type != J_NUM || !(d->tok[t].flags & JF_INT))
-		return 0;
-	return json_tok_num(d, t, seq, &dv);
+	enum ckpt_resume k = ckpt_check(c, in->fd, why, whylen);
+	rd->skipping = 0;
+	rd->have_seq = c->has_seq;
+	rd->max_seq = c->seq;
+	if (k == CK_CHANGED)
+		return k;
+	if (k == CK_SEEK && input_seek(in, c->offset) < 0)
+		ev_die_errno(EV_IO, "%s: seek", in->label);
+	if (c->has_seq) {
+		rd->skipping = 1;
+		rd->skip_seq = c->seq;
+	}
+	return k;
+}
+
+const char ckpt_no_seq[] =
+	"no seq (a whole number from 1): --state cannot resume in a stream that is not a regular file without it";
+
+enum ckpt_admit ckpt_admit(struct ckpt_reader *rd, const struct jdoc *d)
+{
+	int64_t seq;
+	if (event_seq(d, &seq)) {
+		if (rd->skipping && seq <= rd->skip_seq)
+			return CK_SKIP;
+		if (!rd->have_seq || seq > rd->max_seq) {
+			rd->max_seq = seq;
+			rd->have_seq = 1;
+		}
+		return CK_TAKE;
+	}
+	return rd->need_seq ? CK_NO_SEQ : CK_TAKE;
+}
+
+void ckpt_mark(struct ckpt *c, const struct ckpt_reader *rd, int fd, uint64_t offset)
+{
+	ckpt_mark_file(c, fd, offset);
+	c->has_seq = rd->have_seq;
+	c->seq = rd->max_seq;
 }

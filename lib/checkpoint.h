@@ -2,7 +2,8 @@
  * checkpoint.h — where a resumable reader stopped (evproject --state,
  * evquery --follow --state; evcep will use it too), saved crash-safely.
  *
- * A position is the last `seq` read when events carry one, and, for a
+ * A position is the last `seq` read when events carry one (event_seq in
+ * event.h says what a seq is), and, for a
  * regular file, the byte offset reached plus the file's identity: device,
  * inode, and a checksum of bytes before the offset (its first and last
  * 64 KiB).  On resume (ckpt_check):
@@ -26,6 +27,7 @@
 
 #include "atomic.h"
 #include "buf.h"
+#include "input.h"
 #include "json.h"
 
 struct ckpt {
@@ -59,7 +61,33 @@ enum ckpt_resume ckpt_check(const struct ckpt *c, int fd, char *why, size_t whyl
 struct atomic_file *ckpt_begin(const char *path, const struct ckpt *c);
 void ckpt_commit(struct atomic_file *a);
 
-/* The event's top-level integer "seq": 1 and *seq set, else 0. */
-int ckpt_event_seq(const struct jdoc *d, int64_t *seq);
+
+/*
+ * A reader resuming from a checkpoint: the one implementation behind
+ * ev_run's --state/--follow mode (cli.c) and evcep's resume_run.
+ *   ckpt_start   positions a freshly opened input from c: seeks (CK_SEEK),
+ *                or reads from the start skipping seq <= c->seq (CK_SEQ);
+ *                CK_CHANGED (why says why) moves nothing, and the caller
+ *                reports it or, after a file was replaced, reads it all.
+ *   ckpt_admit   per event: take it, skip it (an earlier run read it), or
+ *                refuse it (no seq where need_seq is set: a stream that
+ *                cannot be positioned by byte offset).
+ *   ckpt_mark    the position reached, into c, for the next save.
+ */
+struct ckpt_reader {
+	int skipping;       /* skip events with seq <= skip_seq */
+	int64_t skip_seq;
+	int have_seq;       /* max_seq: the largest seq taken (or saved) */
+	int64_t max_seq;
+	int need_seq;       /* set by the caller */
+};
+enum ckpt_resume ckpt_start(const struct ckpt *c, struct ckpt_reader *rd, struct input *in, char *why,
+                            size_t whylen);
+enum ckpt_admit { CK_TAKE, CK_SKIP, CK_NO_SEQ };
+/* The reason a CK_NO_SEQ event is rejected with. */
+extern const char ckpt_no_seq[];
+enum ckpt_admit ckpt_admit(struct ckpt_reader *rd, const struct jdoc *d);
+/* fd: the input's descriptor when it is a regular file, else -1. */
+void ckpt_mark(struct ckpt *c, const struct ckpt_reader *rd, int fd, uint64_t offset);
 
 #endif

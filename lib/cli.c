@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "envelope.h"
 #include "ev.h"
 #include "jwrite.h"
 #include "source.h"
@@ -376,10 +377,11 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 
 int ev_int_arg(const char *name, const char *s, int64_t lo, int64_t hi, int64_t *v)
 {
-	char *end;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (!errno && *s && !*end && x >= lo && x <= hi) {
+	/* the one whole-number text reader (json_num): digits with an
+	 * optional '-', no blanks, no '+' */
+	int64_t x;
+	double d;
+	if (json_num(s, strlen(s), &x, &d) == 1 && x >= lo && x <= hi) {
 		*v = x;
 		return 0;
 	}
@@ -436,26 +438,8 @@ static void where(const struct evctx *cx, const struct ev_event *ev, struct buf 
 static void errors_record(struct evctx *cx, const struct ev_event *ev, const char *reason)
 {
 	struct buf b = {0};
-	buf_adds(&b, "{\"file\":");
-	jw_cstring(&b, ev->in->label);
-	if (cx->by_offset) {
-		buf_adds(&b, ",\"offset\":");
-		jw_uint(&b, ev->in->offset);
-	} else {
-		buf_adds(&b, ",\"line\":");
-		jw_uint(&b, ev->in->lineno);
-	}
-	buf_adds(&b, ",\"error\":");
-	jw_cstring(&b, reason);
-	if (utf8_valid(ev->line, ev->len)) {
-		buf_adds(&b, ",\"raw\":");
-		jw_string(&b, ev->line, ev->len);
-	} else {
-		buf_adds(&b, ",\"raw_base64\":\"");
-		jw_base64(&b, ev->line, ev->len);
-		buf_addc(&b, '"');
-	}
-	buf_adds(&b, "}\n");
+	env_error_record(&b, ev->in->label, cx->by_offset, cx->by_offset ? ev->in->offset : ev->in->lineno,
+	                 reason, ev->line, ev->len);
 	wfile_write(cx->errors, b.p, b.len);
 	buf_free(&b);
 }
@@ -733,27 +717,21 @@ static void on_signal(int sig)
 static void resume_event(struct evctx *cx, struct ev_resume *r, struct ev_event *ev, ev_event_fn fn,
                          void *arg)
 {
-	int64_t seq;
-	if (ckpt_event_seq(ev->doc, &seq)) {
-		if (r->skipping && seq <= r->skip_seq)
-			return; /* read by an earlier run */
-		if (!r->have_seq || seq > r->max_seq) {
-			r->max_seq = seq;
-			r->have_seq = 1;
-		}
-	} else if (r->need_seq) {
-		ev_reject(cx, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
+	switch (ckpt_admit(&r->rd, ev->doc)) {
+	case CK_SKIP:
+		return; /* read by an earlier run */
+	case CK_NO_SEQ:
+		ev_reject(cx, ev, "%s", ckpt_no_seq);
 		return;
+	case CK_TAKE:
+		ev_hand(cx, ev, fn, arg);
 	}
-	ev_hand(cx, ev, fn, arg);
 }
 
 /* The position reached in in, for the next save. */
 static void resume_mark(struct ev_resume *r, struct input *in)
 {
-	ckpt_mark_file(&r->ck, in->is_reg ? in->fd : -1, in->consumed);
-	r->ck.has_seq = r->have_seq;
-	r->ck.seq = r->max_seq;
+	ckpt_mark(&r->ck, &r->rd, in->is_reg ? in->fd : -1, in->consumed);
 }
 
 void ev_state_save(struct evctx *cx)
@@ -773,18 +751,10 @@ void ev_state_save(struct evctx *cx)
 static void resume_position(struct ev_resume *r, struct input *in, int reopened)
 {
 	char why[300];
-	enum ckpt_resume k = ckpt_check(&r->ck, in->fd, why, sizeof why);
-	r->skipping = 0;
-	if (k == CK_CHANGED && !reopened) {
+	if (ckpt_start(&r->ck, &r->rd, in, why, sizeof why) == CK_CHANGED && !reopened) {
 		ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
 		        r->path, in->label, why);
 		exit(EV_IO);
-	}
-	if (k == CK_SEEK && input_seek(in, r->ck.offset) < 0)
-		ev_die_errno(EV_IO, "%s: seek", in->label);
-	if (r->ck.has_seq) {
-		r->skipping = 1;
-		r->skip_seq = r->ck.seq;
 	}
 }
 
@@ -880,8 +850,6 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 			r->load(cx, body.p ? body.p : "", body.len, r->arg);
 		buf_free(&body);
 	}
-	r->have_seq = r->ck.has_seq;
-	r->max_seq = r->ck.seq;
 	if (r->follow || r->autosave) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
@@ -906,7 +874,7 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 		exit(EV_USAGE);
 	}
 	tty_hint(&in);
-	r->need_seq = r->path && !in.is_reg;
+	r->rd.need_seq = r->path && !in.is_reg;
 	resume_position(r, &in, 0);
 	uint64_t base = in.consumed;
 	for (;;) {
@@ -931,12 +899,12 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 			in = next;
 			/* the position known so far decides where to go on */
 			r->ck.has_file = 0;
-			r->ck.has_seq = r->have_seq;
-			r->ck.seq = r->max_seq;
+			r->ck.has_seq = r->rd.have_seq;
+			r->ck.seq = r->rd.max_seq;
 			wfile_flush(ev_out);
-			if (r->have_seq)
+			if (r->rd.have_seq)
 				ev_warn("%s: replaced or truncated; reading it from the start after seq %" PRId64, path,
-				        r->max_seq);
+				        r->rd.max_seq);
 			else
 				ev_warn("%s: replaced or truncated; reading it from the start", path);
 			resume_position(r, &in, 1);
@@ -951,12 +919,53 @@ static void run_resume(struct evctx *cx, int nfiles, char **files, ev_event_fn f
 	ev_progress_end(cx);
 }
 
+/* The archive mode: lib/compact reads, each event comes through here
+ * (compact_ops has one arg for its three callbacks: ours carries the
+ * tool's). */
+struct archive_run { struct evctx *cx; ev_event_fn fn; void *arg; struct ev_archive *m; };
+
+static void archive_begin(void *a)
+{
+	struct archive_run *r = a;
+	if (r->m->begin)
+		r->m->begin(r->m->arg);
+}
+
+static int archive_event(void *a, const char *line, size_t len, struct jdoc *doc, struct input *in)
+{
+	struct archive_run *r = a;
+	struct ev_event ev = { line, len, doc, in };
+	ev_hand(r->cx, &ev, r->fn, r->arg);
+	return r->cx->stop;
+}
+
+static void archive_snapshots(void *a, struct wfile *w)
+{
+	struct archive_run *r = a;
+	r->m->snapshots(r->m->arg, w);
+}
+
+static void run_archive(struct evctx *cx, int nfiles, ev_event_fn fn, void *arg)
+{
+	if (nfiles) {
+		ev_warn("--compact reads the store only, not file operands");
+		exit(EV_USAGE);
+	}
+	struct archive_run r = { cx, fn, arg, &cx->mode.archive };
+	struct compact_ops ops = { archive_begin, archive_event, archive_snapshots, &r };
+	r.m->read(r.m->opts, &ops, &r.m->n);
+}
+
 void ev_run(struct evctx *cx, int nfiles, char **files, ev_event_fn fn, void *arg)
 {
 	static char *stdin_only[] = { "-" };
 	struct ev_sorted *so = cx->mode.sorted.on ? &cx->mode.sorted : NULL;
 	if (cx->mode.resume.path || cx->mode.resume.follow) {
 		run_resume(cx, nfiles, files, fn, arg);
+		return;
+	}
+	if (cx->mode.archive.opts) {
+		run_archive(cx, nfiles, fn, arg);
 		return;
 	}
 	if (so) {

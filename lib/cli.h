@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "checkpoint.h"
+#include "compact.h"
 #include "event.h"
 #include "expr.h"
 #include "input.h"
@@ -53,6 +54,22 @@ struct ev_sorted {
 	int64_t time;
 };
 
+/* evsnap --compact: the input is the old head of a store, read by
+ * lib/compact under the store's lock while it writes the archive batches
+ * (compact.h); each archived event is handed to the callback as any
+ * input's is (rejections, --strict: a rejected event ends the archived
+ * part).  No operands. */
+struct ev_archive {
+	const struct compact_opts *opts; /* NULL: off */
+	/* compact_run, given by the tool: so that only evsnap links the
+	 * compaction code */
+	void (*read)(const struct compact_opts *o, const struct compact_ops *ops, struct compact_counts *n);
+	void (*begin)(void *arg);        /* compact_ops' begin and snapshots */
+	void (*snapshots)(void *arg, struct wfile *w);
+	void *arg;
+	struct compact_counts n;         /* after the run */
+};
+
 /* --state and --follow: one input read from where the last run stopped. */
 struct ev_resume {
 	const char *path;      /* --state FILE (NULL: --follow alone) */
@@ -69,9 +86,7 @@ struct ev_resume {
 	void *arg;
 	/* run state */
 	struct ckpt ck;
-	int skipping;          /* skip events with seq <= skip_seq */
-	int64_t skip_seq, max_seq;
-	int have_seq, need_seq;
+	struct ckpt_reader rd; /* what to skip, the largest seq (checkpoint.h) */
 	uint64_t since_save;
 };
 
@@ -104,6 +119,7 @@ struct evctx {
 	struct ev_mode {
 		struct ev_sorted sorted;
 		struct ev_resume resume;
+		struct ev_archive archive;
 	} mode;
 
 	/* progress */

@@ -111,7 +111,7 @@ static void copy_range(struct compaction *c, struct wfile *w, uint64_t from, uin
 	char chunk[65536];
 	while (from < to) {
 		size_t n = to - from < sizeof chunk ? (size_t)(to - from) : sizeof chunk;
-		ssize_t k = store_pread(c->rfd, chunk, n, from);
+		ssize_t k = input_pread(c->rfd, chunk, n, from);
 		if (k <= 0)
 			ev_die_errno(EV_IO, "read %s", c->o->store);
 		wfile_write(w, chunk, (size_t)k);
@@ -178,8 +178,7 @@ static int has_version(const struct jdoc *d, const struct fieldmap *fm)
 {
 	uint32_t vt = event_field(d, fm, F_VERSION);
 	int64_t v;
-	double x;
-	return vt != JNONE && d->tok[vt].type == J_NUM && json_tok_num(d, vt, &v, &x);
+	return json_tok_int(d, vt, INT64_MIN, INT64_MAX, &v) == 0;
 }
 
 /* Read the store; archive and hand on its old head.  Returns the offset

@@ -1,6 +1,7 @@
 /* dlq.c — DLQ records, triage, envelopes, breakers (see dlq.h). */
 #include "dlq.h"
 #include "ev.h"
+#include "timeutil.h"
 #include "event.h"
 #include "jwrite.h"
 #include "wfile.h"
@@ -23,8 +24,7 @@ void dlq_put_time(struct buf *b, int64_t us)
 static int whole(const struct jdoc *d, uint32_t t, const char *what, int64_t *v, char *why, size_t whylen)
 {
 	const struct jtok *k = &d->tok[t];
-	double dbl;
-	if (k->type != J_NUM || !(k->flags & JF_INT) || json_tok_num(d, t, v, &dbl) != 1) {
+	if (json_tok_int(d, t, INT64_MIN, INT64_MAX, v) < 0) {
 		snprintf(why, whylen, "%s is not a whole number: %.*s", what, (int)(k->len > 40 ? 40 : k->len),
 		         d->text + k->start);
 		return -1;
@@ -139,7 +139,7 @@ int dlq_fail_record(const struct jdoc *d, enum time_unit unit, const struct dlq_
 		}
 		if (whole(d, t, "dlq.retry_count", &count, why, whylen) < 0)
 			return -1;
-		count = sat_add(count, 1);
+		count = time_add_sat(count, 1);
 		first_tok = GET(d, dlq, "first_failed_at");
 		if (first_tok == JNONE || time_of_token(d, first_tok, unit, &first) < 0) {
 			snprintf(why, whylen, "dlq member without a valid first_failed_at");
@@ -216,7 +216,7 @@ int dlq_ttl_expired(const struct jdoc *d, enum time_unit unit, int64_t now, char
 		         d->text + s->start);
 		return -1;
 	}
-	return now >= sat_add(at, ttl_us);
+	return now >= time_add_sat(at, ttl_us);
 }
 
 /* ---- triage --------------------------------------------------------- */
@@ -229,7 +229,7 @@ const char *dlq_decision_name(enum dlq_decision d)
 
 enum dlq_decision dlq_triage(struct dlq_policy *p, const struct dlq_rec *r, int64_t now, int64_t *next)
 {
-	if (now > sat_add(r->first_us, p->max_age))
+	if (now > time_add_sat(r->first_us, p->max_age))
 		return DLQ_EXPIRED;
 	int64_t maxr = r->max_retries >= 0 ? r->max_retries
 	             : p->max_retries >= 0 ? p->max_retries : DLQ_DEFAULT_MAX_RETRIES;
@@ -240,7 +240,7 @@ enum dlq_decision dlq_triage(struct dlq_policy *p, const struct dlq_rec *r, int6
 	int64_t base = p->base >= 0 ? p->base : backoff_default_base(s);
 	int64_t d = backoff_delay(s, base, r->retry_count, p->cap);
 	d = backoff_jitter(p->jitter, d, base, p->cap, &p->prng);
-	*next = sat_add(r->failed_us, d);
+	*next = time_add_sat(r->failed_us, d);
 	return DLQ_RETRY;
 }
 
@@ -339,7 +339,7 @@ void breaker_outcome(struct breaker *b, const void *k, size_t kn, int ok, int64_
 	uint64_t *state = &e->v[0], *failures = &e->v[1], *opened = &e->v[2], *half = &e->v[3];
 	s->ntrans = 0;
 	if (*state == BR_OPEN) {
-		if (at < sat_add((int64_t)*opened, b->p.open_for)) {
+		if (at < time_add_sat((int64_t)*opened, b->p.open_for)) {
 			s->met = BR_OPEN; /* short-circuited: changes nothing */
 			return;
 		}

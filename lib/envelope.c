@@ -213,11 +213,10 @@ int env_id_ok(const struct jdoc *d, uint32_t t)
 int env_expected_ok(const struct jdoc *d, uint32_t t)
 {
 	int64_t i;
-	double dbl;
 	if (t == JNONE)
 		return 0;
 	if (d->tok[t].type == J_NUM)
-		return json_tok_num(d, t, &i, &dbl) == 1 && i >= 0;
+		return json_tok_int(d, t, 0, INT64_MAX, &i) == 0;
 	if (d->tok[t].type != J_STR || (d->tok[t].flags & JF_ESC))
 		return 0;
 	const char *p = d->text + d->tok[t].start + 1;

@@ -6,7 +6,8 @@
  * evwrite enriches events, builds messages (--message) and turns commands
  * into events (--commands) with it; evdlq reads and builds the same
  * message envelopes; evcep policies that emit commands or events use the
- * same builders.  Layer: beside event.h and jwrite.h (it uses json, path,
+ * same builders; every tool's --errors records (rejected lines, evdlq's
+ * to read back) are built here too.  Layer: beside event.h and jwrite.h (it uses json, path,
  * event, jwrite, timeutil; nothing above them).
  *
  * Byte preservation: every member an input has is copied as its bytes
@@ -195,5 +196,19 @@ struct env_cmd_fill {
  */
 void env_command_event(struct envelope *e, const struct jdoc *d, const struct env_command *c,
                        const struct env_cmd_fill *f, struct buf *out);
+
+/* ---- rejected lines (--errors) -------------------------------------- */
+
+/*
+ * The record of a rejected line, appended to out with its newline:
+ *   {"file":FILE,"line":N,"error":REASON,"raw":TEXT}
+ * "offset":N (a byte offset) instead of "line" when by_offset is set;
+ * "raw_base64":"..." (RFC 4648) instead of "raw" when the line is not
+ * valid UTF-8, so that every line can be kept and fed back.  file and
+ * reason are C strings; the line is line[0..len) as read, without its
+ * line ending.
+ */
+void env_error_record(struct buf *out, const char *file, int by_offset, uint64_t pos,
+                      const char *reason, const char *line, size_t len);
 
 #endif

@@ -113,3 +113,8 @@ int event_time(const struct jdoc *d, const struct fieldmap *fm, int64_t *us, cha
 	         k->len > 40 ? "..." : "", fm->f[F_TIME].text);
 	return -1;
 }
+
+int event_seq(const struct jdoc *d, int64_t *seq)
+{
+	return json_tok_int(d, json_get(d, 0, "seq", 3), 1, INT64_MAX, seq) == 0;
+}

@@ -30,6 +30,12 @@ struct fieldmap {
 	enum time_unit unit;
 };
 
+/* The event's position: its top-level "seq" when that is a JSON integer
+ * from 1 (1-based, as the store writes it): 1 and *seq set, else 0.  The
+ * one seq rule: the store's line positions, --state positions and
+ * evproject's event order all read it so. */
+int event_seq(const struct jdoc *d, int64_t *seq);
+
 /* The envelope's defaults only. */
 void fieldmap_defaults(struct fieldmap *fm);
 /* Defaults, then EV_*_FIELD from the environment (a bad one is warned

@@ -803,8 +803,7 @@ enum fold_result fold_event(struct fold *f, struct evctx *cx, struct ev_event *e
 	int64_t v = 0;
 	int has_v = 0;
 	if (vt != JNONE && d->tok[vt].type != J_NULL) {
-		double x;
-		if (d->tok[vt].type != J_NUM || !json_tok_num(d, vt, &v, &x)) {
+		if (json_tok_int(d, vt, INT64_MIN, INT64_MAX, &v) < 0) {
 			const struct jtok *k = &d->tok[vt];
 			int n = k->len > 40 ? 40 : (int)k->len;
 			ev_reject(cx, ev, "version field '%s' is not an integer: %.*s%s", fm->f[F_VERSION].text, n,
@@ -919,15 +918,14 @@ int fold_load_snapshot(struct fold *f, struct evctx *cx, struct ev_event *ev)
 	uint32_t it = json_get(d, 0, "last_event_id", 13);
 	uint32_t rt = json_get(d, 0, "rules", 5);
 	int64_t v, n, t0, t1;
-	double x;
 	const char *bad = NULL;
 	if (kt == JNONE || d->tok[kt].type == J_NULL)
 		bad = "aggregate_id";
-	else if (vt == JNONE || d->tok[vt].type != J_NUM || !json_tok_num(d, vt, &v, &x))
+	else if (json_tok_int(d, vt, INT64_MIN, INT64_MAX, &v) < 0)
 		bad = "version";
 	else if (st == JNONE)
 		bad = "state";
-	else if (nt == JNONE || d->tok[nt].type != J_NUM || !json_tok_num(d, nt, &n, &x) || n < 0)
+	else if (json_tok_int(d, nt, 0, INT64_MAX, &n) < 0)
 		bad = "events_replayed";
 	else if (snap_time(d, ft, &t0) < 0)
 		bad = "first_at";

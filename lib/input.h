@@ -73,6 +73,11 @@ int input_fdopen(struct input *in, int fd, const char *name);
  * count from there and are not meaningful; at 0, a BOM is dropped again).
  * 0 ok, -1 with errno (ESPIPE for a compressed input). */
 int input_seek(struct input *in, uint64_t off);
+
+/* Read n bytes of fd at off (EINTR retried, short only at the end of the
+ * file): the count read, or -1 with errno.  The one positioned read, for
+ * readers that seek by themselves (the store, --sorted's search). */
+ssize_t input_pread(int fd, void *p, size_t n, uint64_t off);
 /* Next non-blank line: 1 with *line and *len set (valid until the next call),
  * 0 at end of file, -1 on a read error (errno set). */
 int input_next(struct input *in, const char **line, size_t *len);

@@ -87,6 +87,21 @@ void json_unescape(const char *p, size_t n, struct buf *out);
  * (fraction, exponent, or an integer beyond 64 bits) *dbl set, returns 0. */
 int json_num(const char *p, size_t n, int64_t *i, double *dbl);
 int json_tok_num(const struct jdoc *d, uint32_t t, int64_t *i, double *dbl);
+/* Token t (JNONE allowed) as a whole number in [lo, hi]: a JSON number in
+ * integer syntax (no fraction, no exponent) that fits; 0 and *v set, else
+ * -1.  The one reader of whole numbers from the tape (counters, seqs,
+ * offsets and versions in states, indexes and events). */
+static inline int json_tok_int(const struct jdoc *d, uint32_t t, int64_t lo, int64_t hi, int64_t *v)
+{
+	int64_t iv;
+	double dv;
+	/* json_num gives an integer for integer syntax only (no fraction,
+	 * no exponent) */
+	if (t == JNONE || d->tok[t].type != J_NUM || !json_tok_num(d, t, &iv, &dv) || iv < lo || iv > hi)
+		return -1;
+	*v = iv;
+	return 0;
+}
 /* Compare two valid JSON number texts exactly by value (any size, any
  * precision: never through a double): -1, 0 or 1.  The one number
  * comparison of evtools; 1.0 == 1 == 1e0, -0 == 0. */

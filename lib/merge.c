@@ -34,53 +34,21 @@ static int64_t floor_of(const struct merge *m, const struct merge_src *s)
 {
 	if (!s->have_max)
 		return INT64_MIN;
-	if (s->max < INT64_MIN + m->lateness)
-		return INT64_MIN;
-	return s->max - m->lateness;
+	return time_add_sat(s->max, -m->lateness);
 }
 
-/* ---- the reorder buffer of one input (a binary heap) ---------------- */
+/* ---- the reorder buffer of one input (lib/heap) --------------------- */
 
-static int item_less(const struct merge_item *a, const struct merge_item *b)
+static int item_less(const void *x, const void *y)
 {
+	const struct merge_item *a = x, *b = y;
 	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
-static void q_push(struct merge_src *s, struct merge_item it)
+/* The earliest buffered item of s, or NULL. */
+static const struct merge_item *q_top(const struct merge_src *s)
 {
-	s->q = xgrow(s->q, &s->capq, s->nq + 1, sizeof *s->q);
-	size_t i = s->nq++;
-	while (i > 0) {
-		size_t up = (i - 1) / 2;
-		if (!item_less(&it, &s->q[up]))
-			break;
-		s->q[i] = s->q[up];
-		i = up;
-	}
-	s->q[i] = it;
-}
-
-static struct merge_item q_pop(struct merge_src *s)
-{
-	struct merge_item top = s->q[0], e = s->q[--s->nq];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, b = i;
-		const struct merge_item *best = &e;
-		if (l < s->nq && item_less(&s->q[l], best)) {
-			b = l;
-			best = &s->q[l];
-		}
-		if (r < s->nq && item_less(&s->q[r], best))
-			b = r;
-		if (b == i)
-			break;
-		s->q[i] = s->q[b];
-		i = b;
-	}
-	if (s->nq)
-		s->q[i] = e;
-	return top;
+	return heap_top(&s->q);
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -137,7 +105,7 @@ static void on_late(struct evctx *cx, struct ev_event *ev, void *arg)
 static void fill(struct merge *m, struct merge_src *s)
 {
 	while (!s->done && !m->cx->stop) {
-		if (m->lateness == 0 ? s->live : (s->nq && s->q[0].t <= floor_of(m, s)))
+		if (m->lateness == 0 ? s->live : (q_top(s) && q_top(s)->t <= floor_of(m, s)))
 			return;
 		int64_t t;
 		if (!src_read(m, s, &t)) {
@@ -161,7 +129,9 @@ static void fill(struct merge *m, struct merge_src *s)
 		} else {
 			struct merge_item it = { t, s->seq++, s->in.lineno, s->in.offset,
 			                         xmemdup(s->line, s->len), s->len };
-			q_push(s, it);
+			if (!s->q.less)
+				heap_init(&s->q, sizeof it, item_less, NULL);
+			heap_push(&s->q, &it);
 		}
 	}
 }
@@ -226,8 +196,8 @@ void merge_run(struct merge *m)
 		int64_t bt = 0;
 		for (int i = 0; i < m->n; i++) {
 			struct merge_src *s = &m->src[i];
-			int has = m->lateness == 0 ? s->live : s->nq > 0;
-			int64_t t = m->lateness == 0 ? s->t : (s->nq ? s->q[0].t : 0);
+			int has = m->lateness == 0 ? s->live : s->q.n > 0;
+			int64_t t = m->lateness == 0 ? s->t : (s->q.n ? q_top(s)->t : 0);
 			if (has && (!best || t < bt)) {
 				best = s;
 				bt = t;
@@ -245,7 +215,8 @@ void merge_run(struct merge *m)
 			struct ev_event ev = { best->line, best->len, &best->doc, &best->in };
 			ev_hand(cx, &ev, on_event, m);
 		} else {
-			struct merge_item it = q_pop(best);
+			struct merge_item it;
+			heap_pop(&best->q, &it);
 			struct jerr err;
 			/* it parsed when read: this cannot fail */
 			if (json_parse(&best->doc, it.line, it.len, 0, &err) < 0)
@@ -273,9 +244,12 @@ void merge_close(struct merge *m)
 {
 	for (int i = 0; i < m->n; i++) {
 		struct merge_src *s = &m->src[i];
-		while (s->nq)
-			free(q_pop(s).line);
-		free(s->q);
+		struct merge_item it;
+		while (s->q.n) {
+			heap_pop(&s->q, &it);
+			free(it.line);
+		}
+		heap_free(&s->q);
 		json_doc_free(&s->doc);
 		if (s->open)
 			input_close(&s->in);

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "heap.h"
 #include "window.h"
 
 /* The event callback: ev as ev_run hands it, plus its operand index and
@@ -67,9 +68,9 @@ struct merge_src {
 	const char *line;
 	size_t len;
 	int64_t t;
-	/* lateness > 0: the reorder buffer, a heap by (time, arrival) */
-	struct merge_item *q;
-	size_t nq, capq;
+	/* lateness > 0: the reorder buffer, a heap of struct merge_item by
+	 * (time, arrival) */
+	struct heap q;
 	uint64_t seq;
 };
 

@@ -7,24 +7,21 @@
 
 int resume_skip(struct evctx *cx, struct resume *r, struct ev_event *ev)
 {
-	int64_t seq;
 	if (ev->in->unterminated && ev->in->is_reg) {
 		cx->events--; /* maybe still being written: the next run reads it whole */
 		cx->handed = NULL;
 		return 1;
 	}
-	if (ckpt_event_seq(ev->doc, &seq)) {
-		if (r->skipping && seq <= r->skip_seq) {
-			cx->events--; /* read by an earlier run */
-			cx->handed = NULL;
-			return 1;
-		}
-		if (!r->have_seq || seq > r->max_seq)
-			r->max_seq = seq;
-		r->have_seq = 1;
-	} else if (r->need_seq) {
-		ev_reject(cx, ev, "no integer seq: --state cannot resume in a stream that is not a regular file without it");
+	switch (ckpt_admit(&r->rd, ev->doc)) {
+	case CK_SKIP:
+		cx->events--; /* read by an earlier run */
+		cx->handed = NULL;
 		return 1;
+	case CK_NO_SEQ:
+		ev_reject(cx, ev, "%s", ckpt_no_seq);
+		return 1;
+	case CK_TAKE:
+		break;
 	}
 	return 0;
 }
@@ -43,35 +40,12 @@ void resume_run(struct evctx *cx, struct resume *r, int nfiles, char **files, ev
 		return;
 	}
 	char why[300];
-	enum ckpt_resume how = ckpt_check(&r->ck, in.is_reg ? in.fd : -1, why, sizeof why);
-	if (!in.is_reg && r->ck.has_file && !r->ck.has_seq)
-		how = CK_CHANGED;
-	if (!in.is_reg)
-		r->need_seq = 1;
-	switch (how) {
-	case CK_CHANGED:
+	r->rd.need_seq = !in.is_reg;
+	if (ckpt_start(&r->ck, &r->rd, &in, why, sizeof why) == CK_CHANGED) {
 		ev_warn("--state %s: %s: %s; not mixing it with the saved state (remove the state to start over)",
 		        r->state_path, in.label, why);
 		input_close(&in);
 		exit(EV_IO);
-	case CK_SEEK:
-		if (input_seek(&in, r->ck.offset) < 0)
-			ev_die_errno(EV_IO, "%s: seek", in.label);
-		if (r->ck.has_seq) {
-			r->skipping = 1;
-			r->skip_seq = r->ck.seq;
-		}
-		break;
-	case CK_SEQ:
-		r->skipping = 1;
-		r->skip_seq = r->ck.seq;
-		break;
-	case CK_FRESH:
-		break;
-	}
-	if (r->ck.has_seq) {
-		r->max_seq = r->ck.seq;
-		r->have_seq = 1;
 	}
 	ev_run_input(cx, &in, fn, arg);
 	/* an unterminated last line may still be being written: reread it */
@@ -79,11 +53,6 @@ void resume_run(struct evctx *cx, struct resume *r, int nfiles, char **files, ev
 	char last;
 	if (in.is_reg && offset > 0 && pread(in.fd, &last, 1, (off_t)offset - 1) == 1 && last != '\n')
 		offset = in.offset;
-	if (in.is_reg)
-		ckpt_mark_file(&r->ck, in.fd, offset);
-	else
-		r->ck.has_file = 0;
-	r->ck.has_seq = r->have_seq;
-	r->ck.seq = r->max_seq;
+	ckpt_mark(&r->ck, &r->rd, in.is_reg ? in.fd : -1, offset);
 	input_close(&in);
 }

@@ -10,8 +10,10 @@
  * event without seq on a stream that cannot be positioned by offset.
  * After the run r->ck holds the new position for ckpt_begin().
  *
- * (The same steps as evproject's run_state, as a mechanism; evproject
- * can move onto it.)
+ * The positioning, the per-event seq decision and the saved position are
+ * checkpoint.h's ckpt_start, ckpt_admit and ckpt_mark, which ev_run's
+ * --state mode (cli.c) uses too; what is left here is the one-operand
+ * loop over ev_run_input and its half-written last line.
  */
 #ifndef RESUME_H
 #define RESUME_H
@@ -24,11 +26,7 @@
 struct resume {
 	const char *state_path; /* for messages */
 	struct ckpt ck;
-	int skipping;
-	int64_t skip_seq;
-	int have_seq;
-	int64_t max_seq;
-	int need_seq;
+	struct ckpt_reader rd;  /* the steps ev_run's resume mode takes too */
 };
 
 /* 1: the callback should ignore ev (already handled here). */

@@ -1,5 +1,6 @@
 /* source.c — the --sorted seek (see source.h). */
 #include "source.h"
+#include "input.h"
 #include "buf.h"
 #include "json.h"
 
@@ -20,15 +21,6 @@ struct search {
 	struct jdoc doc;
 };
 
-static ssize_t pread_full(int fd, char *p, size_t n, uint64_t at)
-{
-	for (;;) {
-		ssize_t k = pread(fd, p, n, (off_t)at);
-		if (k >= 0 || errno != EINTR)
-			return k;
-	}
-}
-
 /* The first line starting at or after pos (pos itself when a line starts
  * there) and before limit, into s->line: 1 with *start and *next (past
  * its newline) set, 0 when there is none, -1 on a read error. */
@@ -40,7 +32,7 @@ static int line_from(struct search *s, uint64_t pos, uint64_t limit, uint64_t *s
 	if (pos > 0) {
 		at = pos - 1; /* the byte before: a newline means a line starts at pos */
 		for (;;) {
-			ssize_t n = pread_full(s->fd, chunk, sizeof chunk, at);
+			ssize_t n = input_pread(s->fd, chunk, sizeof chunk, at);
 			if (n < 0)
 				return -1;
 			if (n == 0)
@@ -57,7 +49,7 @@ static int line_from(struct search *s, uint64_t pos, uint64_t limit, uint64_t *s
 		return 0;
 	*start = at;
 	for (;;) {
-		ssize_t n = pread_full(s->fd, chunk, sizeof chunk, at);
+		ssize_t n = input_pread(s->fd, chunk, sizeof chunk, at);
 		if (n < 0)
 			return -1;
 		if (n == 0) {

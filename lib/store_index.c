@@ -300,7 +300,7 @@ int store_index_load(struct store *s)
 	if (s->idxfd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(s->idxfd, &st) < 0 || store_pread(s->idxfd, h, sizeof h, 0) != (ssize_t)sizeof h)
+	if (fstat(s->idxfd, &st) < 0 || input_pread(s->idxfd, h, sizeof h, 0) != (ssize_t)sizeof h)
 		return -1;
 	if (h[0] != IDX_MAGIC || h[1] != IDX_BOM || h[17] != words_hash(h, 17) || h[2] != s->dev ||
 	    h[3] != s->ino || h[4] > s->size || h[8] != s->base_ino || h[9] != s->base_size ||
@@ -335,7 +335,7 @@ int store_index_load(struct store *s)
 	s->journal_at = tables;
 	if (nrec) {
 		struct jrec *rs = xmalloc((size_t)nrec * sizeof *rs);
-		ssize_t got = store_pread(s->idxfd, rs, (size_t)nrec * sizeof *rs, tables);
+		ssize_t got = input_pread(s->idxfd, rs, (size_t)nrec * sizeof *rs, tables);
 		if (got < 0)
 			got = 0;
 		nrec = (uint64_t)got / sizeof *rs;
@@ -358,7 +358,7 @@ int store_index_load(struct store *s)
 			return -1;
 		struct buf t = {0};
 		buf_reserve(&t, (size_t)s->tail_len);
-		int ok = store_pread(s->fd, t.p, (size_t)s->tail_len, s->tail_off) == (ssize_t)s->tail_len &&
+		int ok = input_pread(s->fd, t.p, (size_t)s->tail_len, s->tail_off) == (ssize_t)s->tail_len &&
 		         store_line_hash(t.p, (size_t)s->tail_len) == s->tail_hash;
 		buf_free(&t);
 		if (!ok)

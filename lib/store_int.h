@@ -13,6 +13,7 @@
 
 #include "bmap.h"
 #include "buf.h"
+#include "input.h"
 #include "json.h"
 #include "store.h"
 #include "strset.h"
@@ -21,16 +22,13 @@
 char *store_file(const char *store, const char *suffix);
 /* Write all n bytes (EINTR retried): 0, or -1 with errno. */
 int store_write_all(int fd, const void *p, size_t n);
-/* Read n bytes at off (EINTR retried, short only at end of file): the
- * count read, or -1 with errno. */
-ssize_t store_pread(int fd, void *p, size_t n, uint64_t off);
+/* (Positioned reads: input_pread in input.h.) */
 /* The integer rule of the store's numbers (seq, version, FILE.base
  * entries): a JSON integer >= 0.  0 with *v set, else -1. */
 static inline int store_pos_int(const struct jdoc *d, uint32_t t, uint64_t *v)
 {
 	int64_t i;
-	double dbl;
-	if (t == JNONE || d->tok[t].type != J_NUM || json_tok_num(d, t, &i, &dbl) != 1 || i < 0)
+	if (json_tok_int(d, t, 0, INT64_MAX, &i) < 0)
 		return -1;
 	*v = (uint64_t)i;
 	return 0;

@@ -27,9 +27,9 @@
 
 uint64_t store_line_seq(const struct jdoc *d, uint64_t prev)
 {
-	uint64_t v;
-	if (store_pos_int(d, json_get(d, 0, "seq", 3), &v) == 0 && v > 0)
-		return v;
+	int64_t v;
+	if (event_seq(d, &v))
+		return (uint64_t)v;
 	return prev + 1;
 }
 
@@ -51,7 +51,7 @@ static int line_at(struct store *s, uint64_t off)
 	const char *p;
 	size_t n;
 	for (;;) {
-		ssize_t k = store_pread(s->fd, chunk, sizeof chunk, at);
+		ssize_t k = input_pread(s->fd, chunk, sizeof chunk, at);
 		if (k <= 0)
 			return -1;
 		char *nl = memchr(chunk, '\n', (size_t)k);
@@ -157,7 +157,7 @@ static void scanned(struct store *s, const char *p, size_t n, uint64_t lineoff, 
 	} else {
 		struct buf sp = {0};
 		buf_reserve(&sp, (size_t)r.len);
-		if (store_pread(s->fd, sp.p, (size_t)r.len, span) == (ssize_t)r.len)
+		if (input_pread(s->fd, sp.p, (size_t)r.len, span) == (ssize_t)r.len)
 			r.lh = store_line_hash(sp.p, (size_t)r.len);
 		buf_free(&sp);
 	}

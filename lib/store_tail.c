@@ -31,7 +31,7 @@ int store_tail_check(int fd, uint64_t *off)
 	if (size == 0)
 		return 0;
 	char c;
-	if (store_pread(fd, &c, 1, size - 1) != 1)
+	if (input_pread(fd, &c, 1, size - 1) != 1)
 		return -1;
 	if (c == '\n')
 		return 0;
@@ -39,7 +39,7 @@ int store_tail_check(int fd, uint64_t *off)
 	uint64_t end = size;
 	while (end > 0) {
 		size_t n = end < sizeof chunk ? (size_t)end : sizeof chunk;
-		if (store_pread(fd, chunk, n, end - n) != (ssize_t)n)
+		if (input_pread(fd, chunk, n, end - n) != (ssize_t)n)
 			return -1;
 		for (size_t i = n; i-- > 0;)
 			if (chunk[i] == '\n') {
@@ -77,7 +77,7 @@ int store_repair(const char *store, int fd, uint64_t off)
 	int rc = 0;
 	for (uint64_t at = off; at < size && rc == 0;) {
 		size_t n = size - at < sizeof chunk ? (size_t)(size - at) : sizeof chunk;
-		if (store_pread(fd, chunk, n, at) != (ssize_t)n || store_write_all(tfd, chunk, n) < 0)
+		if (input_pread(fd, chunk, n, at) != (ssize_t)n || store_write_all(tfd, chunk, n) < 0)
 			rc = -1;
 		at += n;
 	}

@@ -566,7 +566,13 @@ int64_t time_now(void)
 
 /* ---- zones -------------------------------------------------------- */
 
+/* The zone of calendar buckets: set once by --tz (time_set_tz), read
+ * through time_tz().  Nothing reads the environment's TZ back: the
+ * process's TZ is written here only because libc's localtime_r takes its
+ * zone from there, and only for a zone other than UTC (UTC never touches
+ * libc), so a TZ the user's shell exports changes nothing. */
 static int tz_utc = 1;
+static char tz_name[208] = "UTC";
 
 /* An IANA name: relative, no "." or ".." component, plain characters. */
 static int zone_name_ok(const char *z)
@@ -613,6 +619,7 @@ int time_set_tz(const char *zone)
 		return -1;
 	if (strcmp(zone, "UTC") == 0) {
 		tz_utc = 1;
+		strcpy(tz_name, "UTC");
 		return 0;
 	}
 	if (!zone_name_ok(zone) || !zone_file_ok(zone))
@@ -622,7 +629,13 @@ int time_set_tz(const char *zone)
 		return -1;
 	tzset();
 	tz_utc = 0;
+	snprintf(tz_name, sizeof tz_name, "%s", zone); /* zone_name_ok: at most 200 */
 	return 0;
+}
+
+const char *time_tz(void)
+{
+	return tz_name;
 }
 
 int time_day_start(int64_t us, int64_t *out)

@@ -46,9 +46,11 @@
  *   "+010000-..." / "-000001-..." (at most 30 characters).  The bucket
  *   labels (time_format_date/_hour) keep their fixed width and read
  *   "0000-00-00" / "0000-00-00T00" for such years.
- * - time_set_tz sets the process's TZ (":ZONE") and calls tzset(); the
- *   zone must be a TZif file under $TZDIR or /usr/share/zoneinfo.  "UTC"
- *   is always known and uses no tz database.
+ * - The zone is set once (time_set_tz, from --tz) and read through
+ *   time_tz(); the environment's TZ plays no part (for a zone other than
+ *   UTC, time_set_tz writes TZ=":ZONE" for libc's localtime_r and calls
+ *   tzset()).  The zone must be a TZif file under $TZDIR or
+ *   /usr/share/zoneinfo.  "UTC" is always known and uses no tz database.
  */
 #ifndef TIMEUTIL_H
 #define TIMEUTIL_H
@@ -59,6 +61,18 @@
 enum time_unit { TU_AUTO = 0, TU_S, TU_MS, TU_US, TU_NS };
 
 #define US_PER_S INT64_C(1000000)
+
+/* a + b, clamped to [INT64_MIN, INT64_MAX] instead of overflowing: the
+ * one saturating addition of times and durations (deadlines, window
+ * ends, watermarks), so "forever" or a time near an end of the range
+ * never wraps. */
+static inline int64_t time_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
 
 /* "auto"|"s"|"ms"|"us"|"ns" -> unit; -1 if unknown. */
 int time_unit_parse(const char *s);
@@ -101,6 +115,9 @@ void time_set_now(int64_t us);
 /* Civil date and hour of an instant in the zone set by time_set_tz (UTC
  * by default): "2026-11-27" and "2026-11-27T15" (bucket labels). */
 int time_set_tz(const char *zone); /* 0 ok, -1 unknown zone */
+/* The zone time_set_tz set: "UTC" (the default) or the IANA name given.
+ * The environment's TZ plays no part. */
+const char *time_tz(void);
 size_t time_format_date(int64_t us, char *out); /* 11 bytes with NUL */
 size_t time_format_hour(int64_t us, char *out); /* 14 bytes with NUL */
 

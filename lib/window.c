@@ -1,5 +1,6 @@
 /* window.c — event-time windows, watermark, late events (see window.h). */
 #include "window.h"
+#include "dlist.h"
 #include "ev.h"
 #include "timeutil.h"
 
@@ -7,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,107 +137,44 @@ int wm_closed(const struct watermark *m, int64_t end)
 	return m->wm >= end && (uint64_t)m->wm - (uint64_t)end >= (uint64_t)m->lateness;
 }
 
-/* ---- close queue ---------------------------------------------------- */
+/* ---- the window table ---------------------------------------------- */
 
-static int cq_less(const struct cq_ent *a, const struct cq_ent *b)
+void wtab_add(struct wtable *t, struct kentry *ke, struct wnode *w)
 {
-	return a->end < b->end || (a->end == b->end && a->seq < b->seq);
+	w->ke = ke;
+	DLIST_APPEND(t, w);
 }
 
-void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p)
+void wtab_schedule(struct wtable *t, const struct watermark *m, struct wnode *w)
 {
-	q->h = xgrow(q->h, &q->cap, q->n + 1, sizeof *q->h);
-	size_t i = q->n++;
-	struct cq_ent e = { end, seq, p };
-	while (i > 0) {
-		size_t up = (i - 1) / 2;
-		if (!cq_less(&e, &q->h[up]))
-			break;
-		q->h[i] = q->h[up];
-		i = up;
-	}
-	q->h[i] = e;
-}
-
-const struct cq_ent *closeq_peek(const struct closeq *q)
-{
-	return q->n ? &q->h[0] : NULL;
-}
-
-void closeq_pop(struct closeq *q)
-{
-	if (!q->n)
+	if (m->inf || (w->tm.hidx && w->tm.when == w->end))
 		return;
-	struct cq_ent e = q->h[--q->n];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		const struct cq_ent *best = &e;
-		if (l < q->n && cq_less(&q->h[l], best)) {
-			m = l;
-			best = &q->h[l];
-		}
-		if (r < q->n && cq_less(&q->h[r], best))
-			m = r;
-		if (m == i)
-			break;
-		q->h[i] = q->h[m];
-		i = m;
-	}
-	if (q->n)
-		q->h[i] = e;
+	keyed_schedule(&t->k, &w->tm, w->end, ++t->seq);
 }
 
-void closeq_free(struct closeq *q)
+struct wnode *wtab_next_closed(struct wtable *t, const struct watermark *m)
 {
-	free(q->h);
-	memset(q, 0, sizeof *q);
+	struct ktimer *tm = keyed_next(&t->k);
+	if (!tm || !wm_closed(m, tm->when))
+		return NULL;
+	keyed_unschedule(&t->k, tm);
+	return (struct wnode *)((char *)tm - offsetof(struct wnode, tm));
 }
 
-/* ---- windows in the close queue ------------------------------------ */
-
-void closeq_schedule(struct closeq *q, const struct watermark *m, struct wnode *w)
+void wtab_remove(struct wtable *t, struct wnode *w, int own_key)
 {
-	if (m->inf)
-		return;
-	w->qseq = ++q->seq;
-	w->qend = w->end;
-	w->nq++;
-	closeq_push(q, w->end, w->qseq, w);
+	keyed_unschedule(&t->k, &w->tm);
+	DLIST_REMOVE(t, w);
+	if (own_key && w->ke)
+		keyed_del(&t->k, w->ke);
+	w->ke = NULL;
 }
 
-void closeq_reschedule(struct closeq *q, const struct watermark *m, struct wnode *w)
+void wtab_free(struct wtable *t)
 {
-	if (w->end != w->qend || !w->qseq)
-		closeq_schedule(q, m, w);
-}
-
-struct wnode *closeq_next_closed(struct closeq *q, const struct watermark *m,
-                                 void (*release)(void *arg, struct wnode *w), void *arg)
-{
-	const struct cq_ent *e;
-	while ((e = closeq_peek(q)) && wm_closed(m, e->end)) {
-		struct wnode *w = e->p;
-		uint64_t seq = e->seq;
-		closeq_pop(q);
-		w->nq--;
-		if (w->dead) {
-			if (!w->nq)
-				release(arg, w);
-			continue;
-		}
-		if (seq != w->qseq)
-			continue; /* an older end of a session that grew */
-		w->qseq = 0;
-		return w;
-	}
-	return NULL;
-}
-
-int wnode_retire(struct wnode *w)
-{
-	w->dead = 1;
-	return !w->nq;
+	keyed_free(&t->k);
+	t->head = t->tail = NULL;
+	t->seq = 0;
 }
 
 /* ---- sessions ------------------------------------------------------- */
@@ -314,7 +253,7 @@ struct wnode *session_assign(struct sessions *g, const struct winspec *w, const 
 		*late = 1;
 		return NULL;
 	}
-	int64_t tend = win_sat_add(t, w->gap);
+	int64_t tend = time_add_sat(t, w->gap);
 	struct wnode *s = session_join(g, t, tend, pos, merge, arg);
 	if (!s && wm_closed(m, tend))
 		*late = 1;

@@ -22,7 +22,9 @@
  *   session of its key, or joins no open session and [t, t + GAP) is
  *   already closed); a late event goes to the late sink, never into a
  *   window, and is never dropped silently.
- * - A min-heap of window ends (closeq) says cheaply which windows closed.
+ * - The window table (wtable) keeps the open windows by key, in creation
+ *   order, with their ends as lib/keyed deadlines: which windows closed
+ *   is a look at the top of a heap.
  * - Times are int64 microseconds over the whole range: window bounds that
  *   would pass an end of the range are clamped to it (saturated), never
  *   wrapped, so times near +-2^63 us give windows, not undefined
@@ -39,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyed.h"
 #include "wfile.h"
 
 enum win_kind { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION };
@@ -54,15 +57,6 @@ struct winspec {
 
 /* "tumbling:DUR", "hopping:DUR/STEP", "session:GAP".  0 or -1 with err. */
 int winspec_parse(const char *s, struct winspec *w, char *err, size_t errlen);
-
-/* a + b, clamped to [INT64_MIN, INT64_MAX] instead of overflowing. */
-static inline int64_t win_sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
 
 /*
  * Tumbling/hopping: the windows holding t, ascending, one at a time (no
@@ -107,46 +101,52 @@ static inline void wm_observe(struct watermark *m, int64_t t)
 int wm_closed(const struct watermark *m, int64_t end);
 
 /*
- * A window's bounds and its place in the close queue.  The caller's window
- * object begins with a struct wnode (so that a queue entry's pointer is
- * both); the aggregation states and group values are the caller's.
+ * A window's bounds, its close deadline and its place in the window
+ * table.  The caller's window object begins with a struct wnode (so that
+ * a pointer to one is a pointer to the other); the aggregation states
+ * and group values are the caller's.
  */
 struct wnode {
 	int64_t start, end;
-	uint64_t pos;  /* the position of its first event */
-	uint64_t qseq; /* its live close-queue entry (0: none) */
-	int64_t qend;  /* the end that entry has */
-	unsigned nq;   /* close-queue entries that point to it */
-	int dead;      /* emitted or merged away: freed when nq is 0 */
+	uint64_t pos;              /* the position of its first event */
+	struct ktimer tm;          /* its end, while queued (lib/keyed) */
+	struct kentry *ke;         /* its key entry (a session: its group's) */
+	struct wnode *prev, *next; /* creation order */
 };
 
-/* The windows still open, by end time.  A window whose end moves (a
- * session that grows) is queued again; its older entries go stale and
- * are skipped. */
-struct closeq {
-	struct cq_ent { int64_t end; uint64_t seq; void *p; } *h;
-	size_t n, cap;
-	uint64_t seq; /* the last entry's seq (closeq_schedule) */
+/*
+ * The open windows of a run, by key, with their ends as deadlines (lib/
+ * keyed): a group (no window) and a tumbling or hopping window have a key
+ * entry each (the group key, then the bounds), whose val is the window;
+ * sessions share their group's entry, whose val is the caller's group
+ * (holding a struct sessions).  Every window is listed in creation order,
+ * which output and state files follow.  A window taken out of the table
+ * leaves the deadline queue at once, so the caller may free it then.
+ */
+struct wtable {
+	struct keyed k;
+	struct wnode *head, *tail; /* oldest first */
+	uint64_t seq;              /* deadline ties: the order they were queued */
 };
-void closeq_push(struct closeq *q, int64_t end, uint64_t seq, void *p);
-/* The entry with the smallest end (ties: smallest seq), or NULL. */
-const struct cq_ent *closeq_peek(const struct closeq *q);
-void closeq_pop(struct closeq *q);
-void closeq_free(struct closeq *q);
-
-/* Queue w at its current end, unless nothing can close before the end of
- * input (m->inf: then the queue does not grow per event). */
-void closeq_schedule(struct closeq *q, const struct watermark *m, struct wnode *w);
-/* As closeq_schedule, only when w's end moved since it was queued. */
-void closeq_reschedule(struct closeq *q, const struct watermark *m, struct wnode *w);
+/* Put w (bounds and position set) in the table under entry ke, last in
+ * the creation order; it is not queued (wtab_schedule). */
+void wtab_add(struct wtable *t, struct kentry *ke, struct wnode *w);
+/* Queue w at its end, unless nothing can close before the end of input
+ * (m->inf: then the queue does not grow per event); a window already
+ * queued at its end stays where it is, one whose end moved (a session
+ * that grew) is queued again. */
+void wtab_schedule(struct wtable *t, const struct watermark *m, struct wnode *w);
 /* The next window the watermark has closed (smallest end first, ties in
- * the order they were queued), taken out of the queue; NULL when none.
- * A dead window whose last entry leaves is given to release(arg, w). */
-struct wnode *closeq_next_closed(struct closeq *q, const struct watermark *m,
-                                 void (*release)(void *arg, struct wnode *w), void *arg);
-/* w is gone (emitted, merged away): 1 when the caller frees it now, 0
- * when queue entries still point to it (closeq_next_closed releases it). */
-int wnode_retire(struct wnode *w);
+ * the order they were queued), taken off the queue but left in the
+ * table; NULL when none. */
+struct wnode *wtab_next_closed(struct wtable *t, const struct watermark *m);
+/* Take w out of the table (off the queue and the creation order, and,
+ * with own_key, its key entry deleted): the caller frees it. */
+void wtab_remove(struct wtable *t, struct wnode *w, int own_key);
+/* How many windows are queued. */
+static inline size_t wtab_queued(const struct wtable *t) { return keyed_pending(&t->k); }
+/* Free the table (the windows and entries' vals are the caller's). */
+void wtab_free(struct wtable *t);
 
 /*
  * Session windows of one key: its open sessions by start, and the end of
@@ -158,9 +158,9 @@ struct sessions {
 	int have_closed;
 	int64_t closed_end;
 };
-/* Fold the aggregation states of from into into, then unlink from and
- * retire it (wnode_retire).  The engine has already widened into's
- * bounds and position and taken from off the open list. */
+/* Fold the aggregation states of from into into, then take from out of
+ * the window table (wtab_remove) and free it.  The engine has already
+ * widened into's bounds and position and taken from off the open list. */
 typedef void session_merge_fn(void *arg, struct wnode *into, struct wnode *from);
 
 /*

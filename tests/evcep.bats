@@ -385,6 +385,27 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 	[ "$output" = '{"pattern":"p","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:30.000000Z","events":["a","b"]}' ] || fail_with "second"
 }
 
+@test "evcep --state resumes standard input by seq, and rejects an event there without one" {
+	{ ev a k A 0 | sed 's/^{/{"seq":1,/'; ev b k B 10 | sed 's/^{/{"seq":2,/'; } > in.ndjson
+	run_split sh -c "cat in.ndjson | evcep --ids --state st -p 'p: A -> B within 1m'"
+	[ "$status" -eq 0 ] && [ "$output" = '{"pattern":"p","key":"k","start":"2026-11-01T10:00:00.000000Z","end":"2026-11-01T10:00:10.000000Z","events":["a","b"]}' ] || fail_with "first"
+	# the same events again and one more: only seq 3 is new
+	{ cat in.ndjson; ev b2 k B 20 | sed 's/^{/{"seq":3,/'; ev c k A 30; } > more.ndjson
+	run_split sh -c "cat more.ndjson | evcep --ids --state st -p 'p: A -> B within 1m'"
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = "" ] || fail_with "second"
+	[ "$stderr" = "evcep: <stdin>:4: no seq (a whole number from 1): --state cannot resume in a stream that is not a regular file without it" ] || fail_with "stderr"
+}
+
+@test "evcep --state refuses a byte-offset position in a file rewritten since (status 5), and reads nothing" {
+	{ ev a k A 0; ev b k B 10; } > in.ndjson
+	evcep --ids --state st -p 'p: A -> B within 1m' in.ndjson > /dev/null
+	{ ev x k A 0; ev y k B 10; } > in.ndjson
+	run_split evcep --ids --state st -p 'p: A -> B within 1m' in.ndjson
+	[ "$status" -eq 5 ] && [ "$output" = "" ] || fail_with "status"
+	[ "$stderr" = "evcep: --state st: in.ndjson: the file changed before byte 202 since the state was saved; not mixing it with the saved state (remove the state to start over)" ] || fail_with "stderr"
+}
+
 # ---- bounded memory ------------------------------------------------------------------
 
 @test "evcep --max-partials N drops the run with the earliest deadline, lists it as overflow and exits 3" {

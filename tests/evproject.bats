@@ -619,6 +619,53 @@ run_batch() {
 	[ "$status" -eq 2 ]
 }
 
+@test "evproject --state: the zone is --tz, not the environment's TZ, so a state saved under TZ=Europe/Paris resumes under TZ=UTC" {
+	S="$BATS_TEST_TMPDIR/store.ndjson"
+	head -n 4 "$EV" > "$S"
+	TZ=Europe/Paris evproject -p by-date --state "$BATS_TEST_TMPDIR/st" "$S" > /dev/null
+	tail -n +5 "$EV" >> "$S"
+	TZ=UTC run_split evproject -p by-date --state "$BATS_TEST_TMPDIR/st" "$S"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ] || fail_with "stderr"
+	[ "$output" = '{"date":"2026-11-01","count":4}
+{"date":"2026-11-02","count":2}
+{"date":"2026-11-03","count":4}' ] || fail_with "got"
+	# --tz is what counts: the same --tz under another TZ resumes ...
+	head -n 4 "$EV" > "$S"
+	TZ=UTC evproject -p by-date --tz America/New_York --state "$BATS_TEST_TMPDIR/ny" "$S" > /dev/null
+	tail -n +5 "$EV" >> "$S"
+	TZ=Asia/Tokyo run_split evproject -p by-date --tz America/New_York --state "$BATS_TEST_TMPDIR/ny" "$S"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "same --tz"
+	[ "$output" = "$(evproject -p by-date --tz America/New_York "$EV")" ] || fail_with "differs"
+	# ... and another --tz (buckets that differ) is refused
+	run_split evproject -p by-date --tz UTC --state "$BATS_TEST_TMPDIR/ny" "$S"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evproject: --state $BATS_TEST_TMPDIR/ny: saved by a run with other options" ] || fail_with "other --tz"
+}
+
+@test "evproject --state on a pipe resumes by seq, and a seq below 1 is no position (one seq rule: a whole number from 1)" {
+	printf '%s\n' '{"seq":1,"event_type":"A"}' '{"seq":2,"event_type":"B"}' > "$BATS_TEST_TMPDIR/in"
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/in' | evproject -p by-type --state '$BATS_TEST_TMPDIR/st'"
+	[ "$status" -eq 0 ] || fail_with "first"
+	printf '%s\n' '{"seq":2,"event_type":"B"}' '{"seq":3,"event_type":"A"}' '{"seq":0,"event_type":"C"}' '{"seq":"4","event_type":"C"}' > "$BATS_TEST_TMPDIR/in"
+	run_split sh -c "cat '$BATS_TEST_TMPDIR/in' | evproject -p by-type --state '$BATS_TEST_TMPDIR/st'"
+	[ "$status" -eq 3 ] || fail_with "status"
+	[ "$output" = '{"event_type":"A","count":2}
+{"event_type":"B","count":1}' ] || fail_with "rows"
+	[ "$stderr" = "evproject: <stdin>:3: no seq (a whole number from 1): --state cannot resume in a stream that is not a regular file without it
+evproject: <stdin>:4: no seq (a whole number from 1): --state cannot resume in a stream that is not a regular file without it" ] || fail_with "stderr"
+}
+
+@test "evproject --top takes a whole number as written: no blank, no plus sign, no fraction" {
+	for n in ' 2' '+2' '2.0' '2 ' ''; do
+		run_split evproject -p by-type --top "$n" "$EV"
+		[ "$status" -eq 2 ] || fail_with "--top '$n'"
+		[ "${stderr%%$'\n'*}" = "evproject: --top: expected a whole number of at least 0, not '$n'" ] || fail_with "--top '$n' message"
+	done
+	run evproject -p by-type --top 1 "$EV"
+	[ "$status" -eq 0 ] && [ "$output" = '{"event_type":"OrderPlaced","count":7}' ] || fail_with "--top 1"
+}
+
 # ---- --partial / --merge ----------------------------------------------------
 
 shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated

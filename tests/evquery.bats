@@ -445,6 +445,14 @@ evquery: $F:byte 106: invalid JSON: unexpected 'o', expected a value at column 1
 	[ "$(progress_lines)" = 11 ] || fail_with "lines read"
 }
 
+@test "evquery --sorted --errors records a line met after a seek by its byte offset" {
+	F="$BATS_TEST_TMPDIR/r.ndjson"
+	{ sed -n 1,2p "$FQ/sorted-before.ndjson"; echo 'oops'; sed -n '3,$p' "$FQ/sorted-before.ndjson"; } > "$F"
+	run_split evquery --sorted --since 2026-11-06 --errors "$BATS_TEST_TMPDIR/err" "$F"
+	[ "$status" -eq 3 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "{\"file\":\"$F\",\"offset\":106,\"error\":\"invalid JSON: unexpected 'o', expected a value at column 1\",\"raw\":\"oops\"}" ] || fail_with "errors file"
+}
+
 @test "evquery --sorted trusts the order of bytes it never reads (documented)" {
 	# b3 (the 6th) lies before the seek point and nothing read after it is
 	# out of order: it is not found, and nothing says so

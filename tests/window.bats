@@ -166,7 +166,7 @@ closed
 open" ] || fail_with "output"
 }
 
-@test "window: sessions grow, bridge and close by end; a merged-away session is released when it leaves the queue" {
+@test "window: sessions grow, bridge and close by end; a merged-away session leaves the table and the queue at once" {
 	win <<'EOF'
 spec session:10s
 ev 100s 1
@@ -174,13 +174,17 @@ ev 105s 2
 ev 118s 4
 ev 130s 3
 open
+queued
 ev 122s 5
 open
+queued
 ev 112s 6
 open
+queued
 see 200s
 close
 open
+queued
 EOF
 	[ "$status" -eq 0 ] || fail_with "status"
 	[ "$output" = "ok
@@ -189,18 +193,22 @@ join 1 [100000000,115000000) pos 1
 new 2 [118000000,128000000)
 new 3 [130000000,140000000)
 1 [100000000,115000000) 2 [118000000,128000000) 3 [130000000,140000000)
+queued 3
 merge 3 into 2
+release 3
 join 2 [118000000,140000000) pos 3
 1 [100000000,115000000) 2 [118000000,140000000)
+queued 2
 merge 2 into 1
+release 2
 join 1 [100000000,140000000) pos 1
 1 [100000000,140000000)
-release 3
-release 2
+queued 1
 close 1 [100000000,140000000) pos 1
 release 1
 
-closed_end 140000000" ] || fail_with "output"
+closed_end 140000000
+queued 0" ] || fail_with "output"
 }
 
 @test "window: a session event before a closed session's end, or whose own session is closed, is late; touching is not joining" {
@@ -234,7 +242,7 @@ join 3 [286000000,300000000) pos 5
 closed_end 110000000" ] || fail_with "output"
 }
 
-@test "window: with lateness inf no session closes before the end, and old events still join" {
+@test "window: with lateness inf no session closes before the end (nothing is queued), and old events still join" {
 	win <<'EOF'
 spec session:10s
 lateness inf
@@ -243,6 +251,7 @@ ev 1000s 2
 close
 ev 95s 3
 open
+queued
 EOF
 	[ "$status" -eq 0 ] || fail_with "status"
 	[ "$output" = "ok
@@ -250,7 +259,8 @@ ok
 new 1 [100000000,110000000)
 new 2 [1000000000,1010000000)
 join 1 [95000000,110000000) pos 1
-1 [95000000,110000000) 2 [1000000000,1010000000)" ] || fail_with "output"
+1 [95000000,110000000) 2 [1000000000,1010000000)
+queued 0" ] || fail_with "output"
 }
 
 @test "window: sessions at the int64 ends saturate, and the clamped end holds max" {

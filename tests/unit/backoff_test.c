@@ -7,13 +7,14 @@
  *   uniform LO HI K        K draws of prng_uniform          -> v1 v2 ...
  *   delay STRATEGY BASE N CAP   backoff_delay (CAP "-": none) -> us
  *   jitter J D BASE CAP    backoff_jitter (CAP "-": none)   -> us
- *   sat A B                sat_add and sat_mul              -> sum product
+ *   sat A B                time_add_sat, sat_mul             -> sum product
  *
  * Numbers are decimal int64 (S unsigned).  Exit status: 0, or 2 for a
  * malformed command.
  */
 #include "backoff.h"
 #include "prng.h"
+#include "timeutil.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ int main(void)
 				return 2;
 			printf("%" PRId64 "\n", backoff_jitter(j, num(w[2]), num(w[3]), num(w[4]), &p));
 		} else if (strcmp(w[0], "sat") == 0 && n == 3) {
-			printf("%" PRId64 " %" PRId64 "\n", sat_add(num(w[1]), num(w[2])), sat_mul(num(w[1]), num(w[2])));
+			printf("%" PRId64 " %" PRId64 "\n", time_add_sat(num(w[1]), num(w[2])), sat_mul(num(w[1]), num(w[2])));
 		} else {
 			fprintf(stderr, "backoff_test: bad command: %s\n", w[0]);
 			return 2;

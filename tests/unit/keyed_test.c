@@ -12,12 +12,13 @@
  *   expire WM [incl] keyed_expire         -> T WHEN ... (popped, in order)
  *                    (a popped timer named in "cascade" reschedules
  *                    timer b at WHEN+1, to show callbacks may schedule)
- *   add A B          keyed_add            -> sum (saturated)
+ *   add A B          time_add_sat            -> sum (saturated)
  *   fill N           N keys and timers at random deadlines, half
  *                    unscheduled; expire all: checks order -> ok N
  */
 #include "ev.h"
 #include "keyed.h"
+#include "timeutil.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ int main(void)
 		} else if (!strcmp(cmd, "add")) {
 			x = strtoll(a, NULL, 10);
 			y = strtoll(b, NULL, 10);
-			printf("%" PRId64 "\n", keyed_add(x, y));
+			printf("%" PRId64 "\n", time_add_sat(x, y));
 		} else if (!strcmp(cmd, "fill")) {
 			long n = atol(a);
 			struct owner *o = xcalloc((size_t)n, sizeof *o);

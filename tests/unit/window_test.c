@@ -1,12 +1,13 @@
 /*
- * window_test — drives lib/window.c for tests/window.bats.  One command a
+ * window_test — drives lib/window.c (sessions in a window table of one
+ * key) for tests/window.bats.  One command a
  * line; times are integer microseconds (Ns: N seconds), or min / max for
  * the int64 ends.
  *   spec SPEC        winspec_parse             -> "ok", or "error: MSG"
  *   bounds T         window_iter/window_next   -> "[S,E)" per window, on one line
  *   count T          how many windows hold T   -> N
  *   first T          window_first_end          -> END
- *   sat A B          win_sat_add               -> SUM
+ *   sat A B          time_add_sat               -> SUM
  *   lateness L       wm_lateness_parse         -> "ok" or "error"
  *   see T            wm_observe                -> (nothing)
  *   closed END       wm_closed                 -> "closed" or "open"
@@ -17,15 +18,17 @@
  *                    "close ID [S,E) pos P", then session_closed
  *   open             the open sessions by start: "ID [S,E)" on one line,
  *                    then "closed_end E" when one closed
+ *   queued           wtab_queued: how many window ends are queued
  *   late PATH|-      late_open (- : counted only) -> "ok" or "error"
  *   lateline TEXT    late_write                -> (nothing)
  *   latefinish       late_finish               -> "status N" (and its
  *                    summary line on stderr)
- * A session whose memory is given back (merged away and out of the
- * queue) prints "release ID".  Exit status 0, 2 for a malformed command.
+ * A session taken out of the window table and freed (merged away, or
+ * closed) prints "release ID".  Exit status 0, 2 for a malformed command.
  */
 #include "ev.h"
 #include "unit.h"
+#include "timeutil.h"
 #include "window.h"
 #include "wfile.h"
 
@@ -41,7 +44,8 @@ struct sess {
 
 static struct winspec spec;
 static struct watermark wm;
-static struct closeq q;
+static struct wtable tab;
+static struct kentry *group; /* the one key's entry */
 static struct sessions ss;
 static struct latesink late;
 static int nextid = 1;
@@ -64,10 +68,10 @@ static int64_t num(const char *s)
 	return (int64_t)v;
 }
 
-static void release(void *arg, struct wnode *w)
+static void release(struct wnode *w)
 {
-	(void)arg;
 	printf("release %d\n", ((struct sess *)w)->id);
+	wtab_remove(&tab, w, 0);
 	free(w);
 }
 
@@ -75,8 +79,7 @@ static void merge(void *arg, struct wnode *into, struct wnode *from)
 {
 	(void)arg;
 	printf("merge %d into %d\n", ((struct sess *)from)->id, ((struct sess *)into)->id);
-	if (wnode_retire(from))
-		release(NULL, from);
+	release(from);
 }
 
 static void session_ev(int64_t t, uint64_t pos)
@@ -86,17 +89,20 @@ static void session_ev(int64_t t, uint64_t pos)
 	if (is_late) {
 		puts("late");
 	} else if (w) {
-		closeq_reschedule(&q, &wm, w);
+		wtab_schedule(&tab, &wm, w);
 		printf("join %d [%" PRId64 ",%" PRId64 ") pos %" PRIu64 "\n", ((struct sess *)w)->id, w->start,
 		       w->end, w->pos);
 	} else {
 		struct sess *s = xcalloc(1, sizeof *s);
 		s->id = nextid++;
 		s->n.start = t;
-		s->n.end = win_sat_add(t, spec.gap);
+		s->n.end = time_add_sat(t, spec.gap);
 		s->n.pos = pos;
 		session_add(&ss, &s->n);
-		closeq_schedule(&q, &wm, &s->n);
+		if (!group)
+			group = keyed_get(&tab.k, "k", 1, NULL);
+		wtab_add(&tab, group, &s->n);
+		wtab_schedule(&tab, &wm, &s->n);
 		printf("new %d [%" PRId64 ",%" PRId64 ")\n", s->id, s->n.start, s->n.end);
 	}
 	wm_observe(&wm, t);
@@ -133,7 +139,7 @@ int main(void)
 			char *b = strchr(arg, ' ');
 			if (!b)
 				return 2;
-			printf("%" PRId64 "\n", win_sat_add(num(arg), num(b + 1)));
+			printf("%" PRId64 "\n", time_add_sat(num(arg), num(b + 1)));
 		} else if (!strcmp(line, "lateness")) {
 			puts(wm_lateness_parse(&wm, arg) < 0 ? "error" : "ok");
 		} else if (!strcmp(line, "see")) {
@@ -147,13 +153,14 @@ int main(void)
 			session_ev(num(arg), (uint64_t)num(b + 1));
 		} else if (!strcmp(line, "close")) {
 			struct wnode *w;
-			while ((w = closeq_next_closed(&q, &wm, release, NULL))) {
+			while ((w = wtab_next_closed(&tab, &wm))) {
 				printf("close %d [%" PRId64 ",%" PRId64 ") pos %" PRIu64 "\n", ((struct sess *)w)->id,
 				       w->start, w->end, w->pos);
 				session_closed(&ss, w);
-				if (wnode_retire(w))
-					release(NULL, w);
+				release(w);
 			}
+		} else if (!strcmp(line, "queued")) {
+			printf("queued %zu\n", wtab_queued(&tab));
 		} else if (!strcmp(line, "open")) {
 			for (size_t i = 0; i < ss.n; i++)
 				printf("%s%d [%" PRId64 ",%" PRId64 ")", i ? " " : "", ((struct sess *)ss.s[i])->id,
@@ -175,20 +182,12 @@ int main(void)
 		}
 		fflush(stdout);
 	}
-	/* what is still open or queued goes back, so that leak checks pass */
+	/* what is still open goes back, so that leak checks pass */
 	for (size_t i = 0; i < ss.n; i++) {
-		if (!ss.s[i]->nq)
-			free(ss.s[i]);
-		else
-			ss.s[i]->dead = 1;
+		wtab_remove(&tab, ss.s[i], 0);
+		free(ss.s[i]);
 	}
-	while (q.n) {
-		struct wnode *w = q.h[0].p;
-		closeq_pop(&q);
-		if (!--w->nq && w->dead)
-			free(w);
-	}
-	closeq_free(&q);
+	wtab_free(&tab);
 	sessions_free(&ss);
 	free((char *)late.path);
 	return 0;
