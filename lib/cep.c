@@ -1,6 +1,7 @@
 /* cep.c — evcep's matching engine (see cep.h); the pattern language is
  * cep_pattern.c. */
 #include "cep.h"
+#include "heap.h"
 #include "ev.h"
 #include "fold.h"
 #include "jwrite.h"
@@ -70,6 +71,8 @@ struct cur_ev {
 	uint32_t idlen;
 };
 
+static int held_less(const void *x, const void *y);
+
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o)
 {
 	memset(c, 0, sizeof *c);
@@ -78,6 +81,7 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 	c->pat = pat;
 	c->npat = npat;
 	c->o = *o;
+	heap_init(&c->held, sizeof(struct cep_held *), held_less, NULL);
 	for (size_t i = 0; i < npat; i++)
 		for (size_t j = 0; j < pat[i]->nsteps; j++) {
 			struct cep_step *s = &pat[i]->steps[j];
@@ -760,41 +764,16 @@ static int held_before(const struct cep_held *a, const struct cep_held *b)
 	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
-static void held_push(struct cep *c, struct cep_held *h)
+static int held_less(const void *x, const void *y)
 {
-	c->held = xgrow(c->held, &c->capheld, c->nheld + 1, sizeof *c->held);
-	size_t i = c->nheld++;
-	while (i > 0 && held_before(h, c->held[(i - 1) / 2])) {
-		c->held[i] = c->held[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	c->held[i] = h;
-}
-
-static struct cep_held *held_pop(struct cep *c)
-{
-	struct cep_held *top = c->held[0], *x = c->held[--c->nheld];
-	size_t i = 0;
-	for (;;) {
-		size_t k = 2 * i + 1;
-		if (k >= c->nheld)
-			break;
-		if (k + 1 < c->nheld && held_before(c->held[k + 1], c->held[k]))
-			k++;
-		if (!held_before(c->held[k], x))
-			break;
-		c->held[i] = c->held[k];
-		i = k;
-	}
-	if (c->nheld)
-		c->held[i] = x;
-	return top;
+	return held_before(*(struct cep_held *const *)x, *(struct cep_held *const *)y);
 }
 
 static void release(struct cep *c, int64_t wm, int all)
 {
-	while (c->nheld && (all || c->held[0]->t <= wm)) {
-		struct cep_held *h = held_pop(c);
+	struct cep_held *h;
+	while (c->held.n && (all || (*(struct cep_held **)heap_top(&c->held))->t <= wm)) {
+		heap_pop(&c->held, &h);
 		struct jerr je;
 		c->proc_hseq = h->seq;
 		if (json_parse(&c->rdoc, h->line, h->len, 0, &je) == 0)
@@ -810,7 +789,7 @@ static void hold(struct cep *c, const char *line, size_t len, int64_t t, uint64_
 	h->seq = seq;
 	h->len = len;
 	memcpy(h->line, line, len);
-	held_push(c, h);
+	heap_push(&c->held, &h);
 }
 
 /* The conditions that can fail (a regular expression hitting its
@@ -853,7 +832,7 @@ int cep_event(struct cep *c, const char *line, size_t len, const struct jdoc *d,
 	if (!c->have_time || t > c->maxt)
 		c->maxt = t;
 	c->have_time = 1;
-	if (c->o.lateness == 0 && !c->nheld) {
+	if (c->o.lateness == 0 && !c->held.n) {
 		c->proc_hseq = UINT64_MAX;
 		process(c, line, len, d, t);
 		return 0;
@@ -915,8 +894,8 @@ void cep_save(struct cep *c, struct buf *b, void (*line)(void *arg, const char *
 	buf_addc(b, '}');
 	line(arg, b->p, b->len);
 	/* held events, oldest first (any order reloads the same heap) */
-	for (size_t i = 0; i < c->nheld; i++) {
-		struct cep_held *h = c->held[i];
+	for (size_t i = 0; i < c->held.n; i++) {
+		struct cep_held *h = *(struct cep_held **)heap_at(&c->held, i);
 		buf_reset(b);
 		buf_adds(b, "{\"held\":");
 		buf_add(b, h->line, h->len);
@@ -1111,9 +1090,9 @@ void cep_free(struct cep *c)
 		free(c->spare[i]);
 	}
 	free(c->spare);
-	for (size_t i = 0; i < c->nheld; i++)
-		free(c->held[i]);
-	free(c->held);
+	for (size_t i = 0; i < c->held.n; i++)
+		free(*(struct cep_held **)heap_at(&c->held, i));
+	heap_free(&c->held);
 	free(c->done);
 	buf_free(&c->key);
 	buf_free(&c->out);

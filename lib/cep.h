@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "event.h"
 #include "expr.h"
+#include "heap.h"
 #include "json.h"
 #include "keyed.h"
 #include "path.h"
@@ -140,8 +141,7 @@ struct cep {
 	int64_t maxt;           /* largest time read */
 	int have_time;
 	/* reorder heap for --lateness */
-	struct cep_held **held;
-	size_t nheld, capheld;
+	struct heap held;       /* struct cep_held *, by time then seq */
 	uint64_t hseq;
 	uint64_t proc_hseq;     /* the event being processed: its hold number
 	                           (hseq), or UINT64_MAX when it was not held */

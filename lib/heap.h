@@ -2,7 +2,8 @@
  * heap.h — the one binary min-heap: an array of fixed-size elements
  * (values, not pointers, so a reorder buffer keeps its items in place),
  * ordered by the caller's less().  What uses it: merge's reorder buffer,
- * window's close queue and keyed's deadlines.
+ * window's close queue, keyed's deadlines and evcep's reorder of
+ * --lateness.
  *
  * - Elements are copied in and out (at most HEAP_MAX_ELEM bytes each).
  * - moved(e, i), when given, is called every time an element is put at
