@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 enum {
-	OPT_SORT = OPT_TOOL_BASE, OPT_TOP, OPT_FORMAT, OPT_WINDOW, OPT_LATENESS, OPT_LATE, OPT_EMIT,
+	OPT_SORT = OPT_TOOL_BASE, OPT_TOP, OPT_WINDOW, OPT_LATENESS, OPT_LATE, OPT_EMIT,
 	OPT_STATE, OPT_FLUSH, OPT_PARTIAL, OPT_MERGE
 };
 
@@ -48,7 +48,8 @@ static const struct option longopts[] = {
 	{ "where", required_argument, NULL, 'w' },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "top", required_argument, NULL, OPT_TOP },
-	{ "format", required_argument, NULL, OPT_FORMAT },
+	ROWS_LONGOPTS,
+	ROWS_RAW_LONGOPT,
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "lateness", required_argument, NULL, OPT_LATENESS },
 	{ "late", required_argument, NULL, OPT_LATE },
@@ -146,7 +147,7 @@ struct proj {
 	size_t nsortargs;
 	uint64_t top;
 	int have_top;
-	int fmt;
+	struct rowopts out;
 	const char *window_arg, *lateness_arg, *late_path, *state_path;
 	int emit_update, flush, partial, merge;
 
@@ -220,13 +221,8 @@ static int option(int c, const char *arg, void *tool)
 		}
 		return 0;
 	case OPT_FLUSH: P->flush = 1; return 0;
-	case OPT_FORMAT:
-		P->fmt = rowfmt_parse(arg);
-		if (P->fmt < 0) {
-			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+	case ROWS_OPT_FORMAT: case ROWS_OPT_NO_HEADER: case ROWS_OPT_COLOR: case 'r':
+		return rowopts_option(&P->out, c, arg);
 	case OPT_LATE: P->late_path = arg; return 0;
 	case OPT_LATENESS: P->lateness_arg = arg; return 0;
 	case OPT_MERGE: P->merge = 1; return 0;
@@ -438,8 +434,10 @@ static void setup(struct proj *P, const struct ev_tool *t)
 		ev_warn("--flush needs --state");
 		ev_usage(t);
 	}
-	if (P->partial && (P->fmt != RF_NDJSON || P->nsortargs || P->have_top || P->emit_update)) {
-		ev_warn("--partial writes partial rows: no --format, --sort, --top or --emit update");
+	if (rowopts_check(&P->out) < 0)
+		ev_usage(t);
+	if (P->partial && (P->out.fmt != RF_NDJSON || P->out.raw || P->nsortargs || P->have_top || P->emit_update)) {
+		ev_warn("--partial writes partial rows: no --format, -r, --sort, --top or --emit update");
 		ev_usage(t);
 	}
 	if (P->emit_update && (P->nsortargs || P->have_top)) {
@@ -501,8 +499,8 @@ static void setup(struct proj *P, const struct ev_tool *t)
 	P->tok = xcalloc(P->ncol + 1, sizeof *P->tok);
 	P->label = xcalloc(P->ncol + 1, sizeof *P->label);
 	P->atok = xcalloc(P->nagg + 1, sizeof *P->atok);
-	if (!P->partial)
-		rows_init(&P->rows, (enum rowfmt)P->fmt, P->nout, (const char *const *)P->outnames);
+	if (!P->partial && rows_open(&P->rows, &P->out, P->nout, (const char *const *)P->outnames) < 0)
+		ev_usage(t);
 	if (P->late_path && late_open(&P->late, P->late_path) < 0)
 		ev_die_errno(EV_USAGE, "--late %s", P->late_path);
 	if (!P->late_path)
@@ -1287,7 +1285,7 @@ int main(int argc, char **argv)
 		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur|inf] "
 		"[--late file] [--emit final|update] [--sort [-]col] [--top N] [--format fmt] "
 		"[--state file [--flush]] [--partial | --merge] [file ...]",
-		help_text, "p:g:a:w:", longopts, option
+		help_text, "p:g:a:w:r", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);
 	setup(&P, &tool);
