@@ -52,8 +52,6 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Join two event streams: pairs of events with the same key within a time window.\n"
-	"\n"
-	"Options:\n"
 	"      --on PATH            the join key on both sides (default: the key field)\n"
 	"      --left-on PATH       the join key of LEFT events (with --right-on)\n"
 	"      --right-on PATH      the join key of RIGHT events (with --left-on)\n"

@@ -63,24 +63,20 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Compute projections (grouped aggregations) over NDJSON event streams.\n"
-	"\n"
-	"Options:\n"
 	"  -p, --projection NAME    by-type, by-aggregate, by-date or stats\n"
 	"  -g, --group-by KEYS      group by these paths (comma-separated; @type @key\n"
 	"                           @date @hour too; NAME=PATH, NAME=(EXPR))\n"
 	"  -a, --agg [NAME=]AGG     count, sum:P, avg:P, min:P, max:P, first:P, last:P,\n"
-	"                           distinct:P, collect:P, stddev:P, p50:P, p90:P, p99:P\n"
-	"                           (repeatable; columns in option order)\n"
+	"                           distinct:P, collect:P, stddev:P, pN:P (repeatable)\n"
 	"  -w, --where EXPR         only events where EXPR is true (repeatable, ANDed)\n"
 	"      --sort [-]COL        order rows by COL, - for descending (repeatable)\n"
 	"      --top N              print only the first N rows\n"
-	"      --format FMT         ndjson (default), tsv, csv or table\n"
+	ROWS_HELP
+	"  -r, --raw                print the one column's values, one per line\n"
 	"      --window SPEC        tumbling:DUR, hopping:DUR/STEP or session:GAP\n"
 	"      --lateness DUR|inf   stream, waiting DUR for out-of-order events\n"
-	"                           (default: files wait for their whole input)\n"
 	"      --late FILE          append late events to FILE\n"
-	"      --emit WHEN          final (default): a row when a window closes;\n"
-	"                           update: a row each time a group changes\n"
+	"      --emit WHEN          final (default): a row when a window closes; update\n"
 	"      --state FILE         resume from FILE and save the state there\n"
 	"      --flush              with --state: also emit windows still open\n"
 	"      --partial            write mergeable partial rows\n"
@@ -1282,9 +1278,7 @@ int main(int argc, char **argv)
 	static struct proj P;
 	static const struct ev_tool tool = {
 		"evproject",
-		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur|inf] "
-		"[--late file] [--emit final|update] [--sort [-]col] [--top N] [--format fmt] "
-		"[--state file [--flush]] [--partial | --merge] [file ...]",
+		"[-r] [-p projection | -g paths -a agg ...] [-w expr] [--window spec] [option ...] [file ...]",
 		help_text, "p:g:a:w:r", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);

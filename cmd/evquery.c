@@ -53,27 +53,23 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Select events from NDJSON streams; matching events are written as read.\n"
-	"\n"
-	"Options:\n"
 	"  -w, --where EXPR         keep events where EXPR is true (repeatable, ANDed)\n"
 	"  -t, --type T[,T...]      keep events of these types\n"
 	"  -A, --aggregate ID       keep events whose key is the string ID (repeatable)\n"
-	"      --since TIME         keep events at or after TIME\n"
-	"      --until TIME         keep events at or before TIME\n"
+	"      --since/--until TIME keep events at or after / at or before TIME\n"
 	"      --correlation ID     keep events whose metadata.correlation_id is ID\n"
-	"      --trace EVENT_ID     keep that event and all it caused (metadata.causation_id)\n"
+	"      --trace EVENT_ID     keep that event and all it caused (causation_id)\n"
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
-	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
-	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
-	"                           PATH, NAME=PATH or NAME=(EXPR))\n"
+	"  -v, --invert             keep the events that do not match (never --shard)\n"
+	"  -s, --select COLUMNS     print columns (PATH, NAME=PATH, NAME=(EXPR), ...)\n"
+	"  -r, --raw                print the one -s column's values, one per line\n"
 	"  -c, --count              print the number of matching events\n"
 	"  -n, --limit N            stop after N matching events\n"
 	"      --tail N             print only the last N matching events\n"
 	"  -q, --quiet              print nothing; exit 0 at the first match, else 1\n"
 	"  -e, --exit-status        exit 1 when nothing matched\n"
-	"      --format FMT         ndjson (default), tsv, csv or table\n"
-	"      --sorted             input files are in time order: seek to --since,\n"
-	"                           stop after --until (disorder seen: read it all)\n"
+	ROWS_HELP
+	"      --sorted             files in time order: seek --since, stop after --until\n"
 	"      --follow             keep reading the file as it grows (like tail -F)\n"
 	"      --state FILE         resume after the last event read, save the position\n";
 
@@ -510,8 +506,8 @@ int main(int argc, char **argv)
 	static struct query q;
 	static const struct ev_tool tool = {
 		"evquery",
-		"[-cehqv] [-w expr] [-t types] [-A id] [-s columns] [-n N] [--since time] [--until time] "
-		"[--format fmt] [file ...]",
+		"[-cehqrv] [-w expr] [-t types] [-A id] [-s columns] [-n N] [--since time] [--until time] "
+		"[option ...] [file ...]",
 		help_text, "w:t:A:vs:cn:qer", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &q, argc, argv);

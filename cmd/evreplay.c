@@ -40,15 +40,13 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Fold each aggregate's events into its state; one row per aggregate.\n"
-	"\n"
-	"Options:\n"
 	"      --rules FILE         rules from FILE, a JSON array of [\"GLOB\",\"OP\"]\n"
 	"      --rule GLOB=OP       one more rule (repeatable; after --rules)\n"
-	"      --no-default-rules   drop the defaults *Created=create *Deleted=delete *=merge\n"
+	"      --no-default-rules   drop *Created=create *Deleted=delete *=merge\n"
 	"                           OP: create merge patch delete ignore set:PATH=JSON\n"
 	"                           inc:PATH[=FIELD] dec:PATH[=FIELD] append:PATH[=FIELD]\n"
-	"  -A, --aggregate ID       only the aggregate whose key is the string ID (repeatable)\n"
-	"  -w, --where EXPR         fold only the events where EXPR is true (repeatable, ANDed)\n"
+	"  -A, --aggregate ID       only the aggregate of string key ID (repeatable)\n"
+	"  -w, --where EXPR         fold only events where EXPR is true (repeatable)\n"
 	"      --since TIME         fold only events at or after TIME\n"
 	"      --until TIME         fold only events at or before TIME\n"
 	"      --as-of TIME         the state as it was at TIME (events at or before it)\n"

@@ -64,7 +64,7 @@ enum { ROWS_OPT_FORMAT = 1190, ROWS_OPT_NO_HEADER, ROWS_OPT_COLOR };
 #define ROWS_HELP \
 	"      --format FMT         ndjson (default), json (one array), tsv, csv or table\n" \
 	"      --no-header          no header line (tsv, csv, table)\n" \
-	"      --color WHEN         color ndjson, json, table: auto (a terminal), always, never\n"
+	"      --color WHEN         auto (default: on a terminal), always or never\n"
 
 /* Handle c if it is one of the options above ('r' included): 0 done, -1
  * usage error (message printed), 1 not a row option. */

@@ -27,3 +27,9 @@ fail_with() {
 	printf '%s\nstatus: %s\noutput: %s\nstderr: %s\n' "$1" "$status" "$output" "${stderr:-}" >&2
 	return 1
 }
+
+# help_has OPTION: does $output (a --help) name OPTION?  The common field
+# options are one entry there, --*-field.
+help_has() {
+	[[ "$output" == *"$1"* ]] || { [[ "$1" == --*-field ]] && [[ "$output" == *"--*-field"* ]]; }
+}
