@@ -29,7 +29,12 @@ fail_with() {
 }
 
 # help_has OPTION: does $output (a --help) name OPTION?  The common field
-# options are one entry there, --*-field.
+# options are one entry there, --*-field, and --help, --version are -h, -V.
 help_has() {
-	[[ "$output" == *"$1"* ]] || { [[ "$1" == --*-field ]] && [[ "$output" == *"--*-field"* ]]; }
+	case $1 in
+	--help) [[ "$output" == *" -h "* ]] ;;
+	--version) [[ "$output" == *" -V"* ]] ;;
+	--*-field) [[ "$output" == *"$1"* || "$output" == *"--*-field"* ]] ;;
+	*) [[ "$output" == *"$1"* ]] ;;
+	esac
 }
