@@ -22,5 +22,11 @@ job ppipe "$EVBIN/evproject" $SAGG "$DATA"
 # shellcheck disable=SC2086
 job ppipe "$SO" pipepart "$SJ" "$DATA" $SAGG
 
+# the file split in line-aligned files first, one process per file
+# shellcheck disable=SC2086
+job pfiles "$EVBIN/evproject" $SAGG "$DATA"
+# shellcheck disable=SC2086
+job pfiles "$SO" files "$SJ" "$DATA" $SAGG
+
 job rshard "$EVBIN/evreplay" "$DATA"
 job rshard "$SO" replay "$SJ" "$DATA"

@@ -5,6 +5,8 @@
 #             --partial), run by GNU parallel, then evproject ARG... --merge
 #   pipepart  DATA cut in blocks of lines by parallel --pipepart (one block
 #             per job), evproject ARG... --partial on each, then --merge
+#   files     DATA cut in JOBS files at line ends (split -n l/JOBS), then
+#             evproject ARG... --partial on each file, and --merge
 #   replay    JOBS key shards of evreplay ARG..., concatenated
 # The rows are those of `evproject ARG... DATA` (replay: the same lines as
 # `evreplay ARG... DATA`, in shard order).  EVBIN: where the tools are.
@@ -32,13 +34,21 @@ pipepart)
 		"'$bin/evproject' $args --partial" > "$tmp/parts"
 	"$bin/evproject" "$@" --merge "$tmp/parts"
 	;;
+files)
+	# the file cut in JOBS files at line ends first (split, in C), then
+	# one evproject per file: what runs over a store kept in several files
+	split -n l/"$jobs" "$data" "$tmp/in."
+	# shellcheck disable=SC2086
+	parallel --will-cite -j "$jobs" "'$bin/evproject' $args --partial {}" ::: "$tmp"/in.* > "$tmp/parts"
+	"$bin/evproject" "$@" --merge "$tmp/parts"
+	;;
 replay)
 	# shellcheck disable=SC2086
 	parallel --will-cite -j "$jobs" -k \
 		"'$bin/evquery' --shard {}/$jobs '$data' | '$bin/evreplay' $args" ::: $shards
 	;;
 *)
-	echo "scaleout.sh: unknown mode '$mode' (shard, pipepart or replay)" >&2
+	echo "scaleout.sh: unknown mode '$mode' (shard, pipepart, files or replay)" >&2
 	exit 2
 	;;
 esac
