@@ -47,7 +47,7 @@ $(B)/unit/%: tests/unit/%.c $(B)/libev.a $(LIB_HDR)
 # Bash completion, from the tools' own option tables (--list-options).
 $(B)/completions/evtools.bash: completions/gen.sh $(BINS)
 	@mkdir -p $(@D)
-	sh completions/gen.sh $(B)/bin > $@.tmp && mv $@.tmp $@
+	sh completions/gen.sh $(B)/bin > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@ || { rm -f $@.tmp.$$$$; exit 1; }
 
 # Installs what is missing (as root, with apt-get), or prints the command.
 deps:

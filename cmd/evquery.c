@@ -506,8 +506,7 @@ int main(int argc, char **argv)
 	static struct query q;
 	static const struct ev_tool tool = {
 		"evquery",
-		"[-cehqrv] [-w expr] [-t types] [-A id] [-s columns] [-n N] [--since time] [--until time] "
-		"[option ...] [file ...]",
+		"[-cehqrv] [-w expr] [-s columns] [option ...] [file ...]",
 		help_text, "w:t:A:vs:cn:qer", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &q, argc, argv);

@@ -779,8 +779,7 @@ int main(int argc, char **argv)
 	static struct writer w;
 	static const struct ev_tool tool = {
 		"evwrite",
-		"[-hqV] [--store file] [--expect E] [--atomic] [--fsync policy] [--require paths] "
-		"[--schema file] [--commands map [--stats]] [--message] [--dry-run] [file ...]",
+		"[-hqV] [--store file] [--expect E] [--atomic] [--dry-run] [option ...] [file ...]",
 		help_text, "q", longopts, option
 	};
 	w.lock_timeout = 10 * US_PER_S;
