@@ -126,12 +126,12 @@ static int ctl_at(const char *p, size_t n, size_t i, size_t *len)
 	return -1;
 }
 
-void rows_escape_ctl(const char *p, size_t n, int keep_tab, struct buf *out)
+static void escape_ctl(const char *p, size_t n, int keep_tab, int keep_nl, struct buf *out)
 {
 	size_t i = 0, run = 0, len;
 	while (i < n) {
 		int c = ctl_at(p, n, i, &len);
-		if (c < 0 || (keep_tab && c == '\t')) {
+		if (c < 0 || (keep_tab && c == '\t') || (keep_nl && c == '\n')) {
 			i += len;
 			continue;
 		}
@@ -143,9 +143,13 @@ void rows_escape_ctl(const char *p, size_t n, int keep_tab, struct buf *out)
 	buf_add(out, p + run, n - run);
 }
 
-/* tsv and table: tsv's own escapes, then every other control as \xHH.
- * A table is for reading: its backslashes stay as they are (bs 0). */
-static void tsv_escape_bs(const char *p, size_t n, int bs, struct buf *out)
+void rows_escape_ctl(const char *p, size_t n, int keep_tab_nl, struct buf *out)
+{
+	escape_ctl(p, n, keep_tab_nl, keep_tab_nl, out);
+}
+
+/* tsv and table: tsv's own escapes, then every other control as \xHH. */
+static void tsv_escape(const char *p, size_t n, struct buf *out)
 {
 	size_t len;
 	for (size_t i = 0; i < n; i += len) {
@@ -155,7 +159,7 @@ static void tsv_escape_bs(const char *p, size_t n, int bs, struct buf *out)
 		case '\n': buf_add(out, "\\n", 2); break;
 		case '\r': buf_add(out, "\\r", 2); break;
 		case -1:
-			if (p[i] == '\\' && bs)
+			if (p[i] == '\\')
 				buf_add(out, "\\\\", 2);
 			else
 				buf_addc(out, p[i]);
@@ -163,11 +167,6 @@ static void tsv_escape_bs(const char *p, size_t n, int bs, struct buf *out)
 		default: put_hex(out, (unsigned)c);
 		}
 	}
-}
-
-static void tsv_escape(const char *p, size_t n, struct buf *out)
-{
-	tsv_escape_bs(p, n, 1, out);
 }
 
 /* csv: RFC 4180 quoting (which carries tab, newline and CR), and every
@@ -330,13 +329,13 @@ void rows_cell(struct rows *r, const char *json, size_t n)
 			buf_addc(&r->line, ',');
 		csv_escape(t.p ? t.p : "", t.len, &r->line);
 	} else if (r->fmt == RF_RAW) {
-		rows_escape_ctl(t.p ? t.p : "", t.len, 1, &r->line);
+		escape_ctl(t.p ? t.p : "", t.len, 1, 0, &r->line); /* one value, one line */
 	} else {
 		r->offs = xgrow(r->offs, &r->capoffs, r->noffs + 1, sizeof *r->offs);
 		r->offs[r->noffs++] = r->cells.len;
 		buf_addc(&r->types, json[0]);
 		size_t before = r->cells.len;
-		tsv_escape_bs(t.p ? t.p : "", t.len, 0, &r->cells);
+		tsv_escape(t.p ? t.p : "", t.len, &r->cells);
 		size_t w = width_of(r->cells.p + before, r->cells.len - before);
 		if (w > r->width[i])
 			r->width[i] = w;

@@ -105,9 +105,9 @@ void rows_record(struct rows *r, const char *json, size_t n);
 void rows_finish(struct rows *r);
 
 /* Append p[0..n) with control characters (0x00-0x1F, 0x7F, U+0080-U+009F)
- * written as \xHH, keeping tab when keep_tab: what raw (-r) output
- * writes. */
-void rows_escape_ctl(const char *p, size_t n, int keep_tab, struct buf *out);
+ * written as \xHH, keeping tab and newline when keep_tab_nl (raw output
+ * keeps only tab, so that one value stays one line). */
+void rows_escape_ctl(const char *p, size_t n, int keep_tab_nl, struct buf *out);
 
 /* Append JSON text p[0..n) with the color escapes of the scheme above. */
 void rows_color_json(const char *p, size_t n, struct buf *out);

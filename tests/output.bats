@@ -119,7 +119,7 @@ e2,
 	run_split evquery --format table zeek.ndjson
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
 	[ "$output" = 'timestamp  event_type  aggregate_id  event_id  payload
-null       null        null          null      {"ts":1,"id.orig_h":"10.0.0.1","msg":"a\tb"}
+null       null        null          null      {"ts":1,"id.orig_h":"10.0.0.1","msg":"a\\tb"}
 null       X           null          null      {"k":1}' ] || fail_with "table"
 	run_split evquery --format tsv zeek.ndjson
 	[ "${lines[1]}" = '				{"ts":1,"id.orig_h":"10.0.0.1","msg":"a\\tb"}' ] || fail_with "tsv"
