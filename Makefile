@@ -7,6 +7,7 @@ CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man
+COMPDIR  = $(PREFIX)/share/bash-completion/completions
 B       ?= build
 
 PKGCONF  = $(shell pkg-config --cflags jansson uuid libpcre2-8 zlib libzstd libcrypto 2>/dev/null)
@@ -25,7 +26,7 @@ MAN7     = $(wildcard man/*.7)
 
 .PHONY: all deps demo check test lint sanitize bench bench-instr install uninstall clean
 
-all: $(BINS) $(UNIT)
+all: $(BINS) $(UNIT) $(B)/completions/evtools.bash
 
 $(B)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -42,6 +43,11 @@ $(B)/bin/%: cmd/%.c $(B)/libev.a $(LIB_HDR)
 $(B)/unit/%: tests/unit/%.c $(B)/libev.a $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EVFLAGS) $(PKGCONF) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(B)/libev.a $(LDLIBS) -o $@
+
+# Bash completion, from the tools' own option tables (--list-options).
+$(B)/completions/evtools.bash: completions/gen.sh $(BINS)
+	@mkdir -p $(@D)
+	sh completions/gen.sh $(B)/bin > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@ || { rm -f $@.tmp.$$$$; exit 1; }
 
 # Installs what is missing (as root, with apt-get), or prints the command.
 deps:
@@ -83,11 +89,15 @@ install: all
 	for t in $(TOOLS); do cp $(B)/bin/$$t $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MAN1); do cp $$m $(DESTDIR)$(MANDIR)/man1/; done
 	for m in $(MAN7); do cp $$m $(DESTDIR)$(MANDIR)/man7/; done
+	mkdir -p $(DESTDIR)$(COMPDIR)
+	cp $(B)/completions/evtools.bash $(DESTDIR)$(COMPDIR)/evtools
+	for t in $(TOOLS); do ln -sf evtools $(DESTDIR)$(COMPDIR)/$$t; done
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 	for m in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${m#man/}; done
+	for t in evtools $(TOOLS); do rm -f $(DESTDIR)$(COMPDIR)/$$t; done
 
 clean:
 	rm -rf build build-san bench/out

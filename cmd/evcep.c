@@ -63,20 +63,19 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Find patterns of events per key, in event time.\n"
-	"\n"
-	"  -p, --pattern TEXT       'NAME: STEP -> STEP ... within DUR [by PATHS] [=> ACTIONS]'\n"
+	"  -p, --pattern TEXT       'NAME: STEP -> ... within DUR [by PATHS] [=> ACTS]'\n"
 	"  -f, --pattern-file FILE  patterns in JSON (an object or an array of them)\n"
 	"  -e, --exit-status        exit 1 when nothing was detected\n"
 	"      --ids                list event ids instead of whole events\n"
 	"      --skip MODE          after a match: past-last (default), next or none\n"
-	"      --eof MODE           at end of input, matches waiting on a deadline: drop (default) or flush\n"
+	"      --eof MODE           at end, matches waiting: drop (default) or flush\n"
 	"      --partials           also list partial matches (timeout, eof, overflow)\n"
-	"      --max-partials N     keep at most N partial matches (drop the earliest deadline)\n"
+	"      --max-partials N     keep at most N partial matches (drop the earliest)\n"
 	"      --lateness DUR       reorder events up to DUR late (default 0)\n"
 	"      --late FILE          append late events to FILE\n"
 	"      --state FILE         resume from FILE and save partial matches there\n"
 	"      --flush              with --state: end the stream (emit what waits)\n"
-	"      --saga FILE          run and watch the sagas of FILE (JSON: an object or an array)\n"
+	"      --saga FILE          run the sagas of FILE (a JSON object or array)\n"
 	"      --stats              with --saga: a count record per saga type at the end\n";
 
 struct src { int file; const char *text; };

@@ -99,45 +99,25 @@ static const unsigned opt_subs[OPT_END - OPT_TOOL_BASE] = {
 
 static const char help_text[] =
 	"Dead letters, retry schedules, redrive, TTL expiry and circuit breakers.\n"
-	"\n"
-	"Subcommands (the first argument; default triage):\n"
-	"  fail      failed messages -> DLQ records\n"
-	"  triage    DLQ records -> retry (with next_retry_at), dead or expired\n"
-	"  due       retry records due by --now -> messages to redeliver\n"
-	"  dequeue   a queue file -> per-queue batches by priority, then FIFO\n"
-	"  expire    messages past headers.timestamp + headers.ttl -> DLQ records\n"
-	"  breaker   outcome events -> circuit breaker transitions\n"
-	"\n"
-	"Options:\n"
-	"  -w, --where EXPR         act only on records where EXPR is true; the others\n"
-	"                           pass through unchanged (repeatable, ANDed)\n"
-	"      --reason R           fail: the failure reason (required)\n"
-	"      --max-retries N      fail, expire, triage: retries before dead (default 5;\n"
-	"                           a record's or envelope's own value wins)\n"
-	"      --strategy S         exponential, linear, fibonacci or fixed (default exponential;\n"
-	"                           a record's own strategy wins)\n"
-	"      --max-age DUR        triage: expired when the first failure is older (default 7d)\n"
-	"      --base DUR           triage: delay base (default 1s; 60s linear and fibonacci)\n"
-	"      --cap DUR            triage: no delay longer than DUR\n"
-	"      --jitter J           triage: none, full, equal or decorrelated (default none)\n"
-	"      --seed N             triage: seed of the jitter draws (default: random)\n"
-	"      --retry-out FILE     triage: retry records to FILE\n"
-	"      --dead-out FILE      triage: dead records to FILE\n"
-	"      --expired-out FILE   triage, expire: expired records to FILE\n"
-	"      --keep-out FILE      due, dequeue, expire: what stays to FILE\n"
-	"      --stats              triage, dequeue: counts on standard error\n"
-	"      --stats-out FILE     triage, dequeue: counts to FILE\n"
-	"      --alert-rate R       triage: alert when dead/total exceeds R (default 0.1)\n"
-	"      --alert-min N        triage: ... over at least N records (default 1)\n"
-	"      --alerts FILE        triage: append the alert to FILE (default: standard error)\n"
-	"      --queue PATH         dequeue: the queue of a message (default routing.key)\n"
-	"      --batch N            dequeue: at most N messages per queue (default all)\n"
-	"      --ok-field PATH      breaker: the outcome, true or false (default ok)\n"
-	"      --failures N         breaker: failures that open it (default 5)\n"
-	"      --open-for DUR       breaker: time open before a probe (default 30s)\n"
-	"      --probes N           breaker: outcomes let through half-open (default 3)\n"
-	"      --successes N        breaker: successes that close it (default 3)\n"
-	"      --annotate           breaker: pass each outcome through with its state\n"
+	"Subcommands (the first argument; default triage), with their options:\n"
+	"  fail      failed messages -> DLQ records: --reason R (required),\n"
+	"            --max-retries N (5), --strategy S\n"
+	"  triage    DLQ records -> retry, dead or expired: --max-retries N, --strategy\n"
+	"            exponential|linear|fibonacci|fixed, --max-age DUR (7d), --base DUR\n"
+	"            (1s; 60s linear, fibonacci), --cap DUR, --jitter none|full|equal|\n"
+	"            decorrelated, --seed N, --retry-out/--dead-out/--expired-out FILE,\n"
+	"            --stats, --stats-out FILE, --alert-rate R (0.1), --alert-min N (1),\n"
+	"            --alerts FILE\n"
+	"  due       retry records due by --now -> messages: --keep-out FILE\n"
+	"  dequeue   a queue file -> batches per queue by priority: --queue PATH\n"
+	"            (routing.key), --batch N (all), --keep-out FILE, --stats,\n"
+	"            --stats-out FILE\n"
+	"  expire    messages past headers.ttl -> DLQ records: --max-retries N,\n"
+	"            --expired-out FILE, --keep-out FILE\n"
+	"  breaker   outcome events -> circuit breaker transitions: --ok-field PATH\n"
+	"            (ok), --failures N (5), --open-for DUR (30s), --probes N (3),\n"
+	"            --successes N (3), --annotate\n"
+	"  -w, --where EXPR  act only on records where EXPR is true (the others pass)\n"
 	"Output files are replaced whole when the run succeeds (status 0 or 3).\n";
 
 enum { O_RETRY, O_DEAD, O_EXPIRED, O_KEEP, O_STATS, O_NOUT };
@@ -720,12 +700,7 @@ int main(int argc, char **argv)
 	static struct dlq T;
 	static const struct ev_tool tool = {
 		"evdlq",
-		"[fail | triage | due | dequeue | expire | breaker] [-w expr] [--reason r] "
-		"[--max-retries N] [--strategy s] [--max-age dur] [--base dur] [--cap dur] [--jitter j] "
-		"[--seed N] [--retry-out file] [--dead-out file] [--expired-out file] [--keep-out file] "
-		"[--stats] [--stats-out file] [--alert-rate r] [--alert-min N] [--alerts file] "
-		"[--queue path] [--batch N] [--ok-field path] [--failures N] [--open-for dur] "
-		"[--probes N] [--successes N] [--annotate] [file ...]",
+		"[fail | triage | due | dequeue | expire | breaker] [-w expr] [option ...] [file ...]",
 		help_text, "w:", longopts, option
 	};
 	T.sub = S_TRIAGE;

@@ -32,7 +32,7 @@
 
 enum {
 	OPT_ON = OPT_TOOL_BASE, OPT_LEFT_ON, OPT_RIGHT_ON, OPT_WITHIN, OPT_KIND, OPT_FLAT,
-	OPT_FORMAT, OPT_LOOKUP, OPT_LATENESS, OPT_LATE
+	OPT_LOOKUP, OPT_LATENESS, OPT_LATE
 };
 
 static const struct option longopts[] = {
@@ -43,7 +43,7 @@ static const struct option longopts[] = {
 	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "exit-status", no_argument, NULL, 'e' },
 	{ "flat", no_argument, NULL, OPT_FLAT },
-	{ "format", required_argument, NULL, OPT_FORMAT },
+	ROWS_LONGOPTS,
 	{ "lookup", no_argument, NULL, OPT_LOOKUP },
 	{ "lateness", required_argument, NULL, OPT_LATENESS },
 	{ "late", required_argument, NULL, OPT_LATE },
@@ -52,8 +52,6 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Join two event streams: pairs of events with the same key within a time window.\n"
-	"\n"
-	"Options:\n"
 	"      --on PATH            the join key on both sides (default: the key field)\n"
 	"      --left-on PATH       the join key of LEFT events (with --right-on)\n"
 	"      --right-on PATH      the join key of RIGHT events (with --left-on)\n"
@@ -62,13 +60,12 @@ static const char help_text[] =
 	"                           unmatched events are kept, with null beside them\n"
 	"  -e, --exit-status        exit 1 when no pair was found\n"
 	"      --flat               one object per pair (right's clashes as right.NAME)\n"
-	"      --format FMT         ndjson (default), json, tsv, csv or table\n"
+	ROWS_HELP
 	"      --lookup             RIGHT is a table (no time) enriching each LEFT event\n"
 	"      --lateness DUR       accept events up to DUR out of time order (or inf)\n"
 	"      --late FILE          append late events to FILE\n";
 
 enum kind { K_INNER, K_LEFT, K_RIGHT, K_OUTER };
-enum { FMT_JSON = 100 }; /* beside rows.h's formats */
 
 /* A buffered event, with its key's compact text; line and key text live
  * in data[] (one allocation). */
@@ -104,6 +101,7 @@ struct join {
 	int have_within, have_kind;
 	enum kind kind;
 	int exit_status, flat, lookup, fmt;
+	struct rowopts out;
 	const char *lateness_arg, *late_path;
 	/* interval join */
 	struct merge m;
@@ -148,17 +146,8 @@ static int option(int c, const char *arg, void *tool)
 		return -1;
 	}
 	case OPT_FLAT: j->flat = 1; return 0;
-	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0) {
-			j->fmt = FMT_JSON;
-			return 0;
-		}
-		j->fmt = rowfmt_parse(arg);
-		if (j->fmt < 0) {
-			ev_warn("--format: expected ndjson, json, tsv, csv or table, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+	case ROWS_OPT_FORMAT: case ROWS_OPT_NO_HEADER: case ROWS_OPT_COLOR:
+		return rowopts_option(&j->out, c, arg);
 	case OPT_LOOKUP: j->lookup = 1; return 0;
 	case OPT_LATENESS: j->lateness_arg = arg; return 0;
 	case OPT_LATE: j->late_path = arg; return 0;
@@ -224,7 +213,7 @@ static void flat_members(struct join *j, struct buf *b, const struct jdoc *d, co
 static void emit(struct join *j, const char *key, size_t klen, const struct side *l, const struct side *r)
 {
 	j->records++;
-	if (j->fmt != RF_NDJSON && j->fmt != FMT_JSON) {
+	if (j->fmt != RF_NDJSON && j->fmt != RF_JSON) {
 		rows_begin(&j->rows);
 		rows_cell(&j->rows, key, klen);
 		rows_cell(&j->rows, l ? l->line : NULL, l ? l->len : 0);
@@ -234,8 +223,6 @@ static void emit(struct join *j, const char *key, size_t klen, const struct side
 	}
 	struct buf *b = &j->rec;
 	buf_reset(b);
-	if (j->fmt == FMT_JSON)
-		buf_adds(b, j->records == 1 ? "[\n" : ",\n");
 	if (j->flat && !(l && r)) {
 		/* an unmatched row: the event itself, byte for byte */
 		const struct side *one = l ? l : r;
@@ -269,10 +256,7 @@ static void emit(struct join *j, const char *key, size_t klen, const struct side
 			buf_adds(b, "null");
 		buf_addc(b, '}');
 	}
-	if (j->fmt == FMT_JSON)
-		wfile_write(ev_out, b->p, b->len);
-	else
-		wfile_line(ev_out, b->p, b->len);
+	rows_record(&j->rows, b->p, b->len);
 }
 
 /* ---- the interval join -------------------------------------------------- */
@@ -469,7 +453,10 @@ static void check_options(struct join *j, int nops)
 		ev_warn(nops < 2 ? "needs two operands, LEFT and RIGHT" : "takes two operands, LEFT and RIGHT");
 		ev_usage(&tool);
 	}
-	if (j->flat && j->fmt != RF_NDJSON && j->fmt != FMT_JSON) {
+	if (rowopts_check(&j->out) < 0)
+		ev_usage(&tool);
+	j->fmt = j->out.fmt;
+	if (j->flat && j->fmt != RF_NDJSON && j->fmt != RF_JSON) {
 		ev_warn("--flat writes objects: use it with --format ndjson or json");
 		ev_usage(&tool);
 	}
@@ -543,22 +530,18 @@ int main(int argc, char **argv)
 		ev_usage(&tool);
 	}
 	setup_keys(&j);
-	if (j.fmt != RF_NDJSON && j.fmt != FMT_JSON) {
-		static const char *const names[] = { "join_key", "left", "right" };
-		rows_init(&j.rows, (enum rowfmt)j.fmt, 3, names);
-	}
+	static const char *const names[] = { "join_key", "left", "right" };
+	rows_open(&j.rows, &j.out, 3, names);
 
 	if (j.lookup)
 		run_lookup(&j, ops);
 	else
 		run_interval(&j, ops);
 
-	if (j.fmt == FMT_JSON && j.records)
-		wfile_puts(ev_out, "\n]\n");
-	else if (j.fmt == FMT_JSON && cx.status < EV_USAGE)
-		wfile_puts(ev_out, "[\n]\n");
-	if (j.fmt != RF_NDJSON && j.fmt != FMT_JSON)
-		rows_finish(&j.rows);
+	/* a join that could not run prints no empty array */
+	if (j.fmt == RF_JSON && !j.records && cx.status >= EV_USAGE)
+		j.rows.fmt = RF_NDJSON;
+	rows_finish(&j.rows);
 	if (j.exit_status && j.pairs == 0)
 		ev_raise(&cx, EV_NOMATCH);
 	int status = ev_finish(&cx); /* before the paths go: it reads them */

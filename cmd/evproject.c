@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 enum {
-	OPT_SORT = OPT_TOOL_BASE, OPT_TOP, OPT_FORMAT, OPT_WINDOW, OPT_LATENESS, OPT_LATE, OPT_EMIT,
+	OPT_SORT = OPT_TOOL_BASE, OPT_TOP, OPT_WINDOW, OPT_LATENESS, OPT_LATE, OPT_EMIT,
 	OPT_STATE, OPT_FLUSH, OPT_PARTIAL, OPT_MERGE
 };
 
@@ -52,7 +52,8 @@ static const struct option longopts[] = {
 	{ "where", required_argument, NULL, 'w' },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "top", required_argument, NULL, OPT_TOP },
-	{ "format", required_argument, NULL, OPT_FORMAT },
+	ROWS_LONGOPTS,
+	ROWS_RAW_LONGOPT,
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "lateness", required_argument, NULL, OPT_LATENESS },
 	{ "late", required_argument, NULL, OPT_LATE },
@@ -66,26 +67,22 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Compute projections (grouped aggregations) over NDJSON event streams.\n"
-	"\n"
-	"Options:\n"
 	"  -p, --projection NAME    by-type, by-aggregate, by-date or stats\n"
 	"  -g, --group-by KEYS      group by these paths (comma-separated; @type @key\n"
 	"                           @date @hour @seq @line too; NAME=PATH, NAME=(EXPR);\n"
 	"                           P[] makes each element a group)\n"
 	"  -a, --agg [NAME=]AGG     count, sum:P, avg:P, min:P, max:P, first:P, last:P,\n"
-	"                           distinct:P, collect:P, stddev:P, pN:P (N 1-99),\n"
-	"                           median:P; NAME=AGG:(EXPR), NAME=count:(EXPR)\n"
-	"                           (repeatable; columns in option order)\n"
+	"                           distinct:P, collect:P, stddev:P, pN:P, median:P;\n"
+	"                           NAME=AGG:(EXPR), NAME=count:(EXPR) (repeatable)\n"
 	"  -w, --where EXPR         only events where EXPR is true (repeatable, ANDed)\n"
 	"      --sort [-]COL        order rows by COL, - for descending (repeatable)\n"
 	"      --top N              print only the first N rows\n"
-	"      --format FMT         ndjson (default), tsv, csv or table\n"
+	ROWS_HELP
+	"  -r, --raw                print the one column's values, one per line\n"
 	"      --window SPEC        tumbling:DUR, hopping:DUR/STEP or session:GAP\n"
 	"      --lateness DUR|inf   stream, waiting DUR for out-of-order events\n"
-	"                           (default: files wait for their whole input)\n"
 	"      --late FILE          append late events to FILE\n"
-	"      --emit WHEN          final (default): a row when a window closes;\n"
-	"                           update: a row each time a group changes\n"
+	"      --emit WHEN          final (default): a row when a window closes; update\n"
 	"      --state FILE         resume from FILE and save the state there\n"
 	"      --flush              with --state: also emit windows still open\n"
 	"      --partial            write mergeable partial rows\n"
@@ -175,7 +172,7 @@ struct proj {
 	size_t nsortargs;
 	uint64_t top;
 	int have_top;
-	int fmt;
+	struct rowopts out;
 	const char *window_arg, *lateness_arg, *late_path, *state_path;
 	int emit_update, flush, partial, merge;
 
@@ -248,13 +245,8 @@ static int option(int c, const char *arg, void *tool)
 		}
 		return 0;
 	case OPT_FLUSH: P->flush = 1; return 0;
-	case OPT_FORMAT:
-		P->fmt = rowfmt_parse(arg);
-		if (P->fmt < 0) {
-			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+	case ROWS_OPT_FORMAT: case ROWS_OPT_NO_HEADER: case ROWS_OPT_COLOR: case 'r':
+		return rowopts_option(&P->out, c, arg);
 	case OPT_LATE: P->late_path = arg; return 0;
 	case OPT_LATENESS: P->lateness_arg = arg; return 0;
 	case OPT_MERGE: P->merge = 1; return 0;
@@ -512,8 +504,10 @@ static void setup(struct proj *P, const struct ev_tool *t)
 		ev_warn("--flush needs --state");
 		ev_usage(t);
 	}
-	if (P->partial && (P->fmt != RF_NDJSON || P->nsortargs || P->have_top || P->emit_update)) {
-		ev_warn("--partial writes partial rows: no --format, --sort, --top or --emit update");
+	if (rowopts_check(&P->out) < 0)
+		ev_usage(t);
+	if (P->partial && (P->out.fmt != RF_NDJSON || P->out.raw || P->nsortargs || P->have_top || P->emit_update)) {
+		ev_warn("--partial writes partial rows: no --format, -r, --sort, --top or --emit update");
 		ev_usage(t);
 	}
 	if (P->emit_update && (P->nsortargs || P->have_top)) {
@@ -579,8 +573,8 @@ static void setup(struct proj *P, const struct ev_tool *t)
 	P->tok = xcalloc(P->ncol + 1, sizeof *P->tok);
 	P->label = xcalloc(P->ncol + 1, sizeof *P->label);
 	P->atok = xcalloc(P->nagg + 1, sizeof *P->atok);
-	if (!P->partial)
-		rows_init(&P->rows, (enum rowfmt)P->fmt, P->nout, (const char *const *)P->outnames);
+	if (!P->partial && rows_open(&P->rows, &P->out, P->nout, (const char *const *)P->outnames) < 0)
+		ev_usage(t);
 	if (P->late_path && late_open(&P->late, P->late_path) < 0)
 		ev_die_errno(EV_USAGE, "--late %s", P->late_path);
 	if (!P->late_path)
@@ -1497,10 +1491,8 @@ int main(int argc, char **argv)
 	static struct proj P;
 	static const struct ev_tool tool = {
 		"evproject",
-		"[-p projection | -g paths -a agg ...] [-w expr] [--window spec] [--lateness dur|inf] "
-		"[--late file] [--emit final|update] [--sort [-]col] [--top N] [--format fmt] "
-		"[--state file [--flush]] [--partial | --merge] [file ...]",
-		help_text, "p:g:a:w:", longopts, option
+		"[-r] [-p projection | -g paths -a agg ...] [-w expr] [--window spec] [option ...] [file ...]",
+		help_text, "p:g:a:w:r", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &P, argc, argv);
 	setup(&P, &tool);

@@ -24,7 +24,7 @@
 #include <string.h>
 
 enum {
-	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL, OPT_FORMAT,
+	OPT_SINCE = OPT_TOOL_BASE, OPT_UNTIL, OPT_CORR, OPT_TRACE, OPT_TAIL,
 	OPT_SORTED, OPT_SHARD, OPT_FOLLOW, OPT_STATE
 };
 enum { OPT_INTERLEAVE = OPT_TOOL_BASE + 40, OPT_LATENESS, OPT_LATE };
@@ -44,7 +44,8 @@ static const struct option longopts[] = {
 	{ "correlation", required_argument, NULL, OPT_CORR },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "tail", required_argument, NULL, OPT_TAIL },
-	{ "format", required_argument, NULL, OPT_FORMAT },
+	ROWS_LONGOPTS,
+	ROWS_RAW_LONGOPT,
 	{ "sorted", no_argument, NULL, OPT_SORTED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
@@ -57,32 +58,27 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Select events from NDJSON streams; matching events are written as read.\n"
-	"\n"
-	"Options:\n"
 	"  -w, --where EXPR         keep events where EXPR is true (repeatable, ANDed)\n"
 	"  -t, --type T[,T...]      keep events of these types\n"
 	"  -A, --aggregate ID       keep events whose key is the string ID (repeatable)\n"
-	"      --since TIME         keep events at or after TIME\n"
-	"      --until TIME         keep events at or before TIME\n"
-	"      --correlation ID     keep events whose correlation field is the string ID\n"
-	"      --trace EVENT_ID     keep that event and all it caused (by the causation field)\n"
+	"      --since/--until TIME keep events at or after / at or before TIME\n"
+	"      --correlation ID     keep events whose correlation field is ID\n"
+	"      --trace EVENT_ID     keep that event and all it caused (causation field)\n"
 	"      --shard I/N          keep events whose key hashes to shard I of N\n"
-	"  -v, --invert             keep the events that do not match (never inverts --shard)\n"
-	"  -s, --select COLUMNS     print flat records of these columns (comma-separated\n"
-	"                           PATH, NAME=PATH or NAME=(EXPR); P[] lists elements)\n"
+	"  -v, --invert             keep the events that do not match (never --shard)\n"
+	"  -s, --select COLUMNS     print columns (PATH, P[], NAME=PATH, NAME=(EXPR))\n"
+	"  -r, --raw                print the one -s column's values, one per line\n"
 	"  -c, --count              print the number of matching events\n"
 	"  -n, --limit N            stop after N matching events\n"
 	"      --tail N             print only the last N matching events\n"
 	"  -q, --quiet              print nothing; exit 0 at the first match, else 1\n"
 	"  -e, --exit-status        exit 1 when nothing matched\n"
-	"      --format FMT         ndjson (default), tsv, csv or table\n"
-	"      --sorted             input files are in time order: seek to --since,\n"
-	"                           stop after --until (disorder seen: read it all)\n"
+	ROWS_HELP
+	"      --sorted             files in time order: seek --since, stop after --until\n"
 	"      --follow             keep reading the file as it grows (like tail -F)\n"
 	"      --state FILE         resume after the last event read, save the position\n"
-	"      --interleave         merge time-ordered files into one stream in time order\n"
-	"      --lateness DUR       with --interleave: reorder events up to DUR late\n"
-	"      --late FILE          with --interleave: append late events to FILE\n";
+	"      --interleave         merge time-ordered files into one stream by time\n"
+	"                           (--lateness DUR reorders, --late FILE gets the late)\n";
 
 /* One -s column: a path (answers[] gives the list), an envelope field
  * (@id ... @line, @date, @hour) or a computed value NAME=(EXPR). */
@@ -119,7 +115,8 @@ struct query {
 	int count, quiet, exit_status, sorted, quiet_output;
 	uint64_t limit, tail;
 	int have_limit, have_tail;
-	int fmt;
+	int fmt;               /* out.fmt, or RF_RAW with -r */
+	struct rowopts out;
 	struct rows rows;
 	/* state */
 	uint64_t matched;
@@ -189,13 +186,8 @@ static int option(int c, const char *arg, void *tool)
 	case OPT_UNTIL: q->until_arg = arg; q->have_until = 1; return 0;
 	case OPT_CORR: q->corr = arg; return 0;
 	case OPT_TRACE: q->trace = arg; return 0;
-	case OPT_FORMAT:
-		q->fmt = rowfmt_parse(arg);
-		if (q->fmt < 0) {
-			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+	case ROWS_OPT_FORMAT: case ROWS_OPT_NO_HEADER: case ROWS_OPT_COLOR: case 'r':
+		return rowopts_option(&q->out, c, arg);
 	case OPT_SORTED: q->sorted = 1; return 0;
 	case OPT_FOLLOW: q->follow = 1; return 0;
 	case OPT_STATE: q->state_path = arg; return 0;
@@ -407,8 +399,8 @@ static void time_cell(const struct jdoc *d, struct buf *out)
 
 static void emit(struct query *q, const char *line, size_t len, const struct jdoc *d, uint64_t lineno)
 {
-	if (q->nsel == 0 && q->fmt == RF_NDJSON) {
-		wfile_line(ev_out, line, len);
+	if (q->nsel == 0 && (q->fmt == RF_NDJSON || q->fmt == RF_JSON)) {
+		rows_record(&q->rows, line, len);
 		return;
 	}
 	struct buf v = {0};
@@ -428,11 +420,15 @@ static void emit(struct query *q, const char *line, size_t len, const struct jdo
 		buf_reset(&v);
 		time_cell(d, &v);
 		rows_cell(&q->rows, v.len ? v.p : NULL, v.len);
-		/* time, type, key, id, payload */
+		/* time, type, key, id, payload; an event without a payload
+		 * field (not an envelope: a Zeek or journald line) shows
+		 * whole in the last column, rather than as a blank row */
 		const enum ev_field order[] = { cols[2], cols[1], cols[0], cols[3] };
 		for (int i = 0; i < 4; i++) {
 			buf_reset(&v);
 			uint32_t t = event_field(d, &cx.fm, order[i]);
+			if (t == JNONE && order[i] == F_PAYLOAD)
+				t = 0;
 			if (t != JNONE)
 				json_write_compact(d, t, &v);
 			rows_cell(&q->rows, v.len ? v.p : NULL, v.len);
@@ -594,11 +590,30 @@ static void parse_select(struct query *q, const struct ev_tool *tool)
 	free(items);
 	q->nsel = n;
 	q->coff = xcalloc(n + 1, sizeof *q->coff);
-	const char **names = xcalloc(n, sizeof *names);
-	for (size_t i = 0; i < n; i++)
-		names[i] = q->sel[i].name;
-	rows_init(&q->rows, (enum rowfmt)q->fmt, n, names);
-	free(names);
+}
+
+/* The columns of the output: -s's, or the envelope's for tsv, csv and
+ * table (none: ndjson and json write the events themselves). */
+static void open_rows(struct query *q, const struct ev_tool *tool)
+{
+	if (!q->nsel && q->out.raw) {
+		ev_warn("-r prints one column: name it with -s");
+		ev_usage(tool);
+	}
+	const char *env[5] = { cx.fm.f[F_TIME].text, cx.fm.f[F_TYPE].text, cx.fm.f[F_KEY].text,
+	                       cx.fm.f[F_ID].text, cx.fm.f[F_PAYLOAD].text };
+	const char **names = env;
+	size_t n = q->fmt == RF_NDJSON || q->fmt == RF_JSON ? 0 : 5;
+	if (q->nsel) {
+		n = q->nsel;
+		names = xcalloc(n, sizeof *names);
+		for (size_t i = 0; i < n; i++)
+			names[i] = q->sel[i].name;
+	}
+	if (rows_open(&q->rows, &q->out, n, names) < 0)
+		ev_usage(tool);
+	if (names != env)
+		free(names);
 }
 
 int main(int argc, char **argv)
@@ -606,11 +621,13 @@ int main(int argc, char **argv)
 	static struct query q;
 	static const struct ev_tool tool = {
 		"evquery",
-		"[-cehqv] [-w expr] [-t types] [-A id] [-s columns] [-n N] [--since time] [--until time] "
-		"[--format fmt] [file ...]",
-		help_text, "w:t:A:vs:cn:qe", longopts, option
+		"[-cehqrv] [-w expr] [-s columns] [option ...] [file ...]",
+		help_text, "w:t:A:vs:cn:qer", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &q, argc, argv);
+	if (rowopts_check(&q.out) < 0)
+		ev_usage(&tool);
+	q.fmt = q.out.raw ? RF_RAW : q.out.fmt;
 
 	/* times relative to now are resolved once --now is known */
 	if ((q.have_since && ev_time_arg(&cx, "--since", q.since_arg, &q.since) < 0) ||
@@ -624,13 +641,10 @@ int main(int argc, char **argv)
 	path_parse(&q.seq_path, "seq", err, sizeof err);
 	if (q.sel_arg)
 		parse_select(&q, &tool);
-	else if (q.fmt != RF_NDJSON) {
-		const char *names[5] = { cx.fm.f[F_TIME].text, cx.fm.f[F_TYPE].text, cx.fm.f[F_KEY].text,
-		                         cx.fm.f[F_ID].text, cx.fm.f[F_PAYLOAD].text };
-		rows_init(&q.rows, (enum rowfmt)q.fmt, 5, names);
-	}
-	if (q.follow && (q.count || q.quiet || q.have_tail || q.sorted || q.fmt == RF_TABLE)) {
-		ev_warn("--follow cannot be combined with -c, -q, --tail, --sorted or --format table");
+	if (!q.count && !q.quiet)
+		open_rows(&q, &tool);
+	if (q.follow && (q.count || q.quiet || q.have_tail || q.sorted || q.fmt == RF_TABLE || q.fmt == RF_JSON)) {
+		ev_warn("--follow cannot be combined with -c, -q, --tail, --sorted or --format table or json");
 		ev_usage(&tool);
 	}
 	if (q.interleave && (q.sorted || q.follow || q.state_path)) {
@@ -681,9 +695,8 @@ int main(int argc, char **argv)
 	} else if (q.have_tail) {
 		flush_tail(&q);
 	}
-	if (q.nsel || q.fmt != RF_NDJSON)
-		if (!q.count && !q.quiet)
-			rows_finish(&q.rows);
+	if (!q.count && !q.quiet)
+		rows_finish(&q.rows);
 	if ((q.exit_status || q.quiet) && q.matched == 0)
 		ev_raise(&cx, EV_NOMATCH);
 	int status = ev_finish(&cx);

@@ -21,7 +21,7 @@
 
 enum {
 	OPT_RULES = OPT_TOOL_BASE, OPT_RULE, OPT_NO_DEFAULTS, OPT_SINCE, OPT_UNTIL, OPT_AS_OF,
-	OPT_TO_VERSION, OPT_SNAPSHOTS, OPT_HISTORY, OPT_STRICT_VERSIONS, OPT_FORMAT
+	OPT_TO_VERSION, OPT_SNAPSHOTS, OPT_HISTORY, OPT_STRICT_VERSIONS
 };
 
 static const struct option longopts[] = {
@@ -38,22 +38,19 @@ static const struct option longopts[] = {
 	{ "snapshots", required_argument, NULL, OPT_SNAPSHOTS },
 	{ "history", no_argument, NULL, OPT_HISTORY },
 	{ "strict-versions", no_argument, NULL, OPT_STRICT_VERSIONS },
-	{ "format", required_argument, NULL, OPT_FORMAT },
+	ROWS_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char help_text[] =
 	"Fold each aggregate's events into its state; one row per aggregate.\n"
-	"\n"
-	"Options:\n"
 	"      --rules FILE         rules from FILE, a JSON array of [\"GLOB\",\"OP\"]\n"
-	"      --rule GLOB=OP       one more rule (repeatable; after --rules); OP may be\n"
-	"                           several operations separated by ';'\n"
-	"      --no-default-rules   drop the defaults *Created=create *Deleted=delete *=merge\n"
+	"      --rule GLOB=OP[;OP...] one more rule (repeatable; after --rules)\n"
+	"      --no-default-rules   drop *Created=create *Deleted=delete *=merge\n"
 	"                           OP: create merge patch delete ignore set:PATH=JSON\n"
 	"                           inc:PATH[=FIELD] dec:PATH[=FIELD] append:PATH[=FIELD]\n"
-	"  -A, --aggregate ID       only the aggregate whose key is the string ID (repeatable)\n"
-	"  -w, --where EXPR         fold only the events where EXPR is true (repeatable, ANDed)\n"
+	"  -A, --aggregate ID       only the aggregate of string key ID (repeatable)\n"
+	"  -w, --where EXPR         fold only events where EXPR is true (repeatable)\n"
 	"  -t, --type T[,T...]      fold only the events of these types\n"
 	"      --since TIME         fold only events at or after TIME\n"
 	"      --until TIME         fold only events at or before TIME\n"
@@ -62,7 +59,7 @@ static const char help_text[] =
 	"      --snapshots FILE     start from evsnap snapshots in FILE\n"
 	"      --history            print the state after every event\n"
 	"      --strict-versions    reject events whose version is out of sequence\n"
-	"      --format FMT         ndjson (default), tsv, csv or table\n";
+	ROWS_HELP;
 
 struct replay {
 	struct fold f;
@@ -74,7 +71,7 @@ struct replay {
 	const char **where_src;
 	size_t nwhere_src;
 	int history;
-	int fmt;
+	struct rowopts out;
 	struct rows rows;
 	struct buf row;
 };
@@ -100,13 +97,10 @@ static int option(int c, const char *arg, void *tool)
 			}
 		return 0;
 	}
-	case OPT_FORMAT:
-		r->fmt = rowfmt_parse(arg);
-		if (r->fmt < 0) {
-			ev_warn("--format: expected ndjson, tsv, csv or table, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+	case ROWS_OPT_FORMAT:
+	case ROWS_OPT_NO_HEADER:
+	case ROWS_OPT_COLOR:
+		return rowopts_option(&r->out, c, arg);
 	case 'w':
 		r->where_src = xrealloc(r->where_src, (r->nwhere_src + 1) * sizeof *r->where_src);
 		r->where_src[r->nwhere_src++] = arg;
@@ -163,13 +157,13 @@ static void emit_cells(struct replay *r, const struct fold_agg *a)
 
 static void emit(struct replay *r, const struct fold_agg *a)
 {
-	if (r->fmt != RF_NDJSON) {
+	if (r->out.fmt != RF_NDJSON && r->out.fmt != RF_JSON) {
 		emit_cells(r, a);
 		return;
 	}
 	buf_reset(&r->row);
 	fold_row(&r->f, a, 0, &r->row);
-	wfile_line(ev_out, r->row.p, r->row.len);
+	rows_record(&r->rows, r->row.p, r->row.len);
 }
 
 static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
@@ -197,6 +191,8 @@ int main(int argc, char **argv)
 		help_text, "A:w:t:", longopts, option
 	};
 	int ind = ev_parse_args(&cx, &tool, &r, argc, argv);
+	if (rowopts_check(&r.out) < 0)
+		ev_usage(&tool);
 	if (fold_rules_build(&r.f.rules, r.rules_file, r.rule_specs, r.nrule_specs, r.no_defaults) < 0)
 		ev_usage(&tool);
 	fold_init(&r.f, &cx.fm);
@@ -233,14 +229,13 @@ int main(int argc, char **argv)
 		input_close(&in);
 		fold_snapshot_report(&r.f, r.snapshots);
 	}
-	if (r.fmt != RF_NDJSON)
-		rows_init(&r.rows, (enum rowfmt)r.fmt, sizeof row_names / sizeof *row_names, row_names);
+	if (rows_open(&r.rows, &r.out, sizeof row_names / sizeof *row_names, row_names) < 0)
+		ev_usage(&tool);
 	ev_run(&cx, argc - ind, argv + ind, on_event, &r);
 	if (!r.history)
 		for (size_t i = 0; i < r.f.norder; i++)
 			emit(&r, r.f.order[i]);
-	if (r.fmt != RF_NDJSON)
-		rows_finish(&r.rows);
+	rows_finish(&r.rows);
 	int status = ev_finish(&cx); /* before the expressions go: it reads their paths */
 	buf_free(&r.row);
 	for (size_t i = 0; i < fl->nwhere; i++)

@@ -66,34 +66,26 @@ static const struct option longopts[] = {
 
 static const char help_text[] =
 	"Validate events, add what they lack, and append them to an event store.\n"
-	"\n"
-	"Options:\n"
 	"      --store FILE         append to the event store FILE (locked, fsynced)\n"
-	"      --require PATHS      fields every event must have (comma-separated, repeatable)\n"
-	"      --schema FILE        domain-event specs: payload fields per aggregate type and type\n"
+	"      --require PATHS      fields every event must have (comma-separated)\n"
+	"      --schema FILE        domain-event specs: payload fields per aggregate type\n"
 	"      --uuid v4|v7         kind of event_id to generate (default v4)\n"
 	"      --source NAME        metadata.source to add\n"
-	"      --correlation-id ID  metadata.correlation_id to add (default: a new UUID)\n"
-	"      --causation-id ID    metadata.causation_id to add\n"
-	"      --expect E           any (default), no_stream, exists or a version N: what the\n"
-	"                           store must hold for the first event of each aggregate\n"
+	"      --correlation-id ID, --causation-id ID: metadata ids to add\n"
+	"      --expect E           any (default), no_stream, exists or a version N:\n"
+	"                           the store's version before an aggregate's first event\n"
 	"      --atomic             the whole input is one unit: all appended or none\n"
 	"      --fsync POLICY       always, batch (default) or never\n"
-	"      --repair             move a torn last line aside (FILE.torn.OFFSET) and go on\n"
+	"      --repair             move a torn last line aside (FILE.torn.OFFSET)\n"
 	"      --lock-timeout DUR   wait at most DUR for the store's lock (default 10s)\n"
 	"      --dry-run            validate and print, append nothing\n"
 	"  -q, --quiet              do not echo the appended events\n"
-	"      --commands MAP       input lines are commands; MAP maps command types to event types\n"
-	"      --stats              with --commands: counts as one JSON object on stderr at the end\n"
-	"      --message            write pub/sub message envelopes instead of events\n"
-	"      --topic T            message topic (default: the event's type)\n"
-	"      --priority N         message priority, 0-9 (default 0)\n"
-	"      --ttl DUR            message time to live (headers.ttl, whole seconds)\n"
-	"      --routing-key K      routing.key (default: the topic)\n"
-	"      --partition-key PATH routing.partition_key from this field (default: the key)\n"
-	"      --exchange NAME      routing.exchange\n"
-	"      --max-retries N      routing.max_retries (default 3)\n"
-	"      --deliver-at TIME    deliver_at: do not deliver before TIME\n";
+	"      --commands MAP       input lines are commands; MAP: command -> event type\n"
+	"      --stats              with --commands: counts on stderr at the end\n"
+	"      --message            write pub/sub message envelopes instead of events:\n"
+	"                           --topic T, --priority N (0-9), --ttl DUR,\n"
+	"                           --routing-key K, --partition-key PATH, --exchange\n"
+	"                           NAME, --max-retries N (3), --deliver-at TIME\n";
 
 enum expect_kind { X_ANY, X_NO_STREAM, X_EXISTS, X_VERSION };
 
@@ -786,8 +778,7 @@ int main(int argc, char **argv)
 	static struct writer w;
 	static const struct ev_tool tool = {
 		"evwrite",
-		"[-hqV] [--store file] [--expect E] [--atomic] [--fsync policy] [--require paths] "
-		"[--schema file] [--commands map [--stats]] [--message] [--dry-run] [file ...]",
+		"[-hqV] [--store file] [--expect E] [--atomic] [--dry-run] [option ...] [file ...]",
 		help_text, "q", longopts, option
 	};
 	w.lock_timeout = 10 * US_PER_S;

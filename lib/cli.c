@@ -55,29 +55,6 @@ static const struct option common_opts[] = {
 };
 #define NCOMMON (sizeof common_opts / sizeof common_opts[0])
 
-static const char common_help[] =
-	"Common options:\n"
-	"  -h, --help               show this help and exit\n"
-	"  -V, --version            show the version and exit\n"
-	"      --errors FILE        append each rejected line to FILE as a JSON record\n"
-	"      --strict             stop at the first rejected line (exit 3)\n"
-	"      --id-field PATH      event id field (event_id; env EV_ID_FIELD)\n"
-	"      --key-field PATH     aggregate key field (aggregate_id; env EV_KEY_FIELD)\n"
-	"      --type-field PATH    event type field (event_type; env EV_TYPE_FIELD)\n"
-	"      --time-field PATH    event time field (timestamp; env EV_TIME_FIELD)\n"
-	"      --payload-field PATH payload field (payload; env EV_PAYLOAD_FIELD)\n"
-	"      --version-field PATH version field (version; env EV_VERSION_FIELD)\n"
-	"      --correlation-field PATH  correlation id (metadata.correlation_id;\n"
-	"                           env EV_CORRELATION_FIELD)\n"
-	"      --causation-field PATH    causation id (metadata.causation_id;\n"
-	"                           env EV_CAUSATION_FIELD)\n"
-	"      --time-unit UNIT     epoch times are auto|s|ms|us|ns (default auto)\n"
-	"      --tz ZONE            time zone for calendar buckets (default UTC)\n"
-	"      --now TIME           the current time, for reproducible runs (env EV_NOW)\n"
-	"      --arg NAME VALUE     $NAME in expressions is the string VALUE\n"
-	"      --argjson NAME JSON  $NAME in expressions is the JSON value\n"
-	"      --progress           show bytes, events/s and ETA on stderr\n";
-
 /* The letters of the tool's short options that take no argument, sorted
  * ("ceqv"), for the one-line usage. */
 static void flag_letters(const struct ev_tool *t, char *out, size_t cap)
@@ -106,17 +83,105 @@ _Noreturn void ev_usage(const struct ev_tool *t)
 	exit(EV_USAGE);
 }
 
+/*
+ * --help fits a screen (30 lines of 80 columns, tested): the usage, the
+ * tool's own options, then the common options as a list of names made
+ * from common_opts (details in evtools(7) and the man page) and the exit
+ * statuses.  Text is wrapped at HELP_COLS, between bracketed groups (a
+ * synopsis) or words, continuation lines indented.
+ */
+#define HELP_COLS 79
+
+static void put_wrapped(struct buf *b, const char *s, size_t indent)
+{
+	size_t col = 0;
+	while (*s == ' ') {
+		buf_addc(b, ' ');
+		col++, s++;
+	}
+	while (*s) {
+		/* the next unit: up to a blank outside brackets */
+		size_t n = 0;
+		int depth = 0;
+		while (s[n] && !(s[n] == ' ' && depth == 0)) {
+			depth += s[n] == '[' ? 1 : s[n] == ']' ? -1 : 0;
+			n++;
+		}
+		if (col > indent && col + 1 + n > HELP_COLS) {
+			buf_addc(b, '\n');
+			for (col = 0; col < indent; col++)
+				buf_addc(b, ' ');
+		} else if (col > 0) {
+			buf_addc(b, ' ');
+			col++;
+		}
+		buf_add(b, s, n);
+		col += n;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	buf_addc(b, '\n');
+}
+
 static _Noreturn void help(const struct ev_tool *t)
 {
+	struct buf b = {0}, l = {0};
+	/* a synopsis may hold several forms, one a line ("\n  tool ...") */
+	for (const char *syn = t->synopsis, *nl; syn; syn = nl ? nl + 1 : NULL) {
+		nl = strchr(syn, '\n');
+		size_t n = nl ? (size_t)(nl - syn) : strlen(syn);
+		buf_reset(&l);
+		if (syn == t->synopsis) {
+			buf_printf(&l, "usage: %s %.*s", t->name, (int)n, syn);
+		} else {
+			while (n && *syn == ' ')
+				syn++, n--;
+			buf_printf(&l, "       %.*s", (int)n, syn);
+		}
+		put_wrapped(&b, l.p, 8 + strlen(t->name));
+	}
+	buf_printf(&b, "\n%s\n", t->help);
+	buf_reset(&l);
+	buf_adds(&l, "Common options:");
+	int fields = 0;
+	for (size_t i = 2; i < NCOMMON; i++) {
+		const char *name = common_opts[i].name;
+		size_t n = strlen(name);
+		if (n > 6 && strcmp(name + n - 6, "-field") == 0) {
+			if (fields++)
+				continue;
+			name = "*-field";
+		}
+		buf_printf(&l, " --%s", name);
+	}
+	buf_printf(&l, " -h -V; see evtools(7) and %s(1).", t->name);
+	put_wrapped(&b, l.p, 2);
 	/* exit 1 belongs only to tools with -e (and evquery's -q) */
 	int e = strchr(t->shortopts, 'e') != NULL, q = e && strchr(t->shortopts, 'q') != NULL;
-	printf("usage: %s %s\n\n%s\n%s\nExit status: 0 success, %s2 usage error, 3 lines rejected,\n"
-	       "4 conflict, 5 I/O failure.  See %s(1).\n",
-	       t->name, t->synopsis, t->help, common_help,
-	       !e ? "" : q ? "1 nothing matched (-e, -q), " : "1 nothing matched (-e), ", t->name);
+	buf_reset(&l);
+	buf_printf(&l, "Exit: 0 ok, %s2 usage, 3 lines rejected, 4 conflict, 5 I/O.",
+	           !e ? "" : q ? "1 no match (-e -q), " : "1 no match (-e), ");
+	put_wrapped(&b, l.p, 2);
+	fwrite(b.p, 1, b.len, stdout);
+	buf_free(&b);
+	buf_free(&l);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		ev_die_errno(EV_IO, "write error on standard output");
 	exit(EV_OK);
+}
+
+/* --list-options (hidden; for completion scripts and tests): every long
+ * option, "--name" or "--name=" when it takes an argument, then the short
+ * letters as "-x" or "-x=". */
+static _Noreturn void list_options(const struct option *all, const char *shorts)
+{
+	for (const struct option *o = all; o->name; o++)
+		printf("--%s%s\n", o->name, o->has_arg == no_argument ? "" : "=");
+	for (const char *p = shorts; *p; p++)
+		if (*p != ':')
+			printf("-%c%s\n", *p, p[1] == ':' ? "=" : "");
+	exit(fflush(stdout) == 0 ? EV_OK : EV_IO);
 }
 
 static const char time_forms[] =
@@ -330,6 +395,8 @@ int ev_parse_args(struct evctx *cx, const struct ev_tool *t, void *tool, int arg
 	memcpy(shorts, "hV", 2);
 	memcpy(shorts + 2, t->shortopts, slen + 1);
 
+	if (argc == 2 && strcmp(argv[1], "--list-options") == 0)
+		list_options(all, shorts);
 	int c, li;
 	opterr = 0;
 	while ((li = -1, c = getopt_long(argc, argv, shorts, all, &li)) != -1) {

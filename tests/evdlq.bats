@@ -798,7 +798,7 @@ mixed() {
 	run_split evdlq --help
 	[ "$status" -eq 0 ]
 	man="$BATS_TEST_DIRNAME/../man/evdlq.1"
-	for o in $(printf '%s\n' "$output" | grep -o -- '--[a-z-]*' | sort -u); do
+	for o in $(printf '%s\n' "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -q -- "Fl -${o#--}\( \|$\)" "$man" || fail_with "$o not in evdlq.1"
 	done
 	for s in fail triage due dequeue expire breaker; do

@@ -733,7 +733,7 @@ shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: evproject "* ]]
 	for o in --projection --group-by --agg --where --sort --top --format --window --lateness --late --emit --state --flush --partial --merge --errors --strict --time-unit --tz --now --arg --argjson --progress --id-field --key-field --type-field --time-field; do
-		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
+		help_has "$o" || fail_with "help lacks $o"
 		grep -q -- "^\.It Fl $o\|Fl ${o#--} \|Fl ${o#--}$\|Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/evproject.1" || fail_with "man lacks $o"
 	done
 	run evproject -V

@@ -407,7 +407,7 @@ evreplay: $T:7: event t4: set: cannot enter a number at 'list.x'" ] || fail_with
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: evreplay "* ]]
 	for o in --rules --rule --no-default-rules --aggregate --where --type --format --since --until --as-of --to-version --snapshots --history --strict-versions --errors --strict --id-field --key-field --type-field --time-field --payload-field --version-field --correlation-field --causation-field --time-unit --tz --now --arg --argjson --progress; do
-		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
+		help_has "$o" || fail_with "help lacks $o"
 		grep -q -- "Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/evreplay.1" || fail_with "man lacks $o"
 	done
 	run evreplay -V
@@ -501,7 +501,27 @@ r/b,1,{},1,2026-01-01T00:03:00.000000Z,2026-01-01T00:03:00.000000Z,g4' ] || fail
 r/b           1        {}     1                2026-01-01T00:03:00.000000Z  2026-01-01T00:03:00.000000Z  g4' ] || fail_with table
 	run_split evreplay --format yaml /dev/null
 	[ "$status" -eq 2 ] && [ -z "$output" ]
-	[ "${stderr%%$'\n'*}" = "evreplay: --format: expected ndjson, tsv, csv or table, not 'yaml'" ] || fail_with bad
+	[ "${stderr%%$'\n'*}" = "evreplay: --format: expected ndjson, json, tsv, csv or table, not 'yaml'" ] || fail_with bad
+}
+
+@test "evreplay --format json writes one array of the rows, --no-header drops the tsv header, --color always colors" {
+	gh_events > "$BATS_TEST_TMPDIR/gh"
+	run_split evreplay --format json -A r/b "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ] || fail_with status
+	[ "$output" = '[
+{"aggregate_id":"r/b","version":1,"state":{},"events_replayed":1,"first_at":"2026-01-01T00:03:00.000000Z","last_at":"2026-01-01T00:03:00.000000Z","last_event_id":"g4"}
+]' ] || fail_with json
+	[ "$(evreplay --format json -A r/b "$BATS_TEST_TMPDIR/gh" | jq -c 'length')" = 1 ] || fail_with jq
+	[ "$(evreplay --format json -A nobody "$BATS_TEST_TMPDIR/gh" | jq -c .)" = '[]' ] || fail_with empty
+	run_split evreplay --format tsv --no-header -A r/b "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'r/b	1	{}	1	2026-01-01T00:03:00.000000Z	2026-01-01T00:03:00.000000Z	g4' ] || fail_with noheader
+	run_split evreplay --no-header "$BATS_TEST_TMPDIR/gh"
+	[ "$status" -eq 2 ] && [ -z "$output" ] || fail_with "no-header on ndjson"
+	out=$(NO_COLOR=1 evreplay --color always -A r/b "$BATS_TEST_TMPDIR/gh")
+	[[ "$out" == *$'\e['* ]] || fail_with "always colors"
+	out=$(evreplay --color auto -A r/b "$BATS_TEST_TMPDIR/gh")
+	[[ "$out" != *$'\e['* ]] || fail_with "auto on a pipe does not color"
 }
 
 @test "evreplay --payload-field . folds logs whose fields are top-level (no payload member)" {

@@ -647,7 +647,7 @@ evwrite: in.ndjson:2: the store is at seq $M, the largest there can be: no event
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: evwrite "* ]]
 	for o in --store --require --schema --uuid --source --correlation-id --causation-id --expect --atomic --fsync --repair --lock-timeout --dry-run --quiet --message --topic --priority --ttl --routing-key --partition-key --exchange --max-retries --deliver-at --commands --stats --errors --strict --id-field --key-field --version-field --time-unit --now; do
-		[[ "$output" == *"$o"* ]] || fail_with "help lacks $o"
+		help_has "$o" || fail_with "help lacks $o"
 		grep -q -- "${o#--}" "$BATS_TEST_DIRNAME/../man/evwrite.1" || fail_with "man lacks $o"
 	done
 	run evwrite -V

@@ -115,7 +115,7 @@ $t: nothing written: an input cannot be opened" ] || fail_with "$cmd stderr"
 	run_split evquery --sort "$E"
 	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
 	[ "$stderr" = "evquery: unknown option '--sort' (did you mean --sorted?)
-usage: evquery [-ceqv] [option ...] [file ...]
+usage: evquery [-ceqrv] [option ...] [file ...]
 Try 'evquery --help' for more information." ] || fail_with "--sort"
 	run_split evquery "$E" --form=tsv
 	[ "$status" -eq 2 ] && [ "${stderr%%$'\n'*}" = "evquery: unknown option '--form' (did you mean --format?)" ] || fail_with "--form="
@@ -153,7 +153,7 @@ Try 'evquery --help' for more information." ] || fail_with "--sort"
 	run_split evwrite --bogus
 	[ "$(printf '%s\n' "$stderr" | sed -n 2p)" = "usage: evwrite [-q] [option ...] [file ...]" ] || fail_with "evwrite usage"
 	run_split evproject --bogus
-	[ "$(printf '%s\n' "$stderr" | sed -n 2p)" = "usage: evproject [option ...] [file ...]" ] || fail_with "evproject usage"
+	[ "$(printf '%s\n' "$stderr" | sed -n 2p)" = "usage: evproject [-r] [option ...] [file ...]" ] || fail_with "evproject usage"
 }
 
 @test "--help names exit status 1 only in tools that have -e" {
@@ -161,13 +161,13 @@ Try 'evquery --help' for more information." ] || fail_with "--sort"
 		run "$t" --help
 		[ "$status" -eq 0 ] || fail_with "$t --help"
 		if printf '%s\n' "$output" | grep -q '^  -e, '; then
-			[[ "$output" == *"1 nothing matched (-e"* ]] || fail_with "$t has -e but no status 1"
+			[[ "$output" == *"1 no match (-e"* ]] || fail_with "$t has -e but no status 1"
 		else
-			[[ "$output" != *"-e)"* && "$output" != *"1 nothing matched"* ]] || fail_with "$t lists -e without having it"
+			[[ "$output" != *"-e)"* && "$output" != *"1 no match"* ]] || fail_with "$t lists -e without having it"
 		fi
 	done
 	run evquery --help
-	[[ "$output" == *"Exit status: 0 success, 1 nothing matched (-e, -q), 2 usage error"* ]] || fail_with "evquery"
+	[[ "$output" == *"Exit: 0 ok, 1 no match (-e -q), 2 usage, 3 lines rejected, 4 conflict, 5 I/O."* ]] || fail_with "evquery"
 }
 
 # ---- the reading loop: lines read = events + rejected, in every tool and mode

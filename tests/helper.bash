@@ -27,3 +27,14 @@ fail_with() {
 	printf '%s\nstatus: %s\noutput: %s\nstderr: %s\n' "$1" "$status" "$output" "${stderr:-}" >&2
 	return 1
 }
+
+# help_has OPTION: does $output (a --help) name OPTION?  The common field
+# options are one entry there, --*-field, and --help, --version are -h, -V.
+help_has() {
+	case $1 in
+	--help) [[ "$output" == *" -h "* ]] ;;
+	--version) [[ "$output" == *" -V"* ]] ;;
+	--*-field) [[ "$output" == *"$1"* || "$output" == *"--*-field"* ]] ;;
+	*) [[ "$output" == *"$1"* ]] ;;
+	esac
+}

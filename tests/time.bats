@@ -803,7 +803,7 @@ EVQ="$BATS_TEST_DIRNAME/fixtures/evquery/events.ndjson"
 	run_split evquery --since 'last tuesday' "$EVQ"
 	[ "$status" -eq 2 ] && [ "$output" = "" ] || fail_with "status"
 	[ "$stderr" = "evquery: --since: bad time 'last tuesday'; $forms
-usage: evquery [-ceqv] [option ...] [file ...]
+usage: evquery [-ceqrv] [option ...] [file ...]
 Try 'evquery --help' for more information." ] || fail_with "stderr"
 	run_split evreplay --as-of 15 "$EVQ"
 	[ "$status" -eq 0 ] || fail_with "evreplay --as-of 15 is an epoch"
