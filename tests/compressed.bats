@@ -118,7 +118,7 @@ setup() {
 	run_split evproject --state "$D/st" -p by-type "$D/ev.gz"
 	[ "$status" -eq 3 ]
 	[ "${lines[0]}" = '{"event_type":"T","count":3}' ] || fail_with second
-	[ "$(printf '%s\n' "$stderr" | head -n 1)" = "evproject: $D/ev.gz:1: no integer seq: --state cannot resume in a stream that is not a regular file without it" ] || fail_with second
+	[ "$(printf '%s\n' "$stderr" | head -n 1)" = "evproject: $D/ev.gz:1: no seq (a whole number from 1): --state cannot resume in a stream that is not a regular file without it" ] || fail_with second
 }
 
 @test "every tool reads compressed operands: evproject, evreplay, evsnap, evcep, evjoin, evdlq" {
