@@ -28,7 +28,7 @@
 enum {
 	OPT_ERRORS = OPT_COMMON_BASE, OPT_STRICT, OPT_ID, OPT_KEY, OPT_TYPE, OPT_TIME,
 	OPT_PAYLOAD, OPT_VERSIONF, OPT_UNIT, OPT_TZ, OPT_NOW, OPT_ARG, OPT_ARGJSON,
-	OPT_PROGRESS
+	OPT_PROGRESS, OPT_SLURPFILE, OPT_RAWFILE, OPT_LINESFILE
 };
 
 static const struct option common_opts[] = {
@@ -47,6 +47,9 @@ static const struct option common_opts[] = {
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "arg", required_argument, NULL, OPT_ARG },
 	{ "argjson", required_argument, NULL, OPT_ARGJSON },
+	{ "slurpfile", required_argument, NULL, OPT_SLURPFILE },
+	{ "rawfile", required_argument, NULL, OPT_RAWFILE },
+	{ "linesfile", required_argument, NULL, OPT_LINESFILE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 };
 #define NCOMMON (sizeof common_opts / sizeof common_opts[0])
@@ -68,6 +71,11 @@ static const char common_help[] =
 	"      --now TIME           the current time, for reproducible runs (env EV_NOW)\n"
 	"      --arg NAME VALUE     $NAME in expressions is the string VALUE\n"
 	"      --argjson NAME JSON  $NAME in expressions is the JSON value\n"
+	"      --slurpfile NAME FILE\n"
+	"                           $NAME is the array of the JSON values in FILE\n"
+	"      --rawfile NAME FILE  $NAME is the text of FILE, one string\n"
+	"      --linesfile NAME FILE\n"
+	"                           $NAME is the array of the non-blank lines of FILE\n"
 	"      --progress           show bytes, events/s and ETA on stderr\n";
 
 /* The letters of the tool's short options that take no argument, sorted
@@ -185,6 +193,23 @@ static int common_option(struct evctx *cx, int c, int argc, char **argv)
 			expr_args_add_string(&cx->args, name, val);
 		} else if (expr_args_add_json(&cx->args, name, val, err, sizeof err) < 0) {
 			ev_warn("--argjson %s: %s", name, err);
+			return -1;
+		}
+		return 0;
+	}
+	case OPT_SLURPFILE: case OPT_RAWFILE: case OPT_LINESFILE: {
+		static const char *const opt[] = { "slurpfile", "rawfile", "linesfile" };
+		const char *o = opt[c - OPT_SLURPFILE], *name = optarg;
+		if (optind >= argc) {
+			ev_warn("--%s: needs NAME and FILE", o);
+			return -1;
+		}
+		const char *file = argv[optind++];
+		int rc = c == OPT_SLURPFILE ? expr_args_add_slurpfile(&cx->args, name, file, err, sizeof err)
+		       : c == OPT_RAWFILE   ? expr_args_add_rawfile(&cx->args, name, file, err, sizeof err)
+		                            : expr_args_add_linesfile(&cx->args, name, file, err, sizeof err);
+		if (rc < 0) {
+			ev_warn("--%s %s: %s", o, name, err);
 			return -1;
 		}
 		return 0;
