@@ -275,15 +275,11 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 
 /* ---- output --------------------------------------------------------- */
 
-static const char *const special_names[] = { NULL, "@id", "@key", "@type", "@time",
-                                             "@payload", "@version", "@seq", "@line" };
-
+/* @id ... @line, by the one table of lib/event.h (SP_ID + enum ev_at). */
 static enum special special_of(const char *s)
 {
-	for (int i = SP_ID; i <= SP_LINE; i++)
-		if (strcmp(s, special_names[i]) == 0)
-			return (enum special)i;
-	return SP_NONE;
+	int at = s[0] == '@' ? ev_at_find(s + 1, strlen(s + 1)) : -1;
+	return at < 0 ? SP_NONE : (enum special)(SP_ID + at);
 }
 
 /* The JSON text of a selected field into out (nothing for null). */

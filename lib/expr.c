@@ -1174,32 +1174,21 @@ static struct node *parse_path(struct parser *ps)
 
 static struct node *parse_field(struct parser *ps)
 {
-	static const struct {
-		const char *name;
-		int field; /* enum ev_field, or -1 */
-		int op;
-	} fields[] = {
-		{ "id", F_ID, N_PATH }, { "key", F_KEY, N_PATH }, { "type", F_TYPE, N_PATH },
-		{ "time", F_TIME, N_TIME }, { "payload", F_PAYLOAD, N_PATH },
-		{ "version", F_VERSION, N_PATH }, { "seq", -1, N_PATH }, { "line", -1, N_LINE },
-	};
 	const struct token *t = &ps->tok;
 	const char *name = ps->src + t->name_pos;
-	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-		if (strlen(fields[i].name) != t->name_len || memcmp(fields[i].name, name, t->name_len) != 0)
-			continue;
-		if (fields[i].op != N_PATH && ps->tpath.n > 0)
-			return fail(ps, t->pos + 1 + t->name_len, "@%s has no members", fields[i].name);
-		struct node *nd = mknode(ps, fields[i].op, t->pos);
-		if (fields[i].field >= 0)
-			path_append(&nd->path, &ps->fm->f[fields[i].field], 0);
-		else if (fields[i].op == N_PATH)
-			path_push(&nd->path, "seq", 3);
-		path_append(&nd->path, &ps->tpath, 0);
-		return lex(ps) < 0 ? NULL : nd;
-	}
-	return fail(ps, t->pos, "unknown field '@%.*s' (known: @id @key @type @time @payload @version @seq @line)",
-	            (int)t->name_len, name);
+	int at = ev_at_find(name, t->name_len);
+	if (at < 0)
+		return fail(ps, t->pos, "unknown field '@%.*s' (known: " EV_AT_LIST ")", (int)t->name_len, name);
+	int op = at == AT_TIME ? N_TIME : at == AT_LINE ? N_LINE : N_PATH;
+	if (op != N_PATH && ps->tpath.n > 0)
+		return fail(ps, t->pos + 1 + t->name_len, "@%.*s has no members", (int)t->name_len, name);
+	struct node *nd = mknode(ps, op, t->pos);
+	if (at < AT_SEQ)
+		path_append(&nd->path, &ps->fm->f[at], 0);
+	else if (at == AT_SEQ)
+		path_push(&nd->path, "seq", 3);
+	path_append(&nd->path, &ps->tpath, 0);
+	return lex(ps) < 0 ? NULL : nd;
 }
 
 static const struct {

@@ -1220,7 +1220,10 @@ EOF
 @test "errors: operators that do not exist say what to write" {
 	compile_error 'a = 1' 3 "unexpected '=' (use '==' to compare)"
 	compile_error 'a & b' 3 "unexpected '&' (use '&&' or 'and')"
-	compile_error 'a | b' 3 "unexpected '|' (use '||' or 'or')"
+	compile_error 'a | b' 3 "unexpected '|': evtools expressions are not a pipe language (use '||' or 'or'; f(x), not x | f; any(ARR, COND) for elements)"
+	compile_error 'a // b' 3 "unexpected '//' (jq's alternative operator is '??' here: a ?? b)"
+	compile_error 'select(a > 1)' 1 "unknown function 'select' (an expression is already a condition: write COND, not select(COND))"
+	compile_error 'test(a; "x")' 1 "unknown function 'test' (write s =~ \"RE\")"
 	compile_error 'a # b' 3 "unexpected character '#'"
 	compile_error 'a ^ 2' 3 "unexpected character '^'"
 }
@@ -1245,7 +1248,10 @@ EOF
 	compile_error 'a.' 3 "expected a name after '.'"
 	compile_error 'a[' 3 "expected a quoted name or an index after '['"
 	compile_error 'a[x]' 3 "expected a quoted name or an index after '['"
-	compile_error 'a[-1]' 3 "expected a quoted name or an index after '['"
+	compile_error 'a[-]' 3 "expected a quoted name or an index after '['"
+	compile_error 'a[]' 2 '[] (every element) is not allowed in expressions: use any(ARR, COND) or all(ARR, COND)'
+	compile_error '.[] == 1' 2 '[] (every element) is not allowed in expressions: use any(ARR, COND) or all(ARR, COND)'
+	compile_error 'a.-1' 3 "expected a name after '.'"
 	compile_error 'a["x"' 6 "expected ']'"
 	compile_error '@' 1 "expected a field name after '@'"
 	compile_error '@foo' 1 "unknown field '@foo' (known: @id @key @type @time @payload @version @seq @line)"
