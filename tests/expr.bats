@@ -1601,3 +1601,135 @@ EOF
 strftime(t, "%H:%M %z") => "09:15 +0530"
 EOF
 }
+
+# ---- in, hashed ----------------------------------------------------------
+
+@test "x in a large array agrees with ==: numbers by value, types apart" {
+	# 40 numbers and strings: hashed (16 elements or more)
+	big='[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,1e3,0.5,-0,9007199254740993,"7","x","caf\u00e9",true,null,[1],{"a":1},25,26,27,28,29,30,31,32,33]'
+	EVENT='{"n":1.0,"s":"7","z":0,"f":false,"arr":[1],"obj":{"a":1},"t":"2026-11-27T00:00:00Z"}' rows --argjson a "$big" <<'EOF'
+1 in $a => true
+1.0 in $a => true
+1e0 in $a => true
+10e-1 in $a => true
+n in $a => true
+1000 in $a => true
+1e3 in $a => true
+0.50 in $a => true
+5e-1 in $a => true
+z in $a => true
+-0.0 in $a => true
+9007199254740993 in $a => true
+9007199254740992 in $a => false
+9007199254740993.0 in $a => true
+(3 - 2) in $a => true
+(1 / 2) in $a => true
+(0.25 * 2) in $a => true
+"1" in $a => false
+s in $a => true
+21 in $a => false
+num(s) in $a => true
+"café" in $a => true
+"cafe" in $a => false
+true in $a => true
+f in $a => false
+null in $a => true
+missing in $a => true
+arr in $a => true
+obj in $a => true
+[2] in $a => false
+34 in $a => false
+now() in $a => false
+dur("1s") in $a => true
+EOF
+}
+
+@test "x in a small array and in an array of the event: the same answers" {
+	EVENT='{"n":1.0,"list":[1,"7",null,[1]]}' rows <<'EOF'
+1 in [1e0] => true
+n in list => true
+"1" in list => false
+"7" in list => true
+null in list => true
+[1] in list => true
+2 in list => false
+EOF
+}
+
+@test "--linesfile: 50,000 ids, CR stripped, blank lines skipped, with evquery -w" {
+	ids=$BATS_TEST_TMPDIR/ids.txt
+	awk 'BEGIN { for (i = 1; i <= 50000; i++) printf "id-%d\r\n", i * 2; print ""; print "  " }' >"$ids"
+	ev=$BATS_TEST_TMPDIR/ev.ndjson
+	awk 'BEGIN { for (i = 99990; i <= 100003; i++) printf "{\"event_id\":\"id-%d\",\"n\":%d}\n", i, i }' >"$ev"
+	run_split "$EVBIN/evquery" --linesfile ids "$ids" -w '@id in $ids' -s n "$ev"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"n":99990}
+{"n":99992}
+{"n":99994}
+{"n":99996}
+{"n":99998}
+{"n":100000}' ] || fail_with "output"
+	run_split "$EVBIN/evquery" --linesfile ids "$ids" -c -w 'len($ids) == 50000 && $ids[-1] == "id-100000"' "$ev"
+	[ "$status" -eq 0 ] && [ "$output" = 14 ] || fail_with "count"
+}
+
+@test "--linesfile keeps blanks inside a line and reads a file without a final newline" {
+	f=$BATS_TEST_TMPDIR/l.txt
+	printf '\xef\xbb\xbfa b\n\n \t \r\n x\r\nlast' >"$f"
+	run_split "$EVUNIT/expr_test" --value --linesfile l "$f" '$l' <<<'{}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '["a b"," x","last"]' ] || fail_with "output"
+	: >"$f"
+	run_split "$EVUNIT/expr_test" --value --linesfile l "$f" '$l' <<<'{}'
+	[ "$output" = '[]' ] || fail_with "empty"
+}
+
+@test "--slurpfile: every JSON value of the file, any layout, as an array; numbers keep their text" {
+	f=$BATS_TEST_TMPDIR/s.json
+	printf '{"ip": "10.0.0.1",\n "port": 22}\n[1, 2]"x"  12345678901234567890 1.50\ntrue null\n' >"$f"
+	run_split "$EVUNIT/expr_test" --value --slurpfile s "$f" '$s' <<<'{}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '[{"ip":"10.0.0.1","port":22},[1,2],"x",12345678901234567890,1.50,true,null]' ] || fail_with "output"
+	printf '\n\n' >"$f"
+	run_split "$EVUNIT/expr_test" --value --slurpfile s "$f" '$s' <<<'{}'
+	[ "$output" = '[]' ] || fail_with "empty"
+	ev=$BATS_TEST_TMPDIR/ev.ndjson
+	printf '{"event_id":"a","ip":"10.0.0.1"}\n{"event_id":"b","ip":"10.0.0.2"}\n' >"$ev"
+	printf '{"ip":"10.0.0.1"}\n{"ip":"10.9.9.9"}\n' >"$f"
+	run_split "$EVBIN/evquery" --slurpfile bad "$f" -w 'any($bad, .ip == ip)' -s @id "$ev"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = '{"event_id":"a"}' ] || fail_with "evquery"
+}
+
+@test "--slurpfile: bad JSON is a usage error naming the file, line and column" {
+	f=$BATS_TEST_TMPDIR/s.json
+	printf '[1,\n 2,\n  3 4]\n' >"$f"
+	run_split "$EVBIN/evquery" --slurpfile s "$f" -w 'true' /dev/null
+	[ "$status" -eq 2 ] && [ -z "$output" ] || fail_with "status"
+	[ "$stderr" = "evquery: --slurpfile s: $f:3:5: invalid JSON: unexpected '4', expected ',' or ']'
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "stderr"
+	printf '{"a":1,"a":2}' >"$f"
+	run_split "$EVBIN/evquery" --slurpfile s "$f" -w 'true' /dev/null
+	[ "$status" -eq 2 ] || fail_with "status dup"
+	[[ "$stderr" == "evquery: --slurpfile s: $f:1:"*"duplicate key"* ]] || fail_with "dup"
+	run_split "$EVBIN/evquery" --slurpfile s "$BATS_TEST_TMPDIR/none" -w 'true' /dev/null
+	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: --slurpfile s: $BATS_TEST_TMPDIR/none: No such file or directory
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "missing"
+	run_split "$EVBIN/evquery" --linesfile s "$BATS_TEST_TMPDIR" -w 'true' /dev/null
+	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: --linesfile s: $BATS_TEST_TMPDIR: Is a directory
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "dir"
+	run_split "$EVBIN/evquery" --rawfile s -w 'true' /dev/null
+	[ "$status" -eq 2 ] || fail_with "one arg"
+}
+
+@test "--rawfile: the whole text as one string, bad UTF-8 as U+FFFD, NUL kept" {
+	f=$BATS_TEST_TMPDIR/r.txt
+	printf 'line 1\r\nl\xff2\000\n' >"$f"
+	run_split "$EVUNIT/expr_test" --value --rawfile r "$f" '$r' <<<'{}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '"line 1\r\nl�2\u0000\n"' ] || fail_with "output"
+	run_split "$EVBIN/evquery" --rawfile r "$f" -c -w 'startswith($r, "line") && len(split($r, "\n")) == 3' <<<'{"event_id":1}'
+	[ "$status" -eq 0 ] && [ "$output" = 1 ] || fail_with "evquery"
+}
