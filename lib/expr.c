@@ -1455,6 +1455,7 @@ static struct node *parse_primary(struct parser *ps)
 	case T_LBRACK:
 		return parse_array(ps);
 	case T_LPAREN: {
+		size_t start = t->pos;
 		if (++ps->depth > EXPR_MAX_DEPTH)
 			return fail(ps, t->pos, "expression nested too deeply");
 		if (lex(ps) < 0)
@@ -1468,7 +1469,6 @@ static struct node *parse_primary(struct parser *ps)
 			return fail(ps, ps->tok.pos, "expected ')', found %s", tokname(ps, what, sizeof what));
 		}
 		ps->depth--;
-		size_t start = t->pos;
 		return lex(ps) < 0 ? NULL : parse_suffix(ps, nd, start);
 	}
 	case T_PATH:
@@ -2977,7 +2977,8 @@ void expr_watch_paths(const struct expr *e, void (*fn)(const struct path *p, voi
 {
 	for (size_t i = 0; i < e->nnodes; i++) {
 		const struct node *nd = e->nodes[i];
-		if ((nd->op == N_PATH || nd->op == N_ALIAS) && nd->user && nd->path.n > 0)
+		if ((nd->op == N_PATH || nd->op == N_ALIAS || nd->op == N_ELEM || nd->op == N_GET) && nd->user &&
+		    nd->path.n > 0)
 			fn(&nd->path, arg);
 	}
 }

@@ -1733,3 +1733,12 @@ Try 'evquery --help' for more information." ] || fail_with "dir"
 	run_split "$EVBIN/evquery" --rawfile r "$f" -c -w 'startswith($r, "line") && len(split($r, "\n")) == 3' <<<'{"event_id":1}'
 	[ "$status" -eq 0 ] && [ "$output" = 1 ] || fail_with "evquery"
 }
+
+@test "paths of elements and after calls that match nothing get the end-of-run warning" {
+	run_split "$EVBIN/evquery" -c -w 'any(l, .skuu == 1) || fromjson(j).b == 1 || (o).itemz == 1 || any(l, .a == 9)' \
+		<<<'{"event_id":1,"j":"{\"a\":1}","l":[{"a":1}],"o":{}}'
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] || fail_with "status"
+	[ "$stderr" = "evquery: warning: path '.skuu' (-w) matched no event
+evquery: warning: path 'fromjson(j).b' (-w) matched no event
+evquery: warning: path '(o).itemz' (-w) matched no event" ] || fail_with "stderr"
+}
