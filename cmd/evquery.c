@@ -288,16 +288,16 @@ static int matches(struct query *q, struct ev_event *ev, int64_t t)
 
 /* ---- output --------------------------------------------------------- */
 
-static const char *const special_names[] = { NULL, "@id", "@key", "@type", "@time",
-                                             "@payload", "@version", "@seq", "@line",
-                                             "@date", "@hour" };
-
+/* @id ... @line by the one table of lib/event.h (SP_ID + enum ev_at),
+ * and the calendar labels @date and @hour of -s and -g. */
 static enum special special_of(const char *s)
 {
-	for (int i = SP_ID; i <= SP_HOUR; i++)
-		if (strcmp(s, special_names[i]) == 0)
-			return (enum special)i;
-	return SP_NONE;
+	if (s[0] != '@')
+		return SP_NONE;
+	int at = ev_at_find(s + 1, strlen(s + 1));
+	if (at >= 0)
+		return (enum special)(SP_ID + at);
+	return strcmp(s, "@date") == 0 ? SP_DATE : strcmp(s, "@hour") == 0 ? SP_HOUR : SP_NONE;
 }
 
 /* path_each: one more element of a -s list */
@@ -569,8 +569,7 @@ static void parse_select(struct query *q, const struct ev_tool *tool)
 		} else if ((c->sp = special_of(body)) != SP_NONE) {
 			static const enum ev_field fields[] = { 0, F_ID, F_KEY, F_TYPE, F_TIME, F_PAYLOAD, F_VERSION };
 			if (!c->name) /* @seq @line @date @hour: their names */
-				c->name = xstrdup(c->sp >= SP_SEQ ? special_names[c->sp] + 1
-				                                  : cx.fm.f[fields[c->sp]].text);
+				c->name = xstrdup(c->sp >= SP_SEQ ? body + 1 : cx.fm.f[fields[c->sp]].text);
 		} else {
 			if (path_parse_flags(&c->path, body, PATH_EACH, err, sizeof err) < 0) {
 				ev_warn("-s: %s", err);

@@ -29,7 +29,7 @@
 enum {
 	OPT_ERRORS = OPT_COMMON_BASE, OPT_STRICT, OPT_ID, OPT_KEY, OPT_TYPE, OPT_TIME,
 	OPT_PAYLOAD, OPT_VERSIONF, OPT_UNIT, OPT_TZ, OPT_NOW, OPT_ARG, OPT_ARGJSON,
-	OPT_PROGRESS
+	OPT_PROGRESS, OPT_SLURPFILE, OPT_RAWFILE, OPT_LINESFILE
 };
 enum { OPT_CORRF = OPT_COMMON_BASE + 60, OPT_CAUSEF };
 
@@ -51,6 +51,9 @@ static const struct option common_opts[] = {
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "arg", required_argument, NULL, OPT_ARG },
 	{ "argjson", required_argument, NULL, OPT_ARGJSON },
+	{ "slurpfile", required_argument, NULL, OPT_SLURPFILE },
+	{ "rawfile", required_argument, NULL, OPT_RAWFILE },
+	{ "linesfile", required_argument, NULL, OPT_LINESFILE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 };
 #define NCOMMON (sizeof common_opts / sizeof common_opts[0])
@@ -143,7 +146,7 @@ static _Noreturn void help(const struct ev_tool *t)
 	}
 	buf_printf(&b, "\n%s\n", t->help);
 	buf_reset(&l);
-	buf_adds(&l, "Common options:");
+	buf_adds(&l, "Common:");
 	int fields = 0;
 	for (size_t i = 2; i < NCOMMON; i++) {
 		const char *name = common_opts[i].name;
@@ -155,7 +158,7 @@ static _Noreturn void help(const struct ev_tool *t)
 		}
 		buf_printf(&l, " --%s", name);
 	}
-	buf_printf(&l, " -h -V; see evtools(7) and %s(1).", t->name);
+	buf_printf(&l, " -h -V: evtools(7), %s(1).", t->name);
 	put_wrapped(&b, l.p, 2);
 	/* exit 1 belongs only to tools with -e (and evquery's -q) */
 	int e = strchr(t->shortopts, 'e') != NULL, q = e && strchr(t->shortopts, 'q') != NULL;
@@ -264,6 +267,23 @@ static int common_option(struct evctx *cx, int c, int argc, char **argv)
 			expr_args_add_string(&cx->args, name, val);
 		} else if (expr_args_add_json(&cx->args, name, val, err, sizeof err) < 0) {
 			ev_warn("--argjson %s: %s", name, err);
+			return -1;
+		}
+		return 0;
+	}
+	case OPT_SLURPFILE: case OPT_RAWFILE: case OPT_LINESFILE: {
+		static const char *const opt[] = { "slurpfile", "rawfile", "linesfile" };
+		const char *o = opt[c - OPT_SLURPFILE], *name = optarg;
+		if (optind >= argc) {
+			ev_warn("--%s: needs NAME and FILE", o);
+			return -1;
+		}
+		const char *file = argv[optind++];
+		int rc = c == OPT_SLURPFILE ? expr_args_add_slurpfile(&cx->args, name, file, err, sizeof err)
+		       : c == OPT_RAWFILE   ? expr_args_add_rawfile(&cx->args, name, file, err, sizeof err)
+		                            : expr_args_add_linesfile(&cx->args, name, file, err, sizeof err);
+		if (rc < 0) {
+			ev_warn("--%s %s: %s", o, name, err);
 			return -1;
 		}
 		return 0;

@@ -29,6 +29,15 @@ const char *fieldmap_env(enum ev_field f)
 	return fields[f].env;
 }
 
+int ev_at_find(const char *name, size_t n)
+{
+	static const char *const names[AT_N] = { "id", "key", "type", "time", "payload", "version", "seq", "line" };
+	for (int i = 0; i < AT_N; i++)
+		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0)
+			return i;
+	return -1;
+}
+
 int fieldmap_set_from(struct fieldmap *fm, enum ev_field f, const char *s, const char *what)
 {
 	struct path p;

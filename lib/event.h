@@ -59,6 +59,17 @@ static inline uint32_t event_field(const struct jdoc *d, const struct fieldmap *
 	return path_lookup(d, 0, &fm->f[f]);
 }
 
+/*
+ * The @ fields, one table for expressions and -s columns: @id @key @type
+ * @time @payload @version follow the field mapping (AT_ID..AT_VERSION are
+ * the enum ev_field of the same order), @seq is the top-level member
+ * "seq", @line the number of the input line.
+ */
+enum ev_at { AT_ID, AT_KEY, AT_TYPE, AT_TIME, AT_PAYLOAD, AT_VERSION, AT_SEQ, AT_LINE, AT_N };
+#define EV_AT_LIST "@id @key @type @time @payload @version @seq @line"
+/* The field named name[0..n) (without the '@'), or -1. */
+int ev_at_find(const char *name, size_t n);
+
 /* Event time of token t (a string or number).  0 ok, -1 unparsable. */
 int time_of_token(const struct jdoc *d, uint32_t t, enum time_unit unit, int64_t *us);
 

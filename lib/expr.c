@@ -33,6 +33,7 @@
  * source.  && and || chains are flat lists, so long chains cost nothing.
  */
 #include "expr.h"
+#include "bmap.h"
 #include "ev.h"
 #include "jwrite.h"
 #include "timeutil.h"
@@ -41,8 +42,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +250,9 @@ enum op {
 	N_COAL, N_ADD, N_SUB, N_MUL, N_DIV, N_MOD,
 	N_HAS, N_LEN, N_LOWER, N_UPPER, N_CONTAINS, N_STARTS, N_ENDS,
 	N_ABS, N_NUM, N_STR, N_TYPE,
+	N_GET, N_ELEM, N_ANY, N_ALL, N_FROMJSON, N_SPLIT, N_JOIN, N_RSUB, N_RGSUB,
+	N_TRIM, N_LTRIM, N_RTRIM, N_LTRIMSTR, N_RTRIMSTR, N_TOSTRING, N_TOJSON,
+	N_HOUR, N_DATE, N_STRFTIME,
 	/* compiled into constants */
 	N_NOWFN, N_DURFN
 };
@@ -258,8 +264,9 @@ struct node {
 	struct node *a, *b, *c; /* operands, function arguments; N_COND: a ? b : c */
 	struct node **kids;     /* N_OR, N_AND */
 	size_t nkids;
-	int alias;              /* N_ALIAS, N_HAS: alias index, -1 = the event */
-	struct path path;       /* N_PATH, N_ALIAS, N_TIME, N_HAS */
+	int alias;              /* N_ALIAS, N_HAS: alias index, -1 = the event,
+	                           ALIAS_ELEM = the element of any()/all() */
+	struct path path;       /* N_PATH, N_ALIAS, N_TIME, N_HAS, N_GET, N_ELEM */
 	int user;               /* N_PATH, N_ALIAS: written by the user, and
 	                           not exempt from the missing-path warning
 	                           (has() arguments, the left side of ??) */
@@ -270,8 +277,14 @@ struct node {
 	char *ktext;            /* its text */
 	struct val *elems;      /* N_CONST array: its elements */
 	size_t nelems;
-	pcre2_code *re;         /* N_MATCH */
-	pcre2_match_data *md;   /* N_MATCH: kept, so matching does not allocate */
+	struct bmap *set;       /* N_CONST array of SET_MIN elements or more: their
+	                           in_key()s, so x in it is one look-up */
+	pcre2_code *re;         /* N_MATCH, N_RSUB, N_RGSUB */
+	pcre2_match_data *md;   /* kept, so matching does not allocate */
+	struct rpart *repl;     /* N_RSUB, N_RGSUB: the replacement, parsed */
+	size_t nrepl;
+	struct jdoc rdoc;       /* N_FROMJSON, N_SPLIT: the result, rebuilt per */
+	struct buf rbuf;        /* evaluation (its text in rbuf or the arena) */
 	size_t ls, le, rs, re_; /* N_LT..N_GE: source spans of the two sides */
 	int warned;             /* N_LT..N_GE: string/number warning given */
 };
@@ -290,6 +303,19 @@ struct expr {
 	pcre2_match_context *mctx; /* limits, set per match */
 	int failed;             /* the current evaluation failed */
 	char reason[256];       /* why */
+	struct val elem;        /* the element any()/all() is looking at */
+	struct buf kbuf;        /* in: the key of the value looked up */
+};
+
+#define ALIAS_ELEM (-2)
+#define SET_MIN 16 /* arrays this long are hashed for in */
+
+/* One piece of a sub()/gsub() replacement: literal bytes, or group
+ * number group (>= 0) of the match. */
+struct rpart {
+	int group;
+	const char *lit;
+	size_t len;
 };
 
 /* ---- --arg and --argjson -------------------------------------------- */
@@ -320,6 +346,118 @@ static void args_set(struct expr_args *a, size_t i, char *text)
 	memset(&a->doc[i], 0, sizeof a->doc[i]);
 	a->text[i] = text;
 	json_parse(&a->doc[i], text, strlen(text), JSON_ANY, &je);
+}
+
+/* value[0..n) as UTF-8 (a bad byte becomes U+FFFD) and JSON-quoted into js. */
+static void json_string_fixed(struct buf *js, const char *value, size_t n)
+{
+	struct buf fixed = {0};
+	while (!utf8_valid(value, n)) {
+		size_t bad = utf8_check(value, n);
+		buf_add(&fixed, value, bad);
+		buf_adds(&fixed, "\xEF\xBF\xBD");
+		value += bad + 1;
+		n -= bad + 1;
+	}
+	if (fixed.len) {
+		buf_add(&fixed, value, n);
+		value = fixed.p;
+		n = fixed.len;
+	}
+	jw_string(js, value, n);
+	buf_free(&fixed);
+}
+
+/* The file's bytes into b, or -1 with "FILE: reason" in err. */
+static int args_read(struct buf *b, const char *file, char *err, size_t errlen)
+{
+	if (buf_read_file(b, file) < 0) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		buf_free(b);
+		return -1;
+	}
+	return 0;
+}
+
+int expr_args_add_rawfile(struct expr_args *a, const char *name, const char *file, char *err, size_t errlen)
+{
+	struct buf b = {0}, js = {0};
+	if (args_read(&b, file, err, errlen) < 0)
+		return -1;
+	json_string_fixed(&js, b.p ? b.p : "", b.len);
+	buf_free(&b);
+	args_set(a, args_slot(a, name), js.p);
+	return 0;
+}
+
+int expr_args_add_linesfile(struct expr_args *a, const char *name, const char *file, char *err, size_t errlen)
+{
+	struct buf b = {0}, js = {0};
+	if (args_read(&b, file, err, errlen) < 0)
+		return -1;
+	const char *p = b.p ? b.p : "", *end = p + b.len;
+	if (b.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3; /* a BOM */
+	buf_addc(&js, '[');
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *q;
+		if (le > p && le[-1] == '\r')
+			le--;
+		for (q = p; q < le && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q < le) { /* not blank */
+			if (js.len > 1)
+				buf_addc(&js, ',');
+			json_string_fixed(&js, p, (size_t)(le - p));
+		}
+		p = nl ? nl + 1 : end;
+	}
+	buf_addc(&js, ']');
+	buf_free(&b);
+	args_set(a, args_slot(a, name), js.p);
+	return 0;
+}
+
+int expr_args_add_slurpfile(struct expr_args *a, const char *name, const char *file, char *err, size_t errlen)
+{
+	struct buf b = {0}, js = {0};
+	struct jdoc d = {0};
+	struct jerr je;
+	if (args_read(&b, file, err, errlen) < 0)
+		return -1;
+	const char *p = b.p ? b.p : "";
+	size_t n = b.len, skip = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	if (json_parse(&d, p + skip, n - skip, JSON_SEQ, &je) < 0) {
+		/* FILE:LINE:COLUMN: reason, the column in bytes from 1 */
+		size_t at = skip + (je.offset < n - skip ? je.offset : n - skip), line = 1, col = 1;
+		for (size_t i = 0; i < at; i++) {
+			col++;
+			if (p[i] == '\n') {
+				line++;
+				col = 1;
+			}
+		}
+		char tail[40];
+		size_t ml = strlen(je.msg);
+		int tl = snprintf(tail, sizeof tail, " at column %zu", je.offset + 1);
+		if (tl > 0 && ml >= (size_t)tl && strcmp(je.msg + ml - (size_t)tl, tail) == 0)
+			je.msg[ml - (size_t)tl] = '\0';
+		snprintf(err, errlen, "%s:%zu:%zu: %s", file, line, col, je.msg);
+		json_doc_free(&d);
+		buf_free(&b);
+		return -1;
+	}
+	buf_addc(&js, '[');
+	for (uint32_t t = 1; t < d.ntok; t = d.tok[t].next) {
+		if (js.len > 1)
+			buf_addc(&js, ',');
+		json_write_compact(&d, t, &js);
+	}
+	buf_addc(&js, ']');
+	json_doc_free(&d);
+	buf_free(&b);
+	args_set(a, args_slot(a, name), js.p);
+	return 0;
 }
 
 void expr_args_add_string(struct expr_args *a, const char *name, const char *value)
@@ -399,6 +537,7 @@ struct parser {
 	struct expr_error *err;
 	int failed;
 	int depth;
+	int elem;                 /* inside the COND of any()/all() */
 	size_t prev_end;          /* end of the token before ps->tok */
 };
 
@@ -438,147 +577,33 @@ static inline int is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int hex4(const char *s, size_t n, size_t at, unsigned *out)
-{
-	unsigned v = 0;
-	if (at + 4 > n)
-		return -1;
-	for (int k = 0; k < 4; k++) {
-		unsigned c = (unsigned char)s[at + k];
-		unsigned h;
-		if (c >= '0' && c <= '9')
-			h = c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			h = (c | 0x20) - 'a' + 10;
-		else
-			return -1;
-		v = v << 4 | h;
-	}
-	*out = v;
-	return 0;
-}
-
 /* A string literal at *k ("..." or '...', JSON escapes, \' in single
- * quotes), decoded into out. */
+ * quotes), decoded into out by path.c's one reader of quoted text. */
 static int lex_string(struct parser *ps, size_t *k, struct buf *out)
 {
-	const char *s = ps->src;
-	size_t n = ps->len, i = *k, open = i;
-	char q = s[i++];
-	buf_reserve(out, 0);
-	for (;;) {
-		size_t run = i;
-		while (run < n && s[run] != q && s[run] != '\\')
-			run++;
-		buf_add(out, s + i, run - i);
-		i = run;
-		if (i >= n || (i + 1 >= n && s[i] == '\\')) {
-			fail(ps, open, "unterminated string");
-			return -1;
-		}
-		if (s[i] == q) {
-			i++;
-			break;
-		}
-		char x = s[i + 1];
-		switch (x) {
-		case '"': case '\\': case '/': buf_addc(out, x); i += 2; break;
-		case 'b': buf_addc(out, '\b'); i += 2; break;
-		case 'f': buf_addc(out, '\f'); i += 2; break;
-		case 'n': buf_addc(out, '\n'); i += 2; break;
-		case 'r': buf_addc(out, '\r'); i += 2; break;
-		case 't': buf_addc(out, '\t'); i += 2; break;
-		case '\'':
-			if (q != '\'')
-				goto bad;
-			buf_addc(out, '\'');
-			i += 2;
-			break;
-		case 'u': {
-			unsigned u, lo;
-			size_t adv = 6;
-			if (hex4(s, n, i + 2, &u) < 0) {
-				fail(ps, i, "bad \\u escape in string");
-				return -1;
-			}
-			if (u >= 0xD800 && u <= 0xDBFF && i + 12 <= n && s[i + 6] == '\\' &&
-			    s[i + 7] == 'u' && hex4(s, n, i + 8, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-				adv = 12;
-			} else if (u >= 0xD800 && u <= 0xDFFF) {
-				fail(ps, i, "lone surrogate escape \\u%04X in string", u);
-				return -1;
-			}
-			utf8_put(out, u);
-			i += adv;
-			break;
-		}
-		default:
-		bad:
-			if (x > 0x20 && x < 0x7f)
-				fail(ps, i, "bad escape '\\%c' in string", x);
-			else
-				fail(ps, i, "bad escape in string");
-			return -1;
-		}
+	char msg[160];
+	size_t at;
+	long m = path_quoted(ps->src + *k, ps->len - *k, out, &at, msg, sizeof msg);
+	if (m < 0) {
+		fail(ps, *k + at, "%s", msg);
+		return -1;
 	}
-	*k = i;
+	*k += (size_t)m;
 	return 0;
 }
 
-/* Path segments after a name: .name .0 ["quoted"] [0] */
-static int lex_segments(struct parser *ps, size_t *pk)
+/* The path at s[*pk] (cont 0) or the segments after a name (cont 1),
+ * read by path.c (path_scan_expr) into ps->tpath. */
+static int lex_path(struct parser *ps, size_t *pk, int cont)
 {
-	const char *s = ps->src;
-	size_t n = ps->len, k = *pk;
-	for (;;) {
-		if (k < n && s[k] == '.') {
-			if (k + 1 < n && s[k + 1] == '[') {
-				k++;
-				continue;
-			}
-			size_t st = k + 1, e = st;
-			while (e < n && is_identc((unsigned char)s[e]))
-				e++;
-			if (e == st) {
-				fail(ps, st, "expected a name after '.'");
-				return -1;
-			}
-			path_push(&ps->tpath, s + st, e - st);
-			k = e;
-		} else if (k < n && s[k] == '[') {
-			k++;
-			while (k < n && is_space((unsigned char)s[k]))
-				k++;
-			if (k < n && (s[k] == '"' || s[k] == '\'')) {
-				struct buf key = {0};
-				if (lex_string(ps, &k, &key) < 0) {
-					buf_free(&key);
-					return -1;
-				}
-				path_push_quoted(&ps->tpath, key.p ? key.p : "", key.len); /* ["0"] is a key */
-				buf_free(&key);
-			} else if (k < n && is_digit((unsigned char)s[k])) {
-				size_t st = k;
-				while (k < n && is_digit((unsigned char)s[k]))
-					k++;
-				path_push(&ps->tpath, s + st, k - st);
-			} else {
-				fail(ps, k, "expected a quoted name or an index after '['");
-				return -1;
-			}
-			while (k < n && is_space((unsigned char)s[k]))
-				k++;
-			if (k >= n || s[k] != ']') {
-				fail(ps, k, "expected ']'");
-				return -1;
-			}
-			k++;
-		} else {
-			break;
-		}
+	char msg[160];
+	size_t at;
+	long m = path_scan_expr(&ps->tpath, ps->src + *pk, ps->len - *pk, cont, &at, msg, sizeof msg);
+	if (m < 0) {
+		fail(ps, *pk + at, "%s", msg);
+		return -1;
 	}
-	*pk = k;
+	*pk += (size_t)m;
 	return 0;
 }
 
@@ -647,8 +672,11 @@ static int lex_word(struct parser *ps, size_t i)
 		t->type = T_PATH;
 		t->dot = 1;
 		k = i;
-		if (!(k + 1 < n && (is_identc((unsigned char)s[k + 1]) || s[k + 1] == '[')))
-			k++; /* "." alone: the whole event */
+		if (lex_path(ps, &k, 0) < 0)
+			return -1;
+		t->len = k - i;
+		ps->i = k;
+		return 0;
 	} else {
 		k = i;
 		while (k < n && is_identc((unsigned char)s[k]))
@@ -673,9 +701,14 @@ static int lex_word(struct parser *ps, size_t i)
 			return 0;
 		}
 		t->type = T_PATH;
-		path_push(&ps->tpath, s + i, k - i);
+		k = i;
+		if (lex_path(ps, &k, 0) < 0)
+			return -1;
+		t->len = k - i;
+		ps->i = k;
+		return 0;
 	}
-	if (lex_segments(ps, &k) < 0)
+	if (lex_path(ps, &k, 1) < 0)
 		return -1;
 	t->len = k - i;
 	ps->i = k;
@@ -713,11 +746,16 @@ static int lex(struct parser *ps)
 	case '+': type = T_PLUS; break;
 	case '-': type = T_MINUS; break;
 	case '*': type = T_STAR; break;
-	case '/': type = T_SLASH; break;
+	case '/':
+		if (c1 == '/')
+			return fail(ps, i, "unexpected '//' (jq's alternative operator is '?\?' here: a ?\? b)"), -1;
+		type = T_SLASH;
+		break;
 	case '%': type = T_PCT; break;
 	case '|':
 		if (c1 != '|')
-			return fail(ps, i, "unexpected '|' (use '||' or 'or')"), -1;
+			return fail(ps, i, "unexpected '|': evtools expressions are not a pipe language "
+			            "(use '||' or 'or'; f(x), not x | f; any(ARR, COND) for elements)"), -1;
 		type = T_OR; len = 2;
 		break;
 	case '&':
@@ -842,6 +880,7 @@ static void path_append(struct path *dst, const struct path *src, size_t from)
 		path_push(dst, src->seg[i].key, src->seg[i].keylen);
 		dst->seg[dst->n - 1].index = src->seg[i].index;
 		dst->seg[dst->n - 1].exact = src->seg[i].exact;
+		dst->seg[dst->n - 1].fromend = src->seg[i].fromend;
 	}
 }
 
@@ -906,6 +945,44 @@ static struct node *number_const(struct parser *ps, size_t col, int neg)
 	return nd;
 }
 
+/*
+ * The key of a value in the set of a constant array: a type letter and
+ * bytes, numbers by value (json_num_key), so that x in ARR agrees with
+ * x == e for each element e.  1, or 0 when the value has no key and is
+ * compared one element at a time (arrays, objects, times, durations and
+ * computed decimals, whose == is not by text).
+ */
+static int in_key(const struct val *v, struct buf *k)
+{
+	char tx[24];
+	buf_reset(k);
+	switch (v->t) {
+	case VT_NULL:
+		buf_addc(k, 'z');
+		return 1;
+	case VT_BOOL:
+		buf_addc(k, v->i ? 't' : 'f');
+		return 1;
+	case VT_STR:
+		buf_addc(k, 's');
+		buf_add(k, v->p, v->n);
+		return 1;
+	case VT_INT:
+	case VT_DBL:
+		buf_addc(k, 'n');
+		if (v->p) {
+			json_num_key(v->p, v->n, k);
+		} else if (v->t == VT_INT) {
+			int tn = snprintf(tx, sizeof tx, "%lld", (long long)v->i);
+			json_num_key(tx, (size_t)tn, k);
+		} else {
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 /* A constant node holding token t of its own document nd->kdoc. */
 static void const_from_doc(struct parser *ps, struct node *nd, uint32_t t)
 {
@@ -916,6 +993,14 @@ static void const_from_doc(struct parser *ps, struct node *nd, uint32_t t)
 		size_t k = 0;
 		for (uint32_t i = t + 1; i < nd->kdoc.tok[t].next; i = nd->kdoc.tok[i].next)
 			nd->elems[k++] = tokval(&ps->e->perm, &nd->kdoc, i);
+		if (nd->nelems >= SET_MIN) {
+			struct buf key = {0};
+			nd->set = xcalloc(1, sizeof *nd->set);
+			for (size_t i = 0; i < nd->nelems; i++)
+				if (in_key(&nd->elems[i], &key))
+					bmap_get(nd->set, key.p, key.len, NULL);
+			buf_free(&key);
+		}
 	}
 	set_kconv(ps, nd);
 }
@@ -1078,6 +1163,8 @@ static struct node *parse_path(struct parser *ps)
 			}
 		}
 	}
+	if (t->dot && ps->elem)
+		nd->op = N_ELEM; /* .x inside any()/all(): of the element */
 	path_take(&nd->path, &ps->tpath);
 	free(nd->path.text);
 	nd->path.text = xmemdup(ps->src + t->pos, t->len);
@@ -1087,44 +1174,127 @@ static struct node *parse_path(struct parser *ps)
 
 static struct node *parse_field(struct parser *ps)
 {
-	static const struct {
-		const char *name;
-		int field; /* enum ev_field, or -1 */
-		int op;
-	} fields[] = {
-		{ "id", F_ID, N_PATH }, { "key", F_KEY, N_PATH }, { "type", F_TYPE, N_PATH },
-		{ "time", F_TIME, N_TIME }, { "payload", F_PAYLOAD, N_PATH },
-		{ "version", F_VERSION, N_PATH }, { "seq", -1, N_PATH }, { "line", -1, N_LINE },
-	};
 	const struct token *t = &ps->tok;
 	const char *name = ps->src + t->name_pos;
-	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-		if (strlen(fields[i].name) != t->name_len || memcmp(fields[i].name, name, t->name_len) != 0)
-			continue;
-		if (fields[i].op != N_PATH && ps->tpath.n > 0)
-			return fail(ps, t->pos + 1 + t->name_len, "@%s has no members", fields[i].name);
-		struct node *nd = mknode(ps, fields[i].op, t->pos);
-		if (fields[i].field >= 0)
-			path_append(&nd->path, &ps->fm->f[fields[i].field], 0);
-		else if (fields[i].op == N_PATH)
-			path_push(&nd->path, "seq", 3);
-		path_append(&nd->path, &ps->tpath, 0);
-		return lex(ps) < 0 ? NULL : nd;
-	}
-	return fail(ps, t->pos, "unknown field '@%.*s' (known: @id @key @type @time @payload @version @seq @line)",
-	            (int)t->name_len, name);
+	int at = ev_at_find(name, t->name_len);
+	if (at < 0)
+		return fail(ps, t->pos, "unknown field '@%.*s' (known: " EV_AT_LIST ")", (int)t->name_len, name);
+	int op = at == AT_TIME ? N_TIME : at == AT_LINE ? N_LINE : N_PATH;
+	if (op != N_PATH && ps->tpath.n > 0)
+		return fail(ps, t->pos + 1 + t->name_len, "@%.*s has no members", (int)t->name_len, name);
+	struct node *nd = mknode(ps, op, t->pos);
+	if (at < AT_SEQ)
+		path_append(&nd->path, &ps->fm->f[at], 0);
+	else if (at == AT_SEQ)
+		path_push(&nd->path, "seq", 3);
+	path_append(&nd->path, &ps->tpath, 0);
+	return lex(ps) < 0 ? NULL : nd;
 }
 
 static const struct {
 	const char *name;
 	int op, nargs;
 } functions[] = {
-	{ "abs", N_ABS, 1 }, { "contains", N_CONTAINS, 2 }, { "dur", N_DURFN, 1 },
-	{ "endswith", N_ENDS, 2 }, { "has", N_HAS, 1 }, { "len", N_LEN, 1 },
-	{ "lower", N_LOWER, 1 }, { "now", N_NOWFN, 0 }, { "num", N_NUM, 1 },
-	{ "startswith", N_STARTS, 2 }, { "str", N_STR, 1 }, { "type", N_TYPE, 1 },
-	{ "upper", N_UPPER, 1 },
+	{ "abs", N_ABS, 1 }, { "all", N_ALL, 2 }, { "any", N_ANY, 2 },
+	{ "contains", N_CONTAINS, 2 }, { "date", N_DATE, 1 }, { "dur", N_DURFN, 1 },
+	{ "endswith", N_ENDS, 2 }, { "fromjson", N_FROMJSON, 1 }, { "gsub", N_RGSUB, 3 },
+	{ "has", N_HAS, 1 }, { "hour", N_HOUR, 1 }, { "join", N_JOIN, 2 }, { "len", N_LEN, 1 },
+	{ "length", N_LEN, 1 }, { "lower", N_LOWER, 1 }, { "ltrim", N_LTRIM, 1 },
+	{ "ltrimstr", N_LTRIMSTR, 2 }, { "now", N_NOWFN, 0 }, { "num", N_NUM, 1 },
+	{ "rtrim", N_RTRIM, 1 }, { "rtrimstr", N_RTRIMSTR, 2 }, { "split", N_SPLIT, 2 },
+	{ "startswith", N_STARTS, 2 }, { "str", N_STR, 1 }, { "strftime", N_STRFTIME, 2 },
+	{ "sub", N_RSUB, 3 }, { "tojson", N_TOJSON, 1 }, { "tostring", N_TOSTRING, 1 },
+	{ "trim", N_TRIM, 1 }, { "type", N_TYPE, 1 }, { "upper", N_UPPER, 1 },
 };
+
+/* jq functions that are written otherwise here, for the message. */
+static const struct {
+	const char *name, *hint;
+} jq_hints[] = {
+	{ "select", "an expression is already a condition: write COND, not select(COND)" },
+	{ "map", "no map(); any(ARR, COND) and all(ARR, COND) look at elements" },
+	{ "test", "write s =~ \"RE\"" },
+	{ "ascii_downcase", "use lower(s)" },
+	{ "ascii_upcase", "use upper(s)" },
+	{ "tonumber", "use num(x)" },
+	{ "keys", "use has(path)" },
+	{ "empty", "no empty(); a condition that is not true filters the event out" },
+};
+
+#define MAX_ARGS 3
+
+static struct node *compile_re(struct parser *ps, struct node *nd, const char *pat, size_t plen,
+                               size_t pcol, int icase);
+
+/* A constant string argument (a literal or $NAME), or NULL after fail. */
+static const struct val *const_str_arg(struct parser *ps, const struct node *a, size_t col,
+                                       const char *fn, const char *what)
+{
+	if (a->op != N_CONST || a->k.t != VT_STR)
+		return fail(ps, col, "%s() takes %s as a string literal or $NAME", fn, what);
+	return &a->k;
+}
+
+/* The replacement of sub()/gsub(): $N, ${N}, ${name} and $$, checked
+ * against the pattern's groups now, so evaluation cannot meet a bad one. */
+static int parse_repl(struct parser *ps, struct node *nd, const struct val *r, size_t col)
+{
+	const char *p = r->p;
+	size_t n = r->n, i = 0, lit = 0, cap = 0;
+	uint32_t ngroups = 0;
+	pcre2_pattern_info(nd->re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
+	for (;;) {
+		if (i < n && p[i] != '$') {
+			i++;
+			continue;
+		}
+		if (i > lit) {
+			nd->repl = xgrow(nd->repl, &cap, nd->nrepl + 1, sizeof *nd->repl);
+			nd->repl[nd->nrepl++] = (struct rpart){ -1, p + lit, i - lit };
+		}
+		if (i >= n)
+			return 0;
+		size_t st = i++;
+		long g = -1;
+		if (i < n && p[i] == '$') {
+			nd->repl = xgrow(nd->repl, &cap, nd->nrepl + 1, sizeof *nd->repl);
+			nd->repl[nd->nrepl++] = (struct rpart){ -1, p + i, 1 };
+			lit = ++i;
+			continue;
+		}
+		int brace = i < n && p[i] == '{';
+		i += brace;
+		size_t ns = i;
+		while (i < n && is_identc((unsigned char)p[i]) && (brace || is_digit((unsigned char)p[i])))
+			i++;
+		size_t ne = i;
+		if (ne == ns || (brace && (i >= n || p[i] != '}')))
+			return fail(ps, col, "bad replacement at byte %zu: write $N, ${N}, ${name} or $$", st + 1), -1;
+		i += brace;
+		if (is_digit((unsigned char)p[ns])) {
+			g = 0;
+			for (size_t k = ns; k < ne && g <= 1000; k++)
+				g = is_digit((unsigned char)p[k]) ? g * 10 + (p[k] - '0') : 100000;
+			if (g > (long)ngroups)
+				return fail(ps, col, "bad replacement at byte %zu: the pattern has no group %.*s", st + 1,
+				            (int)(ne - ns), p + ns), -1;
+		} else {
+			char name[64];
+			if (ne - ns >= sizeof name)
+				return fail(ps, col, "bad replacement at byte %zu: group name too long", st + 1), -1;
+			memcpy(name, p + ns, ne - ns);
+			name[ne - ns] = '\0';
+			int num = pcre2_substring_number_from_name(nd->re, (PCRE2_SPTR)name);
+			if (num < 0)
+				return fail(ps, col, "bad replacement at byte %zu: the pattern has no group '%s'", st + 1,
+				            name), -1;
+			g = num;
+		}
+		nd->repl = xgrow(nd->repl, &cap, nd->nrepl + 1, sizeof *nd->repl);
+		nd->repl[nd->nrepl++] = (struct rpart){ (int)g, NULL, 0 };
+		lit = i;
+	}
+}
 
 /* The node of a call whose arguments are parsed; acol: where each
  * argument starts, for messages. */
@@ -1132,6 +1302,7 @@ static struct node *finish_call(struct parser *ps, const char *name, int op, siz
                                 struct node **arg, const size_t *acol)
 {
 	struct node *nd;
+	const struct val *v;
 	switch (op) {
 	case N_NOWFN:
 		nd = mknode(ps, N_CONST, col);
@@ -1149,15 +1320,34 @@ static struct node *finish_call(struct parser *ps, const char *name, int op, siz
 		return nd;
 	}
 	case N_HAS:
-		if (arg[0]->op != N_PATH && arg[0]->op != N_ALIAS && arg[0]->op != N_TIME)
+		if (arg[0]->op != N_PATH && arg[0]->op != N_ALIAS && arg[0]->op != N_TIME &&
+		    arg[0]->op != N_ELEM)
 			return fail(ps, acol[0], "%s() takes a path", name);
 		nd = mknode(ps, N_HAS, col);
-		nd->alias = arg[0]->alias;
+		nd->alias = arg[0]->op == N_ELEM ? ALIAS_ELEM : arg[0]->alias;
 		path_take(&nd->path, &arg[0]->path);
 		nd->height = 1;
 		return nd;
+	case N_RSUB:
+	case N_RGSUB:
+		if (!(v = const_str_arg(ps, arg[1], acol[1], name, "its pattern")))
+			return NULL;
+		if (v->n > RE_MAX_LEN)
+			return fail(ps, acol[1], "regular expression longer than %d bytes", RE_MAX_LEN);
+		nd = mkop(ps, op, col, arg[0], NULL);
+		if (!nd || !compile_re(ps, nd, v->p, v->n, acol[1], 0))
+			return NULL;
+		if (!(v = const_str_arg(ps, arg[2], acol[2], name, "its replacement")))
+			return NULL;
+		return parse_repl(ps, nd, v, acol[2]) < 0 ? NULL : nd;
 	}
-	return mkop(ps, op, col, arg[0], arg[1]);
+	struct node *nd2 = mkop(ps, op, col, arg[0], arg[1]);
+	if (nd2 && arg[2]) {
+		nd2->c = arg[2];
+		if (arg[2]->height + 1 > nd2->height)
+			nd2->height = arg[2]->height + 1;
+	}
+	return nd2;
 }
 
 static struct node *parse_call(struct parser *ps)
@@ -1168,23 +1358,33 @@ static struct node *parse_call(struct parser *ps)
 	for (size_t i = 0; i < sizeof functions / sizeof *functions; i++)
 		if (strlen(functions[i].name) == t.name_len && memcmp(functions[i].name, name, t.name_len) == 0)
 			fi = (int)i;
-	if (fi < 0)
+	if (fi < 0) {
+		for (size_t i = 0; i < sizeof jq_hints / sizeof *jq_hints; i++)
+			if (strlen(jq_hints[i].name) == t.name_len && memcmp(jq_hints[i].name, name, t.name_len) == 0)
+				return fail(ps, t.pos, "unknown function '%.*s' (%s)", (int)t.name_len, name,
+				            jq_hints[i].hint);
 		return fail(ps, t.pos, "unknown function '%.*s'", (int)t.name_len, name);
+	}
 	if (++ps->depth > EXPR_MAX_DEPTH)
 		return fail(ps, t.pos, "expression nested too deeply");
 	if (lex(ps) < 0 || lex(ps) < 0) /* the name, '(' */
 		return NULL;
-	struct node *arg[2] = { NULL, NULL };
-	size_t acol[2] = { 0, 0 };
-	int nargs = 0;
+	struct node *arg[MAX_ARGS] = { NULL, NULL, NULL };
+	size_t acol[MAX_ARGS] = { 0, 0, 0 };
+	int nargs = 0, op = functions[fi].op;
 	char what[64];
 	if (ps->tok.type != T_RPAREN) {
 		for (;;) {
 			size_t at = ps->tok.pos;
+			/* any(ARR, COND): in COND, .x is of the element */
+			int cond = (op == N_ANY || op == N_ALL) && nargs == 1, saved = ps->elem;
+			if (cond)
+				ps->elem = 1;
 			struct node *a = parse_expr(ps);
+			ps->elem = saved;
 			if (!a)
 				return NULL;
-			if (nargs < 2) {
+			if (nargs < MAX_ARGS) {
 				arg[nargs] = a;
 				acol[nargs] = at;
 			}
@@ -1207,7 +1407,28 @@ static struct node *parse_call(struct parser *ps)
 	if (lex(ps) < 0) /* ')' */
 		return NULL;
 	ps->depth--;
-	return finish_call(ps, functions[fi].name, functions[fi].op, t.pos, arg, acol);
+	return finish_call(ps, functions[fi].name, op, t.pos, arg, acol);
+}
+
+/* f(x).a.b, (x)["k"], f(x)[-1]: segments right after a ')' read the
+ * value before them (N_GET). */
+static struct node *parse_suffix(struct parser *ps, struct node *a, size_t start)
+{
+	const struct token *t = &ps->tok;
+	if (!a || t->pos != ps->prev_end || !((t->type == T_PATH && t->dot) || t->type == T_LBRACK))
+		return a;
+	size_t k = t->pos;
+	path_free(&ps->tpath);
+	if (lex_path(ps, &k, 1) < 0)
+		return NULL;
+	struct node *nd = mkop(ps, N_GET, t->pos, a, NULL);
+	if (!nd)
+		return NULL;
+	path_take(&nd->path, &ps->tpath);
+	nd->path.text = xmemdup(ps->src + start, k - start);
+	nd->user = 1;
+	ps->i = k;
+	return lex(ps) < 0 ? NULL : nd;
 }
 
 static struct node *parse_primary(struct parser *ps)
@@ -1234,6 +1455,7 @@ static struct node *parse_primary(struct parser *ps)
 	case T_LBRACK:
 		return parse_array(ps);
 	case T_LPAREN: {
+		size_t start = t->pos;
 		if (++ps->depth > EXPR_MAX_DEPTH)
 			return fail(ps, t->pos, "expression nested too deeply");
 		if (lex(ps) < 0)
@@ -1247,7 +1469,7 @@ static struct node *parse_primary(struct parser *ps)
 			return fail(ps, ps->tok.pos, "expected ')', found %s", tokname(ps, what, sizeof what));
 		}
 		ps->depth--;
-		return lex(ps) < 0 ? NULL : nd;
+		return lex(ps) < 0 ? NULL : parse_suffix(ps, nd, start);
 	}
 	case T_PATH:
 		return parse_path(ps);
@@ -1255,8 +1477,10 @@ static struct node *parse_primary(struct parser *ps)
 		return parse_field(ps);
 	case T_VAR:
 		return parse_var(ps);
-	case T_FUNC:
-		return parse_call(ps);
+	case T_FUNC: {
+		size_t start = t->pos;
+		return parse_suffix(ps, parse_call(ps), start);
+	}
 	case T_END:
 		return fail(ps, t->pos, "unexpected end of expression");
 	case T_NOT:
@@ -1437,8 +1661,19 @@ static struct node *parse_match(struct parser *ps, struct node *a, size_t col, i
 	if (plen > RE_MAX_LEN)
 		return fail(ps, pcol, "regular expression longer than %d bytes", RE_MAX_LEN);
 	struct node *nd = mkop(ps, N_MATCH, col, a, NULL);
-	if (!nd)
+	if (!nd || !compile_re(ps, nd, pat, plen, pcol, icase))
 		return NULL;
+	if (!var && lex(ps) < 0)
+		return NULL;
+	return nd;
+}
+
+/* Compile the pattern into nd (PCRE2 with UTF, UCP, DOTALL and
+ * DOLLAR_ENDONLY; caseless when icase), JIT-compiled where the platform
+ * allows.  nd, or NULL after fail. */
+static struct node *compile_re(struct parser *ps, struct node *nd, const char *pat, size_t plen,
+                               size_t pcol, int icase)
+{
 	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
 	                PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C | (icase ? PCRE2_CASELESS : 0);
 	int ec;
@@ -1454,13 +1689,12 @@ static struct node *parse_match(struct parser *ps, struct node *a, size_t col, i
 	/* when the platform has no JIT (or refuses executable memory), the
 	 * interpreter runs the same pattern under the same limits */
 	(void)pcre2_jit_compile(nd->re, PCRE2_JIT_COMPLETE);
-	nd->md = pcre2_match_data_create(1, NULL);
+	nd->md = nd->op == N_MATCH ? pcre2_match_data_create(1, NULL)
+	                           : pcre2_match_data_create_from_pattern(nd->re, NULL);
 	if (!ps->e->mctx)
 		ps->e->mctx = pcre2_match_context_create(NULL);
 	if (!nd->md || !ps->e->mctx)
 		ev_die(EV_IO, "out of memory (regular expression)");
-	if (!var && lex(ps) < 0)
-		return NULL;
 	return nd;
 }
 
@@ -1816,6 +2050,8 @@ static int val_in(struct expr *e, const struct val *x, const struct node *arr, c
 	if (arr->op == N_CONST) {
 		if (arr->k.t != VT_ARR)
 			return 0;
+		if (arr->set && in_key(x, &e->kbuf))
+			return bmap_find(arr->set, e->kbuf.p, e->kbuf.len) != NULL;
 		for (size_t i = 0; i < arr->nelems; i++)
 			if (val_eq(e, x, &arr->elems[i]))
 				return 1;
@@ -1863,7 +2099,7 @@ static uint32_t clamp32(uint64_t v)
  * of 1000 + 100 per byte, a heap limit of 1 MiB + 64 bytes per byte
  * (PCRE2 counts it in KiB).  The JIT has its own stack; when that runs
  * out, the interpreter tries again under the same limits. */
-static int re_test(struct expr *e, const struct node *n, const struct val *v)
+static int re_run(struct expr *e, const struct node *n, const struct val *v, size_t start, uint32_t opts)
 {
 	uint64_t len = v->n;
 	uint32_t lim = clamp32(1000 + 100 * len);
@@ -1871,9 +2107,9 @@ static int re_test(struct expr *e, const struct node *n, const struct val *v)
 	pcre2_set_depth_limit(e->mctx, lim);
 	pcre2_set_heap_limit(e->mctx, clamp32(1024 + (64 * len + 1023) / 1024));
 	PCRE2_SPTR p = (PCRE2_SPTR)(v->p ? v->p : "");
-	int rc = pcre2_match(n->re, p, v->n, 0, 0, n->md, e->mctx);
+	int rc = pcre2_match(n->re, p, v->n, start, opts, n->md, e->mctx);
 	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
-		rc = pcre2_match(n->re, p, v->n, 0, PCRE2_NO_JIT, n->md, e->mctx);
+		rc = pcre2_match(n->re, p, v->n, start, opts | PCRE2_NO_JIT, n->md, e->mctx);
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -1883,6 +2119,11 @@ static int re_test(struct expr *e, const struct node *n, const struct val *v)
 		snprintf((char *)msg, sizeof msg, "error %d", rc);
 	eval_fail(e, n->col, "regular expression: %s on a string of %zu bytes", (char *)msg, v->n);
 	return -1;
+}
+
+static int re_test(struct expr *e, const struct node *n, const struct val *v)
+{
+	return re_run(e, n, v, 0, 0);
 }
 
 /* Source bytes [from, to) on one line: runs of blanks become one space. */
@@ -2122,10 +2363,241 @@ static const struct jdoc *alias_doc(const struct expr_input *in, int alias)
 	return in->alias_doc ? in->alias_doc[alias] : NULL;
 }
 
-static int has_path(const struct node *n, const struct expr_input *in)
+static int has_path(const struct expr *e, const struct node *n, const struct expr_input *in)
 {
+	if (n->alias == ALIAS_ELEM) {
+		const struct val *v = &e->elem;
+		if (n->path.n == 0)
+			return 1;
+		return (v->t == VT_ARR || v->t == VT_OBJ) && path_lookup(v->doc, v->tok, &n->path) != JNONE;
+	}
 	const struct jdoc *d = n->alias >= 0 ? alias_doc(in, n->alias) : in->doc;
 	return d && path_lookup(d, 0, &n->path) != JNONE;
+}
+
+/* Value at path p below v (an array or object), or null. */
+static struct val val_get(struct expr *e, const struct val *v, const struct path *p)
+{
+	if (p->n == 0)
+		return *v;
+	if (v->t != VT_ARR && v->t != VT_OBJ)
+		return vnull;
+	return tokval(&e->scratch, v->doc, path_lookup(v->doc, v->tok, p));
+}
+
+/* A copy of b's bytes in the scratch arena, as a string value. */
+static struct val arena_str(struct expr *e, const struct buf *b)
+{
+	char *mem = arena_alloc(&e->scratch, b->len ? b->len : 1);
+	if (b->len)
+		memcpy(mem, b->p, b->len);
+	return vstr(mem, b->len);
+}
+
+/* The document of node n's result, parsed from n->rbuf: its root. */
+static struct val rdoc_val(struct expr *e, struct node *n)
+{
+	struct jerr je;
+	if (json_parse(&n->rdoc, n->rbuf.p, n->rbuf.len, JSON_ANY, &je) < 0)
+		return vnull; /* not reached: rbuf holds JSON we wrote */
+	return tokval(&e->scratch, &n->rdoc, 0);
+}
+
+/* any(ARR, COND), all(ARR, COND): COND for each element, with .x of
+ * the element.  Not an array: false for both; all() of [] is true. */
+static struct val quantify(struct expr *e, const struct node *n, const struct expr_input *in)
+{
+	struct val a = eval(e, n->a, in), saved = e->elem;
+	if (a.t != VT_ARR)
+		return vbool(0);
+	int any = n->op == N_ANY, r = !any;
+	for (uint32_t i = a.tok + 1; i < a.doc->tok[a.tok].next && !e->failed; i = a.doc->tok[i].next) {
+		e->elem = tokval(&e->scratch, a.doc, i);
+		struct val c = eval(e, n->b, in);
+		if (is_true(&c) == any) {
+			r = any;
+			break;
+		}
+	}
+	e->elem = saved;
+	return vbool(r);
+}
+
+/* split(s, sep): the pieces of s between occurrences of sep (jq's
+ * meaning: "" gives [], sep "" gives the characters). */
+static struct val split_str(struct expr *e, struct node *n, const struct val *s, const struct val *sep)
+{
+	struct buf *b = &n->rbuf;
+	buf_reset(b);
+	buf_addc(b, '[');
+	size_t i = 0, piece = 0;
+	while (i < s->n) {
+		size_t adv;
+		if (sep->n == 0) {
+			unsigned cp;
+			adv = utf8_next((const unsigned char *)s->p + i, s->n - i, &cp);
+			if (b->len > 1)
+				buf_addc(b, ',');
+			jw_string(b, s->p + i, adv);
+			i += adv;
+			continue;
+		}
+		if (sep->n <= s->n - i && memcmp(s->p + i, sep->p, sep->n) == 0) {
+			if (b->len > 1)
+				buf_addc(b, ',');
+			jw_string(b, s->p + piece, i - piece);
+			i += sep->n;
+			piece = i;
+			continue;
+		}
+		i++;
+	}
+	if (sep->n && s->n) {
+		if (b->len > 1)
+			buf_addc(b, ',');
+		jw_string(b, s->p + piece, s->n - piece);
+	}
+	buf_addc(b, ']');
+	return rdoc_val(e, n);
+}
+
+/* join(arr, sep): strings as they are, numbers and booleans as their
+ * text, null as ""; an array or object in arr makes it null (jq). */
+static struct val join_arr(struct expr *e, struct node *n, const struct val *a, const struct val *sep)
+{
+	struct buf *b = &n->rbuf;
+	buf_reset(b);
+	int first = 1;
+	for (uint32_t i = a->tok + 1; i < a->doc->tok[a->tok].next; i = a->doc->tok[i].next) {
+		struct val el = tokval(&e->scratch, a->doc, i);
+		if (!first)
+			buf_add(b, sep->p, sep->n);
+		first = 0;
+		if (el.t == VT_ARR || el.t == VT_OBJ)
+			return vnull;
+		if (el.t == VT_NULL)
+			continue;
+		el = to_str(e, &el);
+		buf_add(b, el.p, el.n);
+	}
+	return arena_str(e, b);
+}
+
+/* sub()/gsub(): the first or every match of n's pattern in s replaced;
+ * the result may be at most 1 MiB + 64 bytes per byte of s. */
+static struct val re_sub(struct expr *e, struct node *n, const struct val *s, int global)
+{
+	struct buf *b = &n->rbuf;
+	uint64_t cap = (UINT64_C(1) << 20) + 64 * (uint64_t)s->n;
+	size_t pos = 0, start = 0;
+	uint32_t opts = 0;
+	buf_reset(b);
+	for (;;) {
+		int r = re_run(e, n, s, start, opts);
+		if (r < 0)
+			return vnull;
+		if (r == 0) {
+			if (!opts || start >= s->n)
+				break;
+			unsigned cp; /* after an empty match: on by one character */
+			start += utf8_next((const unsigned char *)s->p + start, s->n - start, &cp);
+			opts = 0;
+			continue;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(n->md);
+		size_t ms = ov[0] < pos ? pos : ov[0], me = ov[1] < ms ? ms : ov[1];
+		buf_add(b, s->p + pos, ms - pos);
+		for (size_t k = 0; k < n->nrepl; k++) {
+			const struct rpart *rp = &n->repl[k];
+			if (rp->group < 0)
+				buf_add(b, rp->lit, rp->len);
+			else if (ov[2 * rp->group] != PCRE2_UNSET)
+				buf_add(b, s->p + ov[2 * rp->group], ov[2 * rp->group + 1] - ov[2 * rp->group]);
+		}
+		if (b->len > cap) {
+			eval_fail(e, n->col, "%s(): result longer than %llu bytes", global ? "gsub" : "sub",
+			          (unsigned long long)cap);
+			return vnull;
+		}
+		pos = me;
+		if (!global)
+			break;
+		start = me;
+		opts = ov[0] == ov[1] ? PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED : 0;
+	}
+	buf_add(b, s->p + pos, s->n - pos);
+	return arena_str(e, b);
+}
+
+static int is_trim_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static struct val trim_str(const struct val *s, int left, int right)
+{
+	size_t i = 0, j = s->n;
+	while (left && i < j && is_trim_space((unsigned char)s->p[i]))
+		i++;
+	while (right && j > i && is_trim_space((unsigned char)s->p[j - 1]))
+		j--;
+	return vstr(s->p + i, j - i);
+}
+
+/* The one place expressions read the calendar of --tz (timeutil.h). */
+static int zone_tm(int64_t us, struct tm *tm)
+{
+	return time_local_tm(us, tm);
+}
+
+/* strftime(t, FMT) in the zone of --tz; %f is the microseconds. */
+static struct val format_time(struct expr *e, struct node *n, const struct val *t, const struct val *f)
+{
+	int64_t us;
+	struct tm tm;
+	if (f->t != VT_STR || memchr(f->p, '\0', f->n) || to_time(e, t, &us) < 0 || zone_tm(us, &tm) < 0)
+		return vnull;
+	struct buf *b = &n->rbuf;
+	buf_reset(b);
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->p[i] == '%' && i + 1 < f->n && f->p[i + 1] == 'f') {
+			int64_t frac = us % US_PER_S;
+			buf_printf(b, "%06lld", (long long)(frac < 0 ? frac + US_PER_S : frac));
+			i++;
+		} else if (f->p[i] == '%' && i + 1 < f->n) {
+			buf_add(b, f->p + i, 2);
+			i++;
+		} else {
+			buf_addc(b, f->p[i]);
+		}
+	}
+	if (b->len == 0)
+		return vstr("", 0);
+	size_t cap = 64 + 40 * b->len;
+	char *mem = arena_alloc(&e->scratch, cap);
+	size_t len = strftime(mem, cap, b->p, &tm);
+	return len ? vstr(mem, len) : vnull;
+}
+
+/* tojson(x): x as JSON text (a string quoted; times and durations as
+ * the strings str() gives, quoted). */
+static struct val to_json(struct expr *e, struct node *n, const struct val *v)
+{
+	struct buf *b = &n->rbuf;
+	buf_reset(b);
+	switch (v->t) {
+	case VT_NULL:
+		return vstr("null", 4);
+	case VT_STR:
+	case VT_TIME:
+	case VT_DUR: {
+		struct val s = to_str(e, v);
+		jw_string(b, s.p, s.n);
+		return arena_str(e, b);
+	}
+	}
+	struct val s = to_str(e, v);
+	return s.t == VT_STR ? s : vstr("null", 4);
 }
 
 static struct val eval(struct expr *e, const struct node *n, const struct expr_input *in)
@@ -2216,7 +2688,81 @@ static struct val eval(struct expr *e, const struct node *n, const struct expr_i
 		b = eval(e, n->b, in);
 		return arith(e, n->op, &a, &b);
 	case N_HAS:
-		return vbool(has_path(n, in));
+		return vbool(has_path(e, n, in));
+	case N_GET:
+		a = eval(e, n->a, in);
+		return val_get(e, &a, &n->path);
+	case N_ELEM:
+		return val_get(e, &e->elem, &n->path);
+	case N_ANY:
+	case N_ALL:
+		return quantify(e, n, in);
+	case N_FROMJSON: {
+		struct jerr je;
+		struct node *m = (struct node *)n;
+		a = eval(e, n->a, in);
+		if (a.t != VT_STR || json_parse(&m->rdoc, a.n ? a.p : "", a.n, JSON_ANY, &je) < 0)
+			return vnull;
+		return tokval(&e->scratch, &m->rdoc, 0);
+	}
+	case N_SPLIT:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		if (a.t != VT_STR || b.t != VT_STR)
+			return vnull;
+		return split_str(e, (struct node *)n, &a, &b);
+	case N_JOIN:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		if (a.t != VT_ARR || b.t != VT_STR)
+			return vnull;
+		return join_arr(e, (struct node *)n, &a, &b);
+	case N_RSUB:
+	case N_RGSUB:
+		a = eval(e, n->a, in);
+		return a.t == VT_STR ? re_sub(e, (struct node *)n, &a, n->op == N_RGSUB) : vnull;
+	case N_TRIM:
+	case N_LTRIM:
+	case N_RTRIM:
+		a = eval(e, n->a, in);
+		return a.t == VT_STR ? trim_str(&a, n->op != N_RTRIM, n->op != N_LTRIM) : vnull;
+	case N_LTRIMSTR:
+	case N_RTRIMSTR:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		if (a.t != VT_STR || b.t != VT_STR || b.n > a.n)
+			return a;
+		if (n->op == N_LTRIMSTR)
+			return memcmp(a.p, b.p, b.n) == 0 ? vstr(a.p + b.n, a.n - b.n) : a;
+		return memcmp(a.p + a.n - b.n, b.p, b.n) == 0 ? vstr(a.p, a.n - b.n) : a;
+	case N_TOSTRING:
+		a = eval(e, n->a, in);
+		if (a.t == VT_NULL)
+			return vstr("null", 4);
+		a = to_str(e, &a);
+		return a.t == VT_STR ? a : vstr("null", 4);
+	case N_TOJSON:
+		a = eval(e, n->a, in);
+		return to_json(e, (struct node *)n, &a);
+	case N_HOUR:
+	case N_DATE: {
+		int64_t us;
+		struct tm tm;
+		a = eval(e, n->a, in);
+		if (to_time(e, &a, &us) < 0 || zone_tm(us, &tm) < 0)
+			return vnull;
+		if (n->op == N_HOUR)
+			return vint(tm.tm_hour);
+		if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+			return vnull;
+		char *mem = arena_alloc(&e->scratch, 16);
+		int len = snprintf(mem, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		return vstr(mem, (size_t)len);
+	}
+	case N_STRFTIME:
+		a = eval(e, n->a, in);
+		b = eval(e, n->b, in);
+		return format_time(e, (struct node *)n, &a, &b);
 	case N_LEN:
 		a = eval(e, n->a, in);
 		if (a.t == VT_STR)
@@ -2330,12 +2876,20 @@ void expr_free(struct expr *e)
 		free(nd->kids);
 		pcre2_match_data_free(nd->md);
 		pcre2_code_free(nd->re);
+		if (nd->set) {
+			bmap_free(nd->set);
+			free(nd->set);
+		}
+		free(nd->repl);
+		json_doc_free(&nd->rdoc);
+		buf_free(&nd->rbuf);
 		free(nd);
 	}
 	free(e->nodes);
 	pcre2_match_context_free(e->mctx);
 	free(e->src);
 	free(e->what);
+	buf_free(&e->kbuf);
 	arena_free(&e->scratch);
 	arena_free(&e->perm);
 	free(e);
@@ -2422,7 +2976,8 @@ void expr_watch_paths(const struct expr *e, void (*fn)(const struct path *p, voi
 {
 	for (size_t i = 0; i < e->nnodes; i++) {
 		const struct node *nd = e->nodes[i];
-		if ((nd->op == N_PATH || nd->op == N_ALIAS) && nd->user && nd->path.n > 0)
+		if ((nd->op == N_PATH || nd->op == N_ALIAS || nd->op == N_ELEM || nd->op == N_GET) && nd->user &&
+		    nd->path.n > 0)
 			fn(&nd->path, arg);
 	}
 }

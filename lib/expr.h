@@ -33,6 +33,15 @@ struct expr_args {
 void expr_args_add_string(struct expr_args *a, const char *name, const char *value);
 /* 0 ok; -1 if json is not valid JSON (reason in err). */
 int expr_args_add_json(struct expr_args *a, const char *name, const char *json, char *err, size_t errlen);
+/* --slurpfile NAME FILE: every JSON value in the file (any layout, read
+ * by json.c), as an array; --rawfile: the whole text as one string;
+ * --linesfile: the lines as an array of strings (CR before LF dropped,
+ * blank lines skipped).  Text that is not UTF-8 gets U+FFFD for each bad
+ * byte, as --arg.  0, or -1 with "FILE: reason" or, for bad JSON,
+ * "FILE:LINE:COLUMN: reason" in err. */
+int expr_args_add_slurpfile(struct expr_args *a, const char *name, const char *file, char *err, size_t errlen);
+int expr_args_add_rawfile(struct expr_args *a, const char *name, const char *file, char *err, size_t errlen);
+int expr_args_add_linesfile(struct expr_args *a, const char *name, const char *file, char *err, size_t errlen);
 void expr_args_free(struct expr_args *a);
 
 struct expr_env {

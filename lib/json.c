@@ -455,6 +455,19 @@ int json_parse(struct jdoc *d, const char *text, size_t len, int flags, struct j
 	}
 	struct scan s = { d, (const unsigned char *)text, len, 0, err };
 	skip_ws(&s);
+	if (flags & JSON_SEQ) {
+		/* token 0 stands for the array of the values; its text is
+		 * the whole input, which is not itself that array */
+		uint32_t t = push(&s, J_ARR, 0);
+		while (s.i < s.n) {
+			if (scan_value(&s, 1) < 0)
+				return -1;
+			skip_ws(&s);
+		}
+		d->tok[t].len = (uint32_t)len;
+		d->tok[t].next = (uint32_t)d->ntok;
+		return 0;
+	}
 	if (s.i >= s.n) {
 		snprintf(err->msg, sizeof err->msg, "invalid JSON: empty");
 		return -1;
@@ -838,6 +851,21 @@ static int decnum_digit(const struct decnum *x, size_t k)
 {
 	k += x->lead;
 	return k < x->in ? x->ip[k] : x->fp[k - x->in];
+}
+
+void json_num_key(const char *p, size_t n, struct buf *out)
+{
+	struct decnum x;
+	decnum_read(p, n, &x);
+	if (x.zero) {
+		buf_addc(out, '0');
+		return;
+	}
+	if (x.neg)
+		buf_addc(out, '-');
+	for (size_t k = 0; k < x.nd; k++)
+		buf_addc(out, (char)decnum_digit(&x, k));
+	buf_printf(out, "e%lld", (long long)x.e);
 }
 
 int json_num_cmp(const char *a, size_t an, const char *b, size_t bn)

@@ -54,6 +54,11 @@ struct jerr {
 };
 
 #define JSON_ANY 1 /* accept any JSON value at the top, not only an object */
+/* A sequence of any JSON values separated by optional white space (jq's
+ * input, --slurpfile): token 0 is an array of them, though its text is the
+ * input as it is (write its elements, not token 0).  An empty input is an
+ * empty array. */
+#define JSON_SEQ 2
 
 /* Parse text[0..len) into d.  0 on success, -1 with err filled. */
 int json_parse(struct jdoc *d, const char *text, size_t len, int flags, struct jerr *err);
@@ -106,6 +111,10 @@ static inline int json_tok_int(const struct jdoc *d, uint32_t t, int64_t lo, int
  * precision: never through a double): -1, 0 or 1.  The one number
  * comparison of evtools; 1.0 == 1 == 1e0, -0 == 0. */
 int json_num_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* Append a canonical text of a valid JSON number: two numbers get the same
+ * text exactly when json_num_cmp calls them equal (1, 1.0, 1e0 and 10e-1
+ * all give "1e1"), for hashing numbers by value. */
+void json_num_key(const char *p, size_t n, struct buf *out);
 
 /* Append value t as compact JSON: the input bytes minus insignificant
  * white space (strings and numbers exactly as written). */

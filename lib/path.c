@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "ev.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ void path_push(struct path *p, const char *key, size_t keylen)
 	s->index = -1;
 	s->exact = 0;
 	s->each = 0;
+	s->fromend = 0;
 	if (keylen > 0 && keylen <= 18 && (key[0] != '0' || keylen == 1)) {
 		int64_t v = 0;
 		size_t i;
@@ -285,6 +287,17 @@ static uint32_t get_joined(const struct jdoc *d, uint32_t obj, const struct path
 	return JNONE;
 }
 
+/* Element of array t that segment s names, or JNONE. */
+static uint32_t seg_index(const struct jdoc *d, uint32_t t, const struct pseg *s)
+{
+	if (s->index < 0)
+		return JNONE;
+	if (!s->fromend)
+		return json_index(d, t, (size_t)s->index);
+	size_t n = json_count(d, t);
+	return (uint64_t)s->index <= n ? json_index(d, t, n - (size_t)s->index) : JNONE;
+}
+
 /* The backtracking search of path_lookup, from segment i at token t,
  * up to (not including) segment end. */
 static uint32_t search(const struct jdoc *d, uint32_t t, const struct path *p, size_t i, size_t end)
@@ -294,7 +307,7 @@ static uint32_t search(const struct jdoc *d, uint32_t t, const struct path *p, s
 	const struct pseg *s = &p->seg[i];
 	int type = d->tok[t].type;
 	if (type == J_ARR)
-		return s->index >= 0 && (t = json_index(d, t, (size_t)s->index)) != JNONE
+		return (t = seg_index(d, t, s)) != JNONE
 		               ? search(d, t, p, i + 1, end)
 		               : JNONE;
 	if (type != J_OBJ)
@@ -319,8 +332,8 @@ static uint32_t lookup_range(const struct jdoc *d, uint32_t root, const struct p
 		int type = d->tok[t].type;
 		if (type == J_OBJ)
 			t = json_get(d, t, s->key, s->keylen);
-		else if (type == J_ARR && s->index >= 0)
-			t = json_index(d, t, (size_t)s->index);
+		else if (type == J_ARR)
+			t = seg_index(d, t, s);
 		else
 			t = JNONE;
 	}
@@ -453,4 +466,190 @@ int path_item(const char *item, char **name, const char **body, char *err, size_
 	free(*name);
 	*name = NULL;
 	return -1;
+}
+
+/* ---- expressions ----------------------------------------------------- */
+
+static long serr(size_t *errpos, size_t at, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static long serr(size_t *errpos, size_t at, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	*errpos = at;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int hex4at(const char *s, size_t n, size_t at, unsigned *out)
+{
+	unsigned v = 0;
+	if (at + 4 > n)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		unsigned c = (unsigned char)s[at + k], h;
+		if (c >= '0' && c <= '9')
+			h = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			h = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v << 4 | h;
+	}
+	*out = v;
+	return 0;
+}
+
+long path_quoted(const char *s, size_t n, struct buf *out, size_t *errpos, char *err, size_t errlen)
+{
+	size_t i = 0;
+	char q = s[i++];
+	buf_reserve(out, 0);
+	for (;;) {
+		size_t run = i;
+		while (run < n && s[run] != q && s[run] != '\\')
+			run++;
+		buf_add(out, s + i, run - i);
+		i = run;
+		if (i >= n || (i + 1 >= n && s[i] == '\\'))
+			return serr(errpos, 0, err, errlen, "unterminated string");
+		if (s[i] == q)
+			return (long)(i + 1);
+		char x = s[i + 1];
+		switch (x) {
+		case '"': case '\\': case '/': buf_addc(out, x); i += 2; break;
+		case 'b': buf_addc(out, '\b'); i += 2; break;
+		case 'f': buf_addc(out, '\f'); i += 2; break;
+		case 'n': buf_addc(out, '\n'); i += 2; break;
+		case 'r': buf_addc(out, '\r'); i += 2; break;
+		case 't': buf_addc(out, '\t'); i += 2; break;
+		case '\'':
+			if (q != '\'')
+				goto bad;
+			buf_addc(out, '\'');
+			i += 2;
+			break;
+		case 'u': {
+			unsigned u, lo;
+			size_t adv = 6;
+			if (hex4at(s, n, i + 2, &u) < 0)
+				return serr(errpos, i, err, errlen, "bad \\u escape in string");
+			if (u >= 0xD800 && u <= 0xDBFF && i + 12 <= n && s[i + 6] == '\\' &&
+			    s[i + 7] == 'u' && hex4at(s, n, i + 8, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+				adv = 12;
+			} else if (u >= 0xD800 && u <= 0xDFFF) {
+				return serr(errpos, i, err, errlen, "lone surrogate escape \\u%04X in string", u);
+			}
+			utf8_put(out, u);
+			i += adv;
+			break;
+		}
+		default:
+		bad:
+			if (x > 0x20 && x < 0x7f)
+				return serr(errpos, i, err, errlen, "bad escape '\\%c' in string", x);
+			return serr(errpos, i, err, errlen, "bad escape in string");
+		}
+	}
+}
+
+static int is_namec(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static int is_blank_c(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* [ ... ] at s[k]: a quoted name, [N] or [-N].  The index after ']',
+ * or -1. */
+static long scan_bracket(struct path *p, const char *s, size_t n, size_t k, size_t *errpos, char *err,
+                         size_t errlen)
+{
+	size_t open = k++;
+	while (k < n && is_blank_c((unsigned char)s[k]))
+		k++;
+	if (k < n && (s[k] == '"' || s[k] == '\'')) {
+		struct buf key = {0};
+		long m = path_quoted(s + k, n - k, &key, errpos, err, errlen);
+		if (m < 0) {
+			*errpos += k;
+			buf_free(&key);
+			return -1;
+		}
+		path_push_quoted(p, key.p ? key.p : "", key.len); /* ["0"] is a key */
+		buf_free(&key);
+		k += (size_t)m;
+	} else if (k < n && (s[k] == '-' || (s[k] >= '0' && s[k] <= '9'))) {
+		size_t st = k;
+		if (s[k] == '-')
+			k++;
+		size_t d0 = k;
+		while (k < n && s[k] >= '0' && s[k] <= '9')
+			k++;
+		if (k == d0)
+			return serr(errpos, st, err, errlen, "expected a quoted name or an index after '['");
+		path_push(p, s + st, k - st);
+		if (s[st] == '-') {
+			struct pseg *g = &p->seg[p->n - 1];
+			int64_t v = 0;
+			for (size_t i = d0; i < k && v <= INT64_MAX / 10 - 9; i++)
+				v = v * 10 + (s[i] - '0');
+			g->index = v > 0 ? v : -1; /* [-0] names nothing */
+			g->fromend = 1;
+		}
+	} else if (k < n && s[k] == ']') {
+		return serr(errpos, open, err, errlen,
+		            "[] (every element) is not allowed in expressions: use any(ARR, COND) or all(ARR, COND)");
+	} else {
+		return serr(errpos, k, err, errlen, "expected a quoted name or an index after '['");
+	}
+	while (k < n && is_blank_c((unsigned char)s[k]))
+		k++;
+	if (k >= n || s[k] != ']')
+		return serr(errpos, k, err, errlen, "expected ']'");
+	return (long)(k + 1);
+}
+
+long path_scan_expr(struct path *p, const char *s, size_t n, int cont, size_t *errpos, char *err,
+                    size_t errlen)
+{
+	size_t k = 0;
+	if (!cont) {
+		if (n > 0 && s[0] == '.') {
+			if (!(n > 1 && (is_namec((unsigned char)s[1]) || s[1] == '[')))
+				return 1; /* "." alone: the whole event */
+		} else {
+			while (k < n && is_namec((unsigned char)s[k]))
+				k++;
+			path_push(p, s, k);
+		}
+	}
+	for (;;) {
+		if (k < n && s[k] == '.') {
+			if (k + 1 < n && s[k + 1] == '[') {
+				k++;
+				continue;
+			}
+			size_t st = k + 1, e = st;
+			while (e < n && is_namec((unsigned char)s[e]))
+				e++;
+			if (e == st)
+				return serr(errpos, st, err, errlen, "expected a name after '.'");
+			path_push(p, s + st, e - st);
+			k = e;
+		} else if (k < n && s[k] == '[') {
+			long m = scan_bracket(p, s, n, k, errpos, err, errlen);
+			if (m < 0)
+				return -1;
+			k = (size_t)m;
+		} else {
+			return (long)k;
+		}
+	}
 }

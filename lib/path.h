@@ -25,6 +25,9 @@ struct pseg {
 	unsigned char exact;
 	/* "[]": every element of the array reached so far (key ""). */
 	unsigned char each;
+	/* Written [-N] (expressions): index counts from the end of an
+	 * array, index = N; on an object, key "-N" names a member. */
+	unsigned char fromend;
 };
 
 struct path {
@@ -57,6 +60,31 @@ void path_push(struct path *p, const char *key, size_t keylen);
  * exactly. */
 void path_push_quoted(struct path *p, const char *key, size_t keylen);
 void path_free(struct path *p);
+
+/*
+ * Expressions (evtools-expr(7)) read their paths with this, so the path
+ * grammar is written once.  The path at the start of s[0..n): with cont
+ * 0, "." alone (the whole event; no segment) or an optional leading '.'
+ * and a first segment; with cont 1, only the segments that continue a
+ * name ($x.a, f(x)["b"]): nothing when s starts with neither '.' nor
+ * '['.  Segments: .name (letters, digits, '_'), ["quoted"] or ['quoted']
+ * (path_quoted), [N], and [-N] counted from the end of an array; blanks
+ * are allowed inside the brackets.  '-' and every other character end
+ * the path; there are no JSON Pointers ('/' is division) and no [] (each
+ * element: expressions use any() and all()).  A path without a leading
+ * '.' starts with a name the caller has checked (not a digit).
+ * Appends the segments to p (not p->text) and returns the bytes taken;
+ * -1 on an error, with err and *errpos (the byte of s it is about).
+ */
+long path_scan_expr(struct path *p, const char *s, size_t n, int cont, size_t *errpos, char *err,
+                    size_t errlen);
+/*
+ * A quoted string at s[0] (" or '): JSON escapes, and \' inside single
+ * quotes; any other byte stands for itself.  The decoded bytes are
+ * appended to out.  Returns the bytes taken, or -1 with err and *errpos
+ * ("unterminated string", "bad escape '\q' in string", ...).
+ */
+long path_quoted(const char *s, size_t n, struct buf *out, size_t *errpos, char *err, size_t errlen);
 /* Split a comma-separated list of paths (-s, -g, --require, -t), appending
  * NUL-terminated copies to *list; a comma inside quotes
  * (payload["a,b"]), brackets or parentheses does not split, and blanks

@@ -681,6 +681,22 @@ static int civil_in_zone(int64_t us, int64_t *y, unsigned *m, unsigned *d, unsig
 	return *y >= 0 && *y <= 9999 ? 0 : -1;
 }
 
+int time_local_tm(int64_t us, struct tm *tm)
+{
+	int64_t secs = floor_div(us, US_PER_S);
+	time_t t = (time_t)secs;
+	if ((int64_t)t != secs)
+		return -1;
+	if (tz_utc) {
+		if (!gmtime_r(&t, tm))
+			return -1;
+		tm->tm_gmtoff = 0;
+		tm->tm_zone = "UTC";
+		return 0;
+	}
+	return localtime_r(&t, tm) ? 0 : -1;
+}
+
 size_t time_format_date(int64_t us, char *out)
 {
 	int64_t y;

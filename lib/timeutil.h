@@ -120,6 +120,10 @@ int time_set_tz(const char *zone); /* 0 ok, -1 unknown zone */
 const char *time_tz(void);
 size_t time_format_date(int64_t us, char *out); /* 11 bytes with NUL */
 size_t time_format_hour(int64_t us, char *out); /* 14 bytes with NUL */
+/* The broken-down civil time of us in that zone, with tm_gmtoff and
+ * tm_zone ("UTC" for UTC), for strftime(3).  0, or -1 out of range. */
+struct tm;
+int time_local_tm(int64_t us, struct tm *tm);
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (helper shared by
  * the parsers and formatters). */

@@ -1220,7 +1220,10 @@ EOF
 @test "errors: operators that do not exist say what to write" {
 	compile_error 'a = 1' 3 "unexpected '=' (use '==' to compare)"
 	compile_error 'a & b' 3 "unexpected '&' (use '&&' or 'and')"
-	compile_error 'a | b' 3 "unexpected '|' (use '||' or 'or')"
+	compile_error 'a | b' 3 "unexpected '|': evtools expressions are not a pipe language (use '||' or 'or'; f(x), not x | f; any(ARR, COND) for elements)"
+	compile_error 'a // b' 3 "unexpected '//' (jq's alternative operator is '??' here: a ?? b)"
+	compile_error 'select(a > 1)' 1 "unknown function 'select' (an expression is already a condition: write COND, not select(COND))"
+	compile_error 'test(a; "x")' 1 "unknown function 'test' (write s =~ \"RE\")"
 	compile_error 'a # b' 3 "unexpected character '#'"
 	compile_error 'a ^ 2' 3 "unexpected character '^'"
 }
@@ -1245,7 +1248,10 @@ EOF
 	compile_error 'a.' 3 "expected a name after '.'"
 	compile_error 'a[' 3 "expected a quoted name or an index after '['"
 	compile_error 'a[x]' 3 "expected a quoted name or an index after '['"
-	compile_error 'a[-1]' 3 "expected a quoted name or an index after '['"
+	compile_error 'a[-]' 3 "expected a quoted name or an index after '['"
+	compile_error 'a[]' 2 '[] (every element) is not allowed in expressions: use any(ARR, COND) or all(ARR, COND)'
+	compile_error '.[] == 1' 2 '[] (every element) is not allowed in expressions: use any(ARR, COND) or all(ARR, COND)'
+	compile_error 'a.-1' 3 "expected a name after '.'"
 	compile_error 'a["x"' 6 "expected ']'"
 	compile_error '@' 1 "expected a field name after '@'"
 	compile_error '@foo' 1 "unknown field '@foo' (known: @id @key @type @time @payload @version @seq @line)"
@@ -1401,4 +1407,338 @@ limit_fixture() {
 	[ "$(jq -c '[.version, .state.s, .events_replayed]' <<<"$output")" = '[2,"b",2]' ] || fail_with "evreplay output"
 	[ "$stderr" = "evreplay: $f:2: --where: column 11: regular expression: match limit exceeded on a string of 39 bytes" ] ||
 		fail_with "evreplay stderr"
+}
+
+# ---- functions an analyst reaches for (jq's names) --------------------------
+
+# A CloudTrail record: its CloudTrailEvent member is JSON inside a string.
+CT='{"eventName":"ConsoleLogin","CloudTrailEvent":"{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws:iam::1:root\"},\"sourceIPAddress\":\"198.51.100.7\",\"n\":[1,2,3],\"big\":12345678901234567890}","bad":"{\"a\":","ips":[{"ip":"10.0.0.1","port":22},{"ip":"198.51.100.7","port":443}],"msg":"  Failed password for root  ","t":"2026-11-27T03:45:16.123456Z","e":1764215116}'
+
+@test "fromjson parses JSON inside a string with the scanner; paths may follow a call" {
+	EVENT=$CT values <<'EOF'
+fromjson(CloudTrailEvent).userIdentity.type => "Root"
+fromjson(CloudTrailEvent)["sourceIPAddress"] => "198.51.100.7"
+fromjson(CloudTrailEvent).n[-1] => 3
+fromjson(CloudTrailEvent).big => 12345678901234567890
+fromjson(CloudTrailEvent).missing => null
+fromjson(bad) => null
+fromjson(eventName) => null
+fromjson(ips) => null
+fromjson("[1, 2]") => [1,2]
+fromjson("\"x\"") => "x"
+fromjson(" 7 ") => 7
+fromjson("1 2") => null
+fromjson("{\"a\":1,\"a\":2}") => null
+(ips)[0].port => 22
+(fromjson("[[1,2]]"))[0][1] => 2
+len(fromjson(CloudTrailEvent).n) => 3
+EOF
+	EVENT=$CT rows <<'EOF'
+fromjson(CloudTrailEvent).userIdentity.type == "Root" => true
+fromjson(CloudTrailEvent).big == 12345678901234567890.0 => true
+EOF
+}
+
+@test "negative indexes count from the end of an array; on an object [-1] is the member \"-1\"" {
+	EVENT='{"a":[1,2,3],"o":{"-1":"m"},"s":"x"}' values <<'EOF'
+a[-1] => 3
+a[ -3 ] => 1
+a[-4] => null
+a[-0] => null
+o[-1] => "m"
+s[-1] => null
+EOF
+	EVENT='{"a":[1,2,3]}' values --argjson l '["y","z"]' <<'EOF'
+$l[-1] => "z"
+$l[-2] => "y"
+EOF
+}
+
+@test "any and all: paths starting with . are of the element, others of the event" {
+	EVENT=$CT values --argjson o '{"port":22,"ip":"10.0.0.1"}' <<'EOF'
+any(ips, .port == 22) => true
+all(ips, .port == 22) => false
+all(ips, .port > 0) => true
+any(ips, .ip == fromjson(CloudTrailEvent).sourceIPAddress && .port == 443) => true
+any(ips, eventName == "ConsoleLogin") => true
+any(fromjson(CloudTrailEvent).n, . > 2) => true
+all(fromjson(CloudTrailEvent).n, . > 2) => false
+any([], true) => false
+all([], false) => true
+any(missing, true) => false
+all(missing, true) => false
+all(eventName, true) => false
+any(ips, has(.port)) => true
+all(ips, has(.host)) => false
+any([[1, 2], [3]], any(., . == 3)) => true
+any([[1, 2], [3]], all(., . < 3)) => true
+all([[1, 2], [3]], any(., . == 1)) => false
+any(ips, . == $o) => true
+EOF
+}
+
+@test "any and all: the condition must be a whole expression, the array any expression" {
+	compile_error 'any(ips)' 1 'any() takes 2 arguments, not 1'
+	compile_error 'all(ips, .port ==)' 18 "expected a value, found ')'"
+	EVENT=$CT values <<'EOF'
+any(ips, .port == 22) ? "ssh" : "other" => "ssh"
+not any(ips, .port == 3389) => true
+EOF
+}
+
+@test "split, join, trim, ltrimstr, rtrimstr, tostring, tojson, length: jq's meanings" {
+	EVENT=$CT values <<'EOF'
+split("a,b,,c", ",") => ["a","b","","c"]
+split("a, b", ", ") => ["a","b"]
+split("", ",") => []
+split("abc", "") => ["a","b","c"]
+split("é\"x", "") => ["é","\"","x"]
+split(1, ",") => null
+split("a", 1) => null
+join(["a", "b"], ", ") => "a, b"
+join([1, "a", null, true, 2.50], "-") => "1-a--true-2.50"
+join([], "-") => ""
+join([[1]], "-") => null
+join("ab", "-") => null
+join(split("a.b.c", "."), "/") => "a/b/c"
+trim(msg) => "Failed password for root"
+ltrim(msg) => "Failed password for root  "
+rtrim(msg) => "  Failed password for root"
+trim(" \t\n x \r\n") => "x"
+trim(5) => null
+ltrimstr("foobar", "foo") => "bar"
+ltrimstr("foobar", "bar") => "foobar"
+rtrimstr("foobar", "bar") => "foo"
+rtrimstr("foo", "foobar") => "foo"
+ltrimstr(5, "x") => 5
+ltrimstr("x", 5) => "x"
+tostring("a\"b") => "a\"b"
+tostring(ips[0]) => "{\"ip\":\"10.0.0.1\",\"port\":22}"
+tostring(2.50) => "2.50"
+tostring(null) => "null"
+tostring(true) => "true"
+tostring(dur("90s")) => "1m30s"
+tojson("a\"b") => "\"a\\\"b\""
+tojson(null) => "null"
+tojson(1e3) => "1e3"
+tojson([1, "x"]) => "[1,\"x\"]"
+length("héllo") => 5
+length(ips) => 2
+length(null) => null
+EOF
+}
+
+@test "sub and gsub: PCRE2 like =~, replacement with \$N, \${N}, \${name} and \$\$" {
+	EVENT=$CT values <<'EOF'
+sub(msg, "root", "admin") => "  Failed password for admin  "
+sub("aaa", "a", "b") => "baa"
+gsub("aaa", "a", "b") => "bbb"
+gsub("a.b.c", "\\.", "/") => "a/b/c"
+gsub("abc", "", "-") => "-a-b-c-"
+gsub("héé", "é", "e") => "hee"
+gsub("héé", "(?=é)", "|") => "h|é|é"
+sub("2026-11-27", "(\\d+)-(\\d+)-(\\d+)", "$3/$2/$1") => "27/11/2026"
+sub("2026-11", "(?<y>\\d+)-(?<m>\\d+)", "${m}.${y}") => "11.2026"
+sub("ab", "(a)(x)?", "[$2]$${1}") => "[]${1}b"
+sub("x", "y", "z") => "x"
+sub(5, "5", "6") => null
+sub("ABC", "(?i)b", "-") => "A-C"
+EOF
+	EVENT=$CT values --arg s foo --arg re 'o+' --arg r '<$0>' <<'EOF'
+sub($s, $re, $r) => "f<oo>"
+gsub($s, "o", "0") => "f00"
+EOF
+	compile_error 'sub(a, b, "x")' 8 'sub() takes its pattern as a string literal or $NAME'
+	compile_error 'sub(a, "x", b)' 13 'sub() takes its replacement as a string literal or $NAME'
+	compile_error 'sub(a, "(x", "y")' 8 'bad regular expression at byte 3 of the pattern: missing closing parenthesis'
+	compile_error 'sub(a, "(x)", "$2")' 15 'bad replacement at byte 1: the pattern has no group 2'
+	compile_error 'gsub(a, "(x)", "${y}")' 16 "bad replacement at byte 1: the pattern has no group 'y'"
+	compile_error 'sub(a, "x", "a$")' 13 'bad replacement at byte 2: write $N, ${N}, ${name} or $$'
+	compile_error 'sub(a, "x")' 1 'sub() takes 3 arguments, not 2'
+}
+
+@test "sub on a match that hits a limit fails the evaluation as =~ does" {
+	s=$(printf 'a%.0s' $(seq 1 3000))
+	run_split "$EVUNIT/expr_test" --value 'sub(s, "(a|aa)+$", "x")' <<<"{\"s\":\"${s}b\"}"
+	[ "$status" -eq 3 ] && [ -z "$output" ] || fail_with "status"
+	[ "$stderr" = "expr_test: <stdin>:1: expression: column 1: regular expression: match limit exceeded on a string of 3001 bytes" ] || fail_with "stderr"
+}
+
+@test "gsub's result is at most 1 MiB + 64 bytes per byte of the string" {
+	run_split "$EVUNIT/expr_test" --value --arg r "$(printf 'x%.0s' $(seq 1 200))" 'gsub(s, "", $r)' <<<'{"s":"abcdefghij"}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "${#output}" -eq $((11 * 200 + 10 + 2)) ] || fail_with "short"
+	s=$(printf 'a%.0s' $(seq 1 5000))
+	run_split "$EVUNIT/expr_test" --value --arg r "$(printf 'x%.0s' $(seq 1 300))" 'gsub(s, "", $r)' <<<"{\"s\":\"$s\"}"
+	[ "$status" -eq 3 ] && [ -z "$output" ] || fail_with "status"
+	[ "$stderr" = "expr_test: <stdin>:1: expression: column 1: gsub(): result longer than 1368576 bytes" ] || fail_with "stderr"
+}
+
+@test "hour, date and strftime read a time in the zone of --tz" {
+	EVENT=$CT values <<'EOF'
+hour(t) => 3
+date(t) => "2026-11-27"
+strftime(t, "%Y-%m-%dT%H:%M:%S.%fZ") => "2026-11-27T03:45:16.123456Z"
+strftime(t, "%a %d %b %Y %Z %z, 100%%, %%f") => "Fri 27 Nov 2026 UTC +0000, 100%, %f"
+strftime(@time, "%F") => null
+strftime(t, "") => ""
+strftime(t, 5) => null
+hour(e) => 3
+hour("2026-11-27T23:59:59+01:00") => 22
+date(now()) => "2026-11-27"
+hour(now() - dur("13h")) => 23
+hour("yesterday") => 0
+hour("not a time") => null
+hour(5 == 5) => null
+date(null) => null
+EOF
+	EVENT=$CT values --tz America/New_York <<'EOF'
+hour(t) => 22
+date(t) => "2026-11-26"
+strftime(t, "%F %T %Z %z") => "2026-11-26 22:45:16 EST -0500"
+strftime("2026-07-01T12:00:00Z", "%H %Z") => "08 EDT"
+EOF
+	EVENT=$CT values --tz Asia/Kolkata <<'EOF'
+strftime(t, "%H:%M %z") => "09:15 +0530"
+EOF
+}
+
+# ---- in, hashed ----------------------------------------------------------
+
+@test "x in a large array agrees with ==: numbers by value, types apart" {
+	# 40 numbers and strings: hashed (16 elements or more)
+	big='[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,1e3,0.5,-0,9007199254740993,"7","x","caf\u00e9",true,null,[1],{"a":1},25,26,27,28,29,30,31,32,33]'
+	EVENT='{"n":1.0,"s":"7","z":0,"f":false,"arr":[1],"obj":{"a":1},"t":"2026-11-27T00:00:00Z"}' rows --argjson a "$big" <<'EOF'
+1 in $a => true
+1.0 in $a => true
+1e0 in $a => true
+10e-1 in $a => true
+n in $a => true
+1000 in $a => true
+1e3 in $a => true
+0.50 in $a => true
+5e-1 in $a => true
+z in $a => true
+-0.0 in $a => true
+9007199254740993 in $a => true
+9007199254740992 in $a => false
+9007199254740993.0 in $a => true
+(3 - 2) in $a => true
+(1 / 2) in $a => true
+(0.25 * 2) in $a => true
+"1" in $a => false
+s in $a => true
+21 in $a => false
+num(s) in $a => true
+"café" in $a => true
+"cafe" in $a => false
+true in $a => true
+f in $a => false
+null in $a => true
+missing in $a => true
+arr in $a => true
+obj in $a => true
+[2] in $a => false
+34 in $a => false
+now() in $a => false
+dur("1s") in $a => true
+EOF
+}
+
+@test "x in a small array and in an array of the event: the same answers" {
+	EVENT='{"n":1.0,"list":[1,"7",null,[1]]}' rows <<'EOF'
+1 in [1e0] => true
+n in list => true
+"1" in list => false
+"7" in list => true
+null in list => true
+[1] in list => true
+2 in list => false
+EOF
+}
+
+@test "--linesfile: 50,000 ids, CR stripped, blank lines skipped, with evquery -w" {
+	ids=$BATS_TEST_TMPDIR/ids.txt
+	awk 'BEGIN { for (i = 1; i <= 50000; i++) printf "id-%d\r\n", i * 2; print ""; print "  " }' >"$ids"
+	ev=$BATS_TEST_TMPDIR/ev.ndjson
+	awk 'BEGIN { for (i = 99990; i <= 100003; i++) printf "{\"event_id\":\"id-%d\",\"n\":%d}\n", i, i }' >"$ev"
+	run_split "$EVBIN/evquery" --linesfile ids "$ids" -w '@id in $ids' -s n "$ev"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '{"n":99990}
+{"n":99992}
+{"n":99994}
+{"n":99996}
+{"n":99998}
+{"n":100000}' ] || fail_with "output"
+	run_split "$EVBIN/evquery" --linesfile ids "$ids" -c -w 'len($ids) == 50000 && $ids[-1] == "id-100000"' "$ev"
+	[ "$status" -eq 0 ] && [ "$output" = 14 ] || fail_with "count"
+}
+
+@test "--linesfile keeps blanks inside a line and reads a file without a final newline" {
+	f=$BATS_TEST_TMPDIR/l.txt
+	printf '\xef\xbb\xbfa b\n\n \t \r\n x\r\nlast' >"$f"
+	run_split "$EVUNIT/expr_test" --value --linesfile l "$f" '$l' <<<'{}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '["a b"," x","last"]' ] || fail_with "output"
+	: >"$f"
+	run_split "$EVUNIT/expr_test" --value --linesfile l "$f" '$l' <<<'{}'
+	[ "$output" = '[]' ] || fail_with "empty"
+}
+
+@test "--slurpfile: every JSON value of the file, any layout, as an array; numbers keep their text" {
+	f=$BATS_TEST_TMPDIR/s.json
+	printf '{"ip": "10.0.0.1",\n "port": 22}\n[1, 2]"x"  12345678901234567890 1.50\ntrue null\n' >"$f"
+	run_split "$EVUNIT/expr_test" --value --slurpfile s "$f" '$s' <<<'{}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '[{"ip":"10.0.0.1","port":22},[1,2],"x",12345678901234567890,1.50,true,null]' ] || fail_with "output"
+	printf '\n\n' >"$f"
+	run_split "$EVUNIT/expr_test" --value --slurpfile s "$f" '$s' <<<'{}'
+	[ "$output" = '[]' ] || fail_with "empty"
+	ev=$BATS_TEST_TMPDIR/ev.ndjson
+	printf '{"event_id":"a","ip":"10.0.0.1"}\n{"event_id":"b","ip":"10.0.0.2"}\n' >"$ev"
+	printf '{"ip":"10.0.0.1"}\n{"ip":"10.9.9.9"}\n' >"$f"
+	run_split "$EVBIN/evquery" --slurpfile bad "$f" -w 'any($bad, .ip == ip)' -s @id "$ev"
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = '{"event_id":"a"}' ] || fail_with "evquery"
+}
+
+@test "--slurpfile: bad JSON is a usage error naming the file, line and column" {
+	f=$BATS_TEST_TMPDIR/s.json
+	printf '[1,\n 2,\n  3 4]\n' >"$f"
+	run_split "$EVBIN/evquery" --slurpfile s "$f" -w 'true' /dev/null
+	[ "$status" -eq 2 ] && [ -z "$output" ] || fail_with "status"
+	[ "$stderr" = "evquery: --slurpfile s: $f:3:5: invalid JSON: unexpected '4', expected ',' or ']'
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "stderr"
+	printf '{"a":1,"a":2}' >"$f"
+	run_split "$EVBIN/evquery" --slurpfile s "$f" -w 'true' /dev/null
+	[ "$status" -eq 2 ] || fail_with "status dup"
+	[[ "$stderr" == "evquery: --slurpfile s: $f:1:"*"duplicate key"* ]] || fail_with "dup"
+	run_split "$EVBIN/evquery" --slurpfile s "$BATS_TEST_TMPDIR/none" -w 'true' /dev/null
+	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: --slurpfile s: $BATS_TEST_TMPDIR/none: No such file or directory
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "missing"
+	run_split "$EVBIN/evquery" --linesfile s "$BATS_TEST_TMPDIR" -w 'true' /dev/null
+	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: --linesfile s: $BATS_TEST_TMPDIR: Is a directory
+usage: evquery [-ceqv] [option ...] [file ...]
+Try 'evquery --help' for more information." ] || fail_with "dir"
+	run_split "$EVBIN/evquery" --rawfile s -w 'true' /dev/null
+	[ "$status" -eq 2 ] || fail_with "one arg"
+}
+
+@test "--rawfile: the whole text as one string, bad UTF-8 as U+FFFD, NUL kept" {
+	f=$BATS_TEST_TMPDIR/r.txt
+	printf 'line 1\r\nl\xff2\000\n' >"$f"
+	run_split "$EVUNIT/expr_test" --value --rawfile r "$f" '$r' <<<'{}'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = '"line 1\r\nl�2\u0000\n"' ] || fail_with "output"
+	run_split "$EVBIN/evquery" --rawfile r "$f" -c -w 'startswith($r, "line") && len(split($r, "\n")) == 3' <<<'{"event_id":1}'
+	[ "$status" -eq 0 ] && [ "$output" = 1 ] || fail_with "evquery"
+}
+
+@test "paths of elements and after calls that match nothing get the end-of-run warning" {
+	run_split "$EVBIN/evquery" -c -w 'any(l, .skuu == 1) || fromjson(j).b == 1 || (o).itemz == 1 || any(l, .a == 9)' \
+		<<<'{"event_id":1,"j":"{\"a\":1}","l":[{"a":1}],"o":{}}'
+	[ "$status" -eq 0 ] && [ "$output" = 0 ] || fail_with "status"
+	[ "$stderr" = "evquery: warning: path '.skuu' (-w) matched no event
+evquery: warning: path 'fromjson(j).b' (-w) matched no event
+evquery: warning: path '(o).itemz' (-w) matched no event" ] || fail_with "stderr"
 }

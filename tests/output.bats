@@ -167,7 +167,7 @@ ${E}[0;32mB${E}[0m           ${E}[0;36m1${E}[0m" ] || fail_with "table"
 		for l in "${lines[@]}"; do
 			[ "${#l}" -le 80 ] || fail_with "$t: a line of ${#l} columns: $l"
 		done
-		[[ "$output" == *"Common options: --errors --strict --*-field"*"see evtools(7) and $t(1)."* ]] || fail_with "$t common line"
+		[[ "$output" == *"Common: --errors --strict --*-field"*"-h -V: evtools(7), $t(1)."* ]] || fail_with "$t common line"
 	done
 }
 

@@ -14,6 +14,8 @@
  *
  *   --arg NAME VALUE      $NAME is the string VALUE
  *   --argjson NAME JSON   $NAME is the JSON value
+ *   --slurpfile, --rawfile, --linesfile NAME FILE   as the tools'
+ *   --tz ZONE             the zone of hour(), date() and strftime()
  *   --now TIME            now() (an option time; default: EV_NOW or the clock)
  *   --time-unit UNIT      epoch unit of @time and time comparisons
  *   --alias NAME JSON     an evcep step name bound to the event JSON
@@ -68,6 +70,17 @@ int main(int argc, char **argv)
 			if (expr_args_add_json(&args, argv[i + 1], argv[i + 2], err, sizeof err) < 0)
 				ev_die(EV_USAGE, "--argjson %s: %s", argv[i + 1], err);
 			i += 2;
+		} else if ((strcmp(a, "--slurpfile") == 0 || strcmp(a, "--rawfile") == 0 ||
+		            strcmp(a, "--linesfile") == 0) && i + 2 < argc) {
+			int rc = a[2] == 's' ? expr_args_add_slurpfile(&args, argv[i + 1], argv[i + 2], err, sizeof err)
+			       : a[2] == 'r' ? expr_args_add_rawfile(&args, argv[i + 1], argv[i + 2], err, sizeof err)
+			                     : expr_args_add_linesfile(&args, argv[i + 1], argv[i + 2], err, sizeof err);
+			if (rc < 0)
+				ev_die(EV_USAGE, "%s %s: %s", a, argv[i + 1], err);
+			i += 2;
+		} else if (strcmp(a, "--tz") == 0 && i + 1 < argc) {
+			if (time_set_tz(argv[++i]) < 0)
+				ev_die(EV_USAGE, "--tz: unknown time zone '%s'", argv[i]);
 		} else if (strcmp(a, "--now") == 0 && i + 1 < argc) {
 			if (time_parse_option(argv[++i], 0, &now) < 0)
 				ev_die(EV_USAGE, "--now: bad time '%s'", argv[i]);
