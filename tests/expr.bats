@@ -1706,7 +1706,7 @@ EOF
 	run_split "$EVBIN/evquery" --slurpfile s "$f" -w 'true' /dev/null
 	[ "$status" -eq 2 ] && [ -z "$output" ] || fail_with "status"
 	[ "$stderr" = "evquery: --slurpfile s: $f:3:5: invalid JSON: unexpected '4', expected ',' or ']'
-usage: evquery [-ceqv] [option ...] [file ...]
+usage: evquery [-ceqrv] [option ...] [file ...]
 Try 'evquery --help' for more information." ] || fail_with "stderr"
 	printf '{"a":1,"a":2}' >"$f"
 	run_split "$EVBIN/evquery" --slurpfile s "$f" -w 'true' /dev/null
@@ -1714,11 +1714,11 @@ Try 'evquery --help' for more information." ] || fail_with "stderr"
 	[[ "$stderr" == "evquery: --slurpfile s: $f:1:"*"duplicate key"* ]] || fail_with "dup"
 	run_split "$EVBIN/evquery" --slurpfile s "$BATS_TEST_TMPDIR/none" -w 'true' /dev/null
 	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: --slurpfile s: $BATS_TEST_TMPDIR/none: No such file or directory
-usage: evquery [-ceqv] [option ...] [file ...]
+usage: evquery [-ceqrv] [option ...] [file ...]
 Try 'evquery --help' for more information." ] || fail_with "missing"
 	run_split "$EVBIN/evquery" --linesfile s "$BATS_TEST_TMPDIR" -w 'true' /dev/null
 	[ "$status" -eq 2 ] && [ "$stderr" = "evquery: --linesfile s: $BATS_TEST_TMPDIR: Is a directory
-usage: evquery [-ceqv] [option ...] [file ...]
+usage: evquery [-ceqrv] [option ...] [file ...]
 Try 'evquery --help' for more information." ] || fail_with "dir"
 	run_split "$EVBIN/evquery" --rawfile s -w 'true' /dev/null
 	[ "$status" -eq 2 ] || fail_with "one arg"
