@@ -266,13 +266,12 @@ static int option(int c, const char *arg, void *tool)
 
 /* ---- setting up ---------------------------------------------------------- */
 
+/* The mapped field of @id ... @version (the one table of lib/event.h,
+ * whose first entries are the enum ev_field), or -1. */
 static int field_of(const char *s)
 {
-	static const char *const names[F_NFIELDS] = { "@id", "@key", "@type", "@time", "@payload", "@version" };
-	for (int i = 0; i < F_NFIELDS; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
+	int at = s[0] == '@' ? ev_at_find(s + 1, strlen(s + 1)) : -1;
+	return at >= 0 && at < F_NFIELDS ? at : -1;
 }
 
 /* One -g item: a path, @name, NAME=PATH, NAME=@name or NAME=(EXPR). */

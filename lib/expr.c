@@ -462,23 +462,9 @@ int expr_args_add_slurpfile(struct expr_args *a, const char *name, const char *f
 
 void expr_args_add_string(struct expr_args *a, const char *name, const char *value)
 {
-	struct buf js = {0}, fixed = {0};
-	size_t n = strlen(value);
+	struct buf js = {0};
 	/* an argument that is not UTF-8 gets U+FFFD for each bad byte */
-	while (!utf8_valid(value, n)) {
-		size_t bad = utf8_check(value, n);
-		buf_add(&fixed, value, bad);
-		buf_adds(&fixed, "\xEF\xBF\xBD");
-		value += bad + 1;
-		n -= bad + 1;
-	}
-	if (fixed.len) {
-		buf_add(&fixed, value, n);
-		value = fixed.p;
-		n = fixed.len;
-	}
-	jw_string(&js, value, n);
-	buf_free(&fixed);
+	json_string_fixed(&js, value, strlen(value));
 	args_set(a, args_slot(a, name), js.p);
 }
 

@@ -119,8 +119,9 @@ static const char ops_list[] =
 	"create, merge, patch, delete, ignore, set:PATH=JSON, inc:PATH[=FIELD], "
 	"dec:PATH[=FIELD] or append:PATH[=FIELD]";
 
-/* The first '=' outside a double-quoted part. */
-static const char *find_eq(const char *s)
+/* The first c outside a double-quoted part of s (a set value may hold
+ * one), or NULL. */
+static const char *find_unquoted(const char *s, char c)
 {
 	int q = 0;
 	for (; *s; s++) {
@@ -128,7 +129,7 @@ static const char *find_eq(const char *s)
 			s++;
 		else if (*s == '"')
 			q = !q;
-		else if (!q && *s == '=')
+		else if (!q && *s == c)
 			return s;
 	}
 	return NULL;
@@ -176,7 +177,7 @@ static int rule_add_one(struct fold_rules *rs, const char *glob, const char *op,
 			return -1;
 		}
 		const char *arg = colon + 1;
-		const char *eq = find_eq(arg);
+		const char *eq = find_unquoted(arg, '=');
 		char *ptext = eq ? xmemdup(arg, (size_t)(eq - arg)) : xstrdup(arg);
 		char perr[256];
 		if (!*ptext || path_parse(&r.path, ptext, perr, sizeof perr) < 0) {
@@ -226,27 +227,14 @@ static int rule_add_one(struct fold_rules *rs, const char *glob, const char *op,
 	return 0;
 }
 
-/* The next ';' outside a double-quoted part (a set value may hold one),
- * or the end of s. */
-static const char *find_semi(const char *s)
-{
-	int q = 0;
-	for (; *s; s++) {
-		if (q && *s == '\\' && s[1])
-			s++;
-		else if (*s == '"')
-			q = !q;
-		else if (!q && *s == ';')
-			return s;
-	}
-	return s;
-}
 
 int fold_rule_add(struct fold_rules *rs, const char *glob, const char *op, char *err, size_t errlen)
 {
 	size_t first = rs->n;
 	for (const char *p = op;;) {
-		const char *end = find_semi(p);
+		const char *end = find_unquoted(p, ';');
+		if (!end)
+			end = p + strlen(p);
 		const char *a = p, *b = end;
 		while (a < b && (*a == ' ' || *a == '\t'))
 			a++;
