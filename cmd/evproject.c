@@ -159,6 +159,7 @@ struct sgroup {
 };
 
 struct proj {
+	struct winiter wit;    /* tumbling, hopping: the windows of the event at hand */
 	/* options */
 	const char *projection;
 	char **gargs;
@@ -1103,9 +1104,8 @@ static int place(struct proj *P, const struct jdoc *d, const struct agg_in *in, 
 		return 0;
 	case WIN_TUMBLING:
 	case WIN_HOPPING: {
-		struct winiter it;
+		struct winiter it = P->wit; /* on_event's, for this event's time */
 		int64_t start, end;
-		window_iter(&P->ws, t, &it);
 		size_t klen = P->key.len;
 		while (window_next(&it, &start, &end)) {
 			P->key.len = klen;
@@ -1159,9 +1159,9 @@ static void on_event(struct evctx *c, struct ev_event *ev, void *arg)
 	uint64_t pos = P->need_pos ? event_pos(P, d) : 0;
 	struct agg_in in = { d, JNONE, pos, t, has_time };
 	if ((P->ws.kind == WIN_TUMBLING || P->ws.kind == WIN_HOPPING)) {
-		struct winiter it;
-		window_iter(&P->ws, t, &it);
-		if (wm_closed(&P->wm, window_iter_first_end(&it))) {
+		/* the windows of t, once: the late check here, place() below */
+		window_iter(&P->ws, t, &P->wit);
+		if (wm_closed(&P->wm, window_iter_first_end(&P->wit))) {
 			late_write(&P->late, ev->line, ev->len);
 			return;
 		}

@@ -324,7 +324,8 @@ static uint32_t search(const struct jdoc *d, uint32_t t, const struct path *p, s
 }
 
 /* Segments [from, end) of p (none of them "[]") from token root. */
-static uint32_t lookup_range(const struct jdoc *d, uint32_t root, const struct path *p, size_t from, size_t end)
+static inline __attribute__((always_inline)) uint32_t lookup_range(const struct jdoc *d, uint32_t root,
+                                                                  const struct path *p, size_t from, size_t end)
 {
 	uint32_t t = root;
 	for (size_t i = from; i < end && t != JNONE; i++) {
