@@ -375,6 +375,17 @@ static void put_events(struct cep *c, const struct cep_run *r, struct buf *b)
 	buf_addc(b, ']');
 }
 
+/* "start":T,"end":T,"events":[...] of a run (matches and policy contexts) */
+static void put_span(struct cep *c, const struct cep_run *r, struct buf *b)
+{
+	buf_adds(b, "\"start\":");
+	put_time(b, r->first);
+	buf_adds(b, ",\"end\":");
+	put_time(b, r->last);
+	buf_adds(b, ",\"events\":");
+	put_events(c, r, b);
+}
+
 static void emit(struct cep *c, struct buf *b)
 {
 	c->o.emit(c->o.arg, b->p, b->len);
@@ -389,12 +400,8 @@ static void emit_match(struct cep *c, const struct cep_pattern *p, const struct 
 		jw_cstring(b, p->name);
 		buf_adds(b, ",\"key\":");
 		buf_add(b, key, klen);
-		buf_adds(b, ",\"start\":");
-		put_time(b, r->first);
-		buf_adds(b, ",\"end\":");
-		put_time(b, r->last);
-		buf_adds(b, ",\"events\":");
-		put_events(c, r, b);
+		buf_addc(b, ',');
+		put_span(c, r, b);
 		buf_addc(b, '}');
 		emit(c, b);
 		c->matches++;
@@ -419,12 +426,8 @@ static void emit_match(struct cep *c, const struct cep_pattern *p, const struct 
 		buf_add(b, c->tmp.p, c->tmp.len);
 		buf_adds(b, ",\"key\":");
 		buf_add(b, key, klen);
-		buf_adds(b, ",\"context\":{\"start\":");
-		put_time(b, r->first);
-		buf_adds(b, ",\"end\":");
-		put_time(b, r->last);
-		buf_adds(b, ",\"events\":");
-		put_events(c, r, b);
+		buf_adds(b, ",\"context\":{");
+		put_span(c, r, b);
 		buf_adds(b, "}}");
 		emit(c, b);
 		c->matches++;
