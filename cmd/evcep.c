@@ -695,7 +695,8 @@ int main(int argc, char **argv)
 		late_open(&O.late, NULL);
 	/* several operands: the merge orders events and applies the lateness */
 	struct cep_opts co = { O.skip, O.eof_flush, O.partials, O.ids, (uint64_t)O.max_partials,
-	                       merged ? 0 : O.lateness, &cx.fm, emit, NULL, &O.late, NULL, NULL, NULL };
+	                       merged ? 0 : O.lateness, &cx.fm, emit, NULL, &O.late, NULL, NULL, NULL, 0 };
+	co.saved = O.state_path != NULL;
 	if (O.nsdefs) {
 		co.hook_event = saga_hook_event;
 		co.hook_time = saga_hook_time;

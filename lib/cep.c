@@ -1,6 +1,7 @@
 /* cep.c — evcep's matching engine (see cep.h); the pattern language is
  * cep_pattern.c. */
 #include "cep.h"
+#include "dlist.h"
 #include "heap.h"
 #include "ev.h"
 #include "fold.h"
@@ -15,6 +16,8 @@
 /* ==== the engine ============================================================= */
 
 #define CEP_SPARE 256 /* finished runs kept for reuse */
+#define CEP_IDLE 4096 /* keys without runs kept in the table */
+#define CEP_KEY_RUNS 3 /* runs a key holds without an allocation */
 
 /* What a run keeps per bound event, followed by the event's bytes. */
 struct evrec {
@@ -31,10 +34,13 @@ struct evrec {
 
 struct cep_key {
 	struct kentry *e;
+	struct cep_key *prev, *next; /* the idle list, while idle */
+	int idle;
 	size_t pat;
 	struct buf kt;    /* the key as written in records */
-	struct cep_run **runs; /* start order */
+	struct cep_run **runs; /* start order: inl, or allocated beyond it */
 	size_t n, cap;
+	struct cep_run *inl[CEP_KEY_RUNS];
 };
 
 struct cep_run {
@@ -82,6 +88,7 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 	c->npat = npat;
 	c->o = *o;
 	heap_init(&c->held, sizeof(struct cep_held *), held_less, NULL);
+	int cross = 0;
 	for (size_t i = 0; i < npat; i++)
 		for (size_t j = 0; j < pat[i]->nsteps; j++) {
 			struct cep_step *s = &pat[i]->steps[j];
@@ -92,7 +99,11 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 			int own = pat[i]->step_alias[j];
 			s->own_only = s->where && !(s->uses & ~(own >= 0 ? UINT64_C(1) << own : 0));
 			c->may_fail |= s->may_fail;
+			cross |= s->where && !s->own_only;
 		}
+	/* with --ids, a run needs its events' bytes only for a condition on
+	 * another step's event or for a --state file: else it keeps ids */
+	c->lean = o->ids && !o->saved && !cross;
 }
 
 /* Finished runs go to a small free list with their event buffers, so a
@@ -122,18 +133,61 @@ static struct cep_run *run_new(struct cep *c)
 	return r;
 }
 
-static void key_drop_if_empty(struct cep *c, struct cep_key *ck)
+/* A key without runs leaves the table and its state is kept for reuse. */
+static void key_forget(struct cep *c, struct cep_key *ck)
 {
-	if (ck->n)
-		return;
 	keyed_del(&c->k, ck->e);
-	if (c->nkspare < CEP_SPARE && ck->kt.cap <= 256 && ck->cap <= 16) {
+	if (ck->runs != ck->inl) {
+		free(ck->runs);
+		ck->runs = ck->inl;
+		ck->cap = CEP_KEY_RUNS;
+	}
+	if (c->nkspare < CEP_SPARE && ck->kt.cap <= 256) {
 		c->kspare[c->nkspare++] = ck;
 		return;
 	}
 	buf_free(&ck->kt);
-	free(ck->runs);
 	free(ck);
+}
+
+/* A key whose last run ended stays in the table, idle, in case its key
+ * comes back (a user's next login): most keys do, and a lookup that
+ * finds one costs far less than making it again.  At most CEP_IDLE
+ * are kept, the longest idle forgotten first. */
+static void key_drop_if_empty(struct cep *c, struct cep_key *ck)
+{
+	if (ck->n || ck->idle)
+		return;
+	ck->idle = 1;
+	DLIST_APPEND(&c->idle, ck);
+	if (++c->nidle > CEP_IDLE) {
+		struct cep_key *old = c->idle.head;
+		DLIST_REMOVE(&c->idle, old);
+		c->nidle--;
+		old->idle = 0;
+		key_forget(c, old);
+	}
+}
+
+/* A key gets a run (at the end of the start order): it is no longer
+ * idle. */
+static void key_add_run(struct cep *c, struct cep_key *ck, struct cep_run *r)
+{
+	if (ck->idle) {
+		DLIST_REMOVE(&c->idle, ck);
+		c->nidle--;
+		ck->idle = 0;
+	}
+	if (ck->n == ck->cap) {
+		size_t cap = ck->cap * 2;
+		struct cep_run **a = xmalloc(cap * sizeof *a);
+		memcpy(a, ck->runs, ck->n * sizeof *a);
+		if (ck->runs != ck->inl)
+			free(ck->runs);
+		ck->runs = a;
+		ck->cap = cap;
+	}
+	ck->runs[ck->n++] = r;
 }
 
 /* A new key's state, from the spare ones when there is one (keys come
@@ -146,6 +200,8 @@ static struct cep_key *key_new(struct cep *c, struct kentry *e, size_t pi)
 		buf_reset(&ck->kt);
 	} else {
 		ck = xcalloc(1, sizeof *ck);
+		ck->runs = ck->inl;
+		ck->cap = CEP_KEY_RUNS;
 	}
 	ck->e = e;
 	ck->pat = pi;
@@ -703,9 +759,8 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		if (done_now(p, r)) {
 			add_done(c, r);
 		} else {
-			ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
-			ck->runs[ck->n++] = r;
-			keyed_schedule(&c->k, &r->tm, r->tm.when, r->rseq);
+			key_add_run(c, ck, r);
+			keyed_schedule_lane(&c->k, &r->tm, r->tm.when, r->rseq, (unsigned)pi);
 			report_early(c, p, r);
 		}
 	}
@@ -744,7 +799,26 @@ static void process(struct cep *c, const char *line, size_t len, const struct jd
 		return;
 	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0, ID_PARSE, 0 };
 	ev_type(c, &e);
-	if (c->o.ids && d->text == line) {
+	if (c->lean) {
+		/* what runs keep of the event: its id, compact */
+		uint32_t it = event_field(d, c->o.fm, F_ID);
+		e.len = 0;
+		if (it == JNONE) {
+			e.idoff = ID_NULL;
+		} else if (d->tok[it].type != J_OBJ && d->tok[it].type != J_ARR && d->text == line) {
+			e.line = line + d->tok[it].start;
+			e.len = d->tok[it].len;
+		} else {
+			buf_reset(&c->idtext);
+			json_write_compact(d, it, &c->idtext);
+			e.line = c->idtext.p;
+			e.len = c->idtext.len;
+		}
+		if (it != JNONE) {
+			e.idoff = 0;
+			e.idlen = (uint32_t)e.len;
+		}
+	} else if (c->o.ids && d->text == line) {
 		/* where the id is, so that records list it without parsing the
 		 * event again (a scalar's bytes are its compact form) */
 		uint32_t it = event_field(d, c->o.fm, F_ID);
@@ -865,7 +939,7 @@ void cep_end(struct cep *c, int keep)
 		if (!c->o.partials || !n)
 			return;
 		struct ktimer **v = xmalloc(n * sizeof *v);
-		memcpy(v, keyed_timers(&c->k), n * sizeof *v);
+		keyed_timers(&c->k, v);
 		qsort(v, n, sizeof *v, cmp_timer);
 		for (size_t i = 0; i < n; i++) {
 			struct cep_run *r = (struct cep_run *)v[i];
@@ -1053,9 +1127,8 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		if (!r->nev)
 			goto badrun;
 		c->nruns++;
-		ck->runs = xgrow(ck->runs, &ck->cap, ck->n + 1, sizeof *ck->runs);
-		ck->runs[ck->n++] = r;
-		keyed_schedule(&c->k, &r->tm, time_add_sat(r->first, p->within), r->rseq);
+		key_add_run(c, ck, r);
+		keyed_schedule_lane(&c->k, &r->tm, time_add_sat(r->first, p->within), r->rseq, (unsigned)pi);
 		return 0;
 badrun:
 		buf_free(&r->ev);
@@ -1076,14 +1149,14 @@ void cep_free(struct cep *c)
 			buf_free(&ck->runs[i]->ev);
 			free(ck->runs[i]);
 		}
-		free(ck->runs);
+		if (ck->runs != ck->inl)
+			free(ck->runs);
 		buf_free(&ck->kt);
 		free(ck);
 	}
 	keyed_free(&c->k);
 	for (size_t i = 0; i < c->nkspare; i++) {
 		buf_free(&c->kspare[i]->kt);
-		free(c->kspare[i]->runs);
 		free(c->kspare[i]);
 	}
 	free(c->kspare);
@@ -1098,6 +1171,7 @@ void cep_free(struct cep *c)
 	heap_free(&c->held);
 	free(c->done);
 	buf_free(&c->key);
+	buf_free(&c->idtext);
 	buf_free(&c->out);
 	buf_free(&c->str);
 	buf_free(&c->tmp);

@@ -122,6 +122,7 @@ struct cep_opts {
 	int (*hook_event)(void *arg, const char *line, size_t len, const struct jdoc *d, int64_t t);
 	void (*hook_time)(void *arg, int64_t wm);
 	void *hook_arg;
+	int saved;           /* --state: runs are saved, with their events */
 };
 
 struct cep_run;
@@ -147,9 +148,10 @@ struct cep {
 	                           (hseq), or UINT64_MAX when it was not held */
 	uint64_t fit;           /* the steps of the pattern at hand that the event's type fits */
 	int may_fail;           /* some condition has a regex */
+	int lean;               /* runs keep only event ids (see cep_init) */
 	const char *why;        /* why cep_event returned -1 */
 	/* scratch */
-	struct buf key, out, str, tmp, tbuf;
+	struct buf key, out, str, tmp, tbuf, idtext;
 	struct jdoc adoc[CEP_MAX_STEPS];
 	struct jdoc rdoc, idoc;
 	const struct jdoc *aptr[CEP_MAX_STEPS];
@@ -159,6 +161,8 @@ struct cep {
 	size_t nspare;
 	struct cep_key **kspare; /* keys without runs kept for reuse */
 	size_t nkspare;
+	struct { struct cep_key *head, *tail; } idle; /* keys without runs still in k, longest idle first */
+	size_t nidle;
 	uint32_t *ktok;          /* the key's tokens in the event at hand */
 	size_t capktok;
 };

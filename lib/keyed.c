@@ -37,8 +37,7 @@ void keyed_del(struct keyed *k, struct kentry *e)
 
 static int tm_less(const void *x, const void *y)
 {
-	const struct ktimer *a = *(struct ktimer *const *)x, *b = *(struct ktimer *const *)y;
-	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+	return kt_before(*(struct ktimer *const *)x, *(struct ktimer *const *)y);
 }
 
 static void tm_moved(void *e, size_t i)
@@ -50,18 +49,52 @@ void keyed_unschedule(struct keyed *k, struct ktimer *t)
 {
 	if (!t->hidx)
 		return;
-	heap_remove(&k->heap, t->hidx - 1, NULL);
+	if (t->hidx > KT_LANE(KEYED_LANES)) {
+		unsigned i = (unsigned)(SIZE_MAX - t->hidx);
+		struct klane *l = &k->lane[i];
+		DLIST_REMOVE(l, t);
+		if (!l->head)
+			k->lanes &= ~(1u << i);
+		k->nlaned--;
+	} else {
+		heap_remove(&k->heap, t->hidx - 1, NULL);
+	}
 	t->hidx = 0;
 }
 
-void keyed_schedule(struct keyed *k, struct ktimer *t, int64_t when, uint64_t seq)
+void keyed_schedule_lane(struct keyed *k, struct ktimer *t, int64_t when, uint64_t seq, unsigned lane)
 {
 	keyed_unschedule(k, t);
 	t->when = when;
 	t->seq = seq;
+	if (lane < KEYED_LANES) {
+		struct klane *l = &k->lane[lane];
+		if (!l->tail || !kt_before(t, l->tail)) {
+			DLIST_APPEND(l, t);
+			t->hidx = KT_LANE(lane);
+			k->lanes |= 1u << lane;
+			k->nlaned++;
+			return;
+		}
+	}
 	if (!k->heap.less)
 		heap_init(&k->heap, sizeof t, tm_less, tm_moved);
 	heap_push(&k->heap, &t);
+}
+
+void keyed_schedule(struct keyed *k, struct ktimer *t, int64_t when, uint64_t seq)
+{
+	keyed_schedule_lane(k, t, when, seq, KEYED_LANES);
+}
+
+void keyed_timers(const struct keyed *k, struct ktimer **v)
+{
+	if (k->heap.n)
+		memcpy(v, k->heap.a, k->heap.n * sizeof *v);
+	v += k->heap.n;
+	for (unsigned m = k->lanes; m; m &= m - 1)
+		for (struct ktimer *t = k->lane[__builtin_ctz(m)].head; t; t = t->next)
+			*v++ = t;
 }
 
 size_t keyed_expire(struct keyed *k, int64_t wm, int inclusive,

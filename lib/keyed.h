@@ -11,6 +11,13 @@
  *   so unscheduling is O(log n) and "safe invalidation" is simply: call
  *   keyed_unschedule before freeing the owner (a freed timer is never
  *   left in the heap to be popped later).
+ * - Lanes: a caller whose deadlines come in order (evcep's runs of one
+ *   pattern: a start time that never goes back plus a fixed within)
+ *   schedules them in a lane, a list whose head is its earliest, so a
+ *   deadline costs O(1) instead of heap sifts over pointers scattered in
+ *   memory.  A timer that would break its lane's order goes to the heap,
+ *   so a lane is only ever a speed-up: the pop order is (when, seq)
+ *   whatever the caller does.
  * - keyed_expire(watermark) pops, in (deadline, seq) order, every timer
  *   the watermark has passed and hands it to a callback, which may
  *   schedule, unschedule, create or delete anything, itself included.
@@ -38,7 +45,16 @@ struct kentry {
 struct ktimer {
 	int64_t when;     /* the deadline */
 	uint64_t seq;     /* ties: smaller first (the caller's order) */
-	size_t hidx;      /* 1 + place in the heap; 0 = not scheduled */
+	size_t hidx;      /* 1 + place in the heap, KT_LANE(i) in lane i;
+	                     0 = not scheduled */
+	struct ktimer *prev, *next; /* in a lane */
+};
+
+#define KEYED_LANES 8
+#define KT_LANE(i) (SIZE_MAX - (size_t)(i))
+
+struct klane {
+	struct ktimer *head, *tail; /* earliest first */
 };
 
 struct keyed {
@@ -47,6 +63,9 @@ struct keyed {
 	size_t count;
 	uint64_t order;
 	struct heap heap;           /* of struct ktimer *, by (when, seq) */
+	struct klane lane[KEYED_LANES];
+	unsigned lanes;             /* bit i: lane i is not empty */
+	size_t nlaned;              /* timers in lanes */
 };
 
 /* The entry for key k[0..n), or NULL. */
@@ -67,20 +86,30 @@ void keyed_del(struct keyed *k, struct kentry *e);
 
 /* Schedule t at when (rescheduling if it was scheduled). */
 void keyed_schedule(struct keyed *k, struct ktimer *t, int64_t when, uint64_t seq);
-/* Take t out of the heap (nothing when it is not scheduled). */
+/* The same in lane (0 to KEYED_LANES-1; any other number: the heap). */
+void keyed_schedule_lane(struct keyed *k, struct ktimer *t, int64_t when, uint64_t seq, unsigned lane);
+/* Take t out (nothing when it is not scheduled). */
 void keyed_unschedule(struct keyed *k, struct ktimer *t);
+static inline int kt_before(const struct ktimer *a, const struct ktimer *b)
+{
+	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
 /* The earliest timer, or NULL. */
 static inline struct ktimer *keyed_next(const struct keyed *k)
 {
-	return k->heap.n ? *(struct ktimer **)heap_top(&k->heap) : NULL;
+	struct ktimer *best = k->heap.n ? *(struct ktimer **)heap_top(&k->heap) : NULL;
+	for (unsigned m = k->lanes; m; m &= m - 1) {
+		struct ktimer *h = k->lane[__builtin_ctz(m)].head;
+		if (!best || kt_before(h, best))
+			best = h;
+	}
+	return best;
 }
 /* How many timers are scheduled. */
-static inline size_t keyed_pending(const struct keyed *k) { return k->heap.n; }
-/* The scheduled timers, keyed_pending of them, in no particular order. */
-static inline struct ktimer *const *keyed_timers(const struct keyed *k)
-{
-	return (struct ktimer *const *)k->heap.a;
-}
+static inline size_t keyed_pending(const struct keyed *k) { return k->heap.n + k->nlaned; }
+/* The scheduled timers, keyed_pending of them, into v, in no particular
+ * order. */
+void keyed_timers(const struct keyed *k, struct ktimer **v);
 
 /*
  * Pop every timer with when < wm (strict: the watermark has passed it;

@@ -322,12 +322,67 @@ static int parse_fraction(const char *s, size_t n, size_t *i, int64_t *frac)
 	return 0;
 }
 
+/* Two digits at p, or -1. */
+static inline int two_digits(const char *p)
+{
+	unsigned a = (unsigned char)p[0] - '0', b = (unsigned char)p[1] - '0';
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/*
+ * The shape nearly every log writes, YYYY-MM-DDTHH:MM:SS then an
+ * optional fraction and offset, read at fixed places; the day number of
+ * the date is remembered, as consecutive events share their date.  1 when
+ * s has another shape (the general reader decides); 0 or -1 as
+ * time_parse_iso.
+ */
+static int parse_iso_common(const char *s, size_t n, int64_t *us)
+{
+	static char date[10];
+	static int64_t date_days;
+	static int have_date;
+	if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return 1;
+	int64_t days;
+	if (have_date && memcmp(s, date, 10) == 0) {
+		days = date_days;
+	} else {
+		int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
+		if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1)
+			return -1;
+		int y = y1 * 100 + y2;
+		if ((unsigned)d > days_in_month(y, (unsigned)mo))
+			return -1;
+		days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+		memcpy(date, s, 10);
+		date_days = days;
+		have_date = 1;
+	}
+	int h = two_digits(s + 11), mi = two_digits(s + 14), sec = two_digits(s + 17), off = 0;
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return -1;
+	size_t i = 19;
+	int64_t frac = 0;
+	if (i < n && (s[i] == '.' || s[i] == ',') && parse_fraction(s, n, &i, &frac) != 0)
+		return -1;
+	if (i < n && parse_offset(s, n, &i, &off) != 0)
+		return -1;
+	if (i != n)
+		return -1;
+	*us = (((days * 24 + h) * 60 + mi - off) * 60 + sec) * US_PER_S + frac;
+	return 0;
+}
+
 int time_parse_iso(const char *s, size_t n, int64_t *us)
 {
 	size_t i = 0;
 	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
 	int64_t frac = 0;
 
+	int rc = parse_iso_common(s, n, us);
+	if (rc <= 0)
+		return rc;
 	if (fixed_digits(s, n, &i, 4, &y) || lit(s, n, &i, '-') ||
 	    fixed_digits(s, n, &i, 2, &mo) || lit(s, n, &i, '-') ||
 	    fixed_digits(s, n, &i, 2, &d))
@@ -364,6 +419,10 @@ int time_parse_iso(const char *s, size_t n, int64_t *us)
 int time_parse_event_str(const char *s, size_t n, enum time_unit unit, int64_t *us)
 {
 	struct decnum d;
+	/* '-' at 4 and 7 is a date, never a number (a number has one '-'
+	 * after its first character at most: its exponent's) */
+	if (n >= 10 && s[4] == '-' && s[7] == '-')
+		return time_parse_iso(s, n, us);
 	if (dn_scan(s, n, 0, &d) == 0)
 		return epoch_from_dn(&d, unit, us);
 	return time_parse_iso(s, n, us);
