@@ -1,19 +1,27 @@
 /*
  * bmap.h — the one hash map of evtools: byte-string keys (copied in) to a
- * pointer and a few unsigned integers, open addressing with FNV-1a 64.
- * Everything keyed goes through it: an aggregate's version, groups and
- * windows, interned object keys, sets of ids (strset.h is a thin layer).
+ * pointer and a few unsigned integers, FNV-1a 64.  Everything keyed goes
+ * through it: an aggregate's version, groups and windows, interned object
+ * keys, sets of ids (strset.h is a thin layer), lib/keyed's entries.
  * Allocation failures end the process cleanly (xmalloc).
+ *
+ * Layout: the entries are dense in tab (creation order, until a deletion
+ * moves the last entry into the hole); an open-addressing index of 8-byte
+ * slots (linear probing, backward-shift deletion) holds each entry's
+ * place and 32 bits of its hash.  A lookup reads the small index and then
+ * one entry, instead of probing through 64-byte entries, so a large map
+ * costs fewer cache misses.
  *
  * What stays valid:
  * - an entry's key bytes (e->k) and whatever e->ptr points to: until that
  *   entry is deleted or the map freed;
  * - a struct bmap_ent pointer, and a bmap_slot() pointer into it: only
  *   until the next bmap_get (which may grow and move the table) or
- *   bmap_del (which may shift other entries) on the same map.  Keep the
+ *   bmap_del (which may move another entry) on the same map.  Keep the
  *   key or the ptr, never the entry, across those calls.
- * Iteration: for (i = 0; i < m->cap; i++) if (m->tab[i].k) ... visits
- * every entry once, in no useful order (keep an array for creation order).
+ * Iteration: for (i = 0; i < m->count; i++) m->tab[i] visits every entry
+ * once (the older form, i < m->cap skipping entries whose k is NULL,
+ * works too).
  */
 #ifndef BMAP_H
 #define BMAP_H
@@ -41,17 +49,30 @@ struct bmap_ent {
 };
 
 struct bmap {
-	struct bmap_ent *tab;
+	struct bmap_ent *tab;   /* count entries, cap allocated (zero beyond) */
 	size_t cap, count;
+	uint64_t *idx;          /* nidx slots (a power of two), 0 = empty */
+	size_t nidx;
+	/* Keys belong to the caller (lib/keyed keeps each in its entry):
+	 * bmap_get stores k as given when it creates an entry, and the
+	 * caller points e->k at the key's lasting copy before the next call;
+	 * bmap_del and bmap_free never free keys. */
+	int extkeys;
 };
 
 /* The entry for key k[0..n), or NULL when absent. */
 struct bmap_ent *bmap_find(const struct bmap *m, const void *k, size_t n);
+/* bmap_find and bmap_get for a caller that has the key's hash,
+ * fnv1a64(k, n), already (a filter in front of the map used it). */
+struct bmap_ent *bmap_find_h(const struct bmap *m, const void *k, size_t n, uint64_t h);
+struct bmap_ent *bmap_get_h(struct bmap *m, const void *k, size_t n, uint64_t h, int *created);
 /* The entry for k, created (values zero, *created = 1) when absent.
  * created may be NULL. */
 struct bmap_ent *bmap_get(struct bmap *m, const void *k, size_t n, int *created);
 /* Remove k; 1 if it was there.  Other entries may move. */
 int bmap_del(struct bmap *m, const void *k, size_t n);
+/* Mean index slots a lookup of a present key reads (tests). */
+double bmap_probes(const struct bmap *m);
 /* Frees the keys and the table; pointers are the caller's. */
 void bmap_free(struct bmap *m);
 

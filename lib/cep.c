@@ -33,14 +33,15 @@ struct evrec {
 #define ID_NULL (-2)  /* the event has no id */
 
 struct cep_key {
-	struct kentry *e;
-	struct cep_key *prev, *next; /* the idle list, while idle */
-	int idle;
-	size_t pat;
-	struct buf kt;    /* the key as written in records */
+	/* what a lookup reads first, together */
 	struct cep_run **runs; /* start order: inl, or allocated beyond it */
 	size_t n, cap;
 	struct cep_run *inl[CEP_KEY_RUNS];
+	struct kentry *e;
+	size_t pat;
+	struct buf kt;    /* the key as written in records */
+	struct cep_key *prev, *next; /* the idle list, while idle */
+	int idle;
 };
 
 struct cep_run {
@@ -83,7 +84,7 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 {
 	memset(c, 0, sizeof *c);
 	c->spare = xmalloc(CEP_SPARE * sizeof *c->spare);
-	c->kspare = xmalloc(CEP_SPARE * sizeof *c->kspare);
+	c->k.vsize = sizeof(struct cep_key);
 	c->pat = pat;
 	c->npat = npat;
 	c->o = *o;
@@ -133,21 +134,13 @@ static struct cep_run *run_new(struct cep *c)
 	return r;
 }
 
-/* A key without runs leaves the table and its state is kept for reuse. */
+/* A key without runs leaves the table (its state is in the entry). */
 static void key_forget(struct cep *c, struct cep_key *ck)
 {
-	keyed_del(&c->k, ck->e);
-	if (ck->runs != ck->inl) {
+	if (ck->runs != ck->inl)
 		free(ck->runs);
-		ck->runs = ck->inl;
-		ck->cap = CEP_KEY_RUNS;
-	}
-	if (c->nkspare < CEP_SPARE && ck->kt.cap <= 256) {
-		c->kspare[c->nkspare++] = ck;
-		return;
-	}
 	buf_free(&ck->kt);
-	free(ck);
+	keyed_del(&c->k, ck->e);
 }
 
 /* A key whose last run ended stays in the table, idle, in case its key
@@ -190,22 +183,15 @@ static void key_add_run(struct cep *c, struct cep_key *ck, struct cep_run *r)
 	ck->runs[ck->n++] = r;
 }
 
-/* A new key's state, from the spare ones when there is one (keys come
- * and go with their runs: a session, a burst). */
+/* A new key's state, in its entry (zeroed). */
 static struct cep_key *key_new(struct cep *c, struct kentry *e, size_t pi)
 {
-	struct cep_key *ck;
-	if (c->nkspare) {
-		ck = c->kspare[--c->nkspare];
-		buf_reset(&ck->kt);
-	} else {
-		ck = xcalloc(1, sizeof *ck);
-		ck->runs = ck->inl;
-		ck->cap = CEP_KEY_RUNS;
-	}
+	(void)c;
+	struct cep_key *ck = e->val;
 	ck->e = e;
 	ck->pat = pi;
-	e->val = ck;
+	ck->runs = ck->inl;
+	ck->cap = CEP_KEY_RUNS;
 	return ck;
 }
 
@@ -558,10 +544,10 @@ static void key_text(struct cep *c, size_t pi, const struct jdoc *d, struct buf 
 		buf_addc(kt, ']');
 }
 
-static struct cep_key *key_get(struct cep *c, size_t pi, const struct jdoc *d)
+static struct cep_key *key_get(struct cep *c, size_t pi, const struct jdoc *d, uint64_t h)
 {
 	int created;
-	struct kentry *e = keyed_get(&c->k, c->key.p, c->key.len, &created);
+	struct kentry *e = keyed_get_h(&c->k, c->key.p, c->key.len, h, &created);
 	if (!created)
 		return e->val;
 	struct cep_key *ck = key_new(c, e, pi);
@@ -719,7 +705,8 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		return;
 	}
 	make_key(c, pi, e->d);
-	struct kentry *ke = keyed_find(&c->k, c->key.p, c->key.len);
+	uint64_t h = fnv1a64(c->key.p, c->key.len);
+	struct kentry *ke = keyed_find_h(&c->k, c->key.p, c->key.len, h);
 	struct cep_key *ck = ke ? ke->val : NULL;
 	c->ndone = 0;
 	if (ck) {
@@ -753,7 +740,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
 		bind(r, e, 0);
 		c->nruns++;
 		if (!ck)
-			ck = key_get(c, pi, e->d);
+			ck = key_get(c, pi, e->d, h);
 		r->ck = ck;
 		r->tm.when = time_add_sat(e->t, p->within);
 		if (done_now(p, r)) {
@@ -1152,14 +1139,8 @@ void cep_free(struct cep *c)
 		if (ck->runs != ck->inl)
 			free(ck->runs);
 		buf_free(&ck->kt);
-		free(ck);
 	}
 	keyed_free(&c->k);
-	for (size_t i = 0; i < c->nkspare; i++) {
-		buf_free(&c->kspare[i]->kt);
-		free(c->kspare[i]);
-	}
-	free(c->kspare);
 	free(c->ktok);
 	for (size_t i = 0; i < c->nspare; i++) {
 		buf_free(&c->spare[i]->ev);

@@ -159,8 +159,6 @@ struct cep {
 	size_t ndone, capdone;
 	struct cep_run **spare; /* finished runs kept for reuse */
 	size_t nspare;
-	struct cep_key **kspare; /* keys without runs kept for reuse */
-	size_t nkspare;
 	struct { struct cep_key *head, *tail; } idle; /* keys without runs still in k, longest idle first */
 	size_t nidle;
 	uint32_t *ktok;          /* the key's tokens in the event at hand */

@@ -11,12 +11,32 @@ struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n)
 	return bmap_ptr(&k->map, key, n);
 }
 
+struct kentry *keyed_find_h(const struct keyed *k, const void *key, size_t n, uint64_t h)
+{
+	struct bmap_ent *e = bmap_find_h(&k->map, key, n, h);
+	return e ? e->ptr : NULL;
+}
+
+#define KALIGN(n) (((n) + 15) & ~(size_t)15)
+
 struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be)
 {
-	struct kentry *e = xmalloc(sizeof *e); /* every member set below */
+	/* one block: the entry, the key's bytes (so a lookup's compare and
+	 * the entry share a cache line when the key is short), the tool's
+	 * state */
+	size_t kat = sizeof(struct kentry), vat = KALIGN(kat + be->n + 1);
+	char *blk = xmalloc(vat + k->vsize);
+	struct kentry *e = (struct kentry *)blk;
+	memcpy(blk + kat, be->k, be->n);
+	blk[kat + be->n] = '\0';
+	be->k = blk + kat;
 	e->key = be->k;
 	e->klen = be->n;
 	e->val = NULL;
+	if (k->vsize) {
+		e->val = blk + vat;
+		memset(e->val, 0, k->vsize);
+	}
 	e->order = k->order++;
 	DLIST_APPEND(k, e);
 	be->ptr = e;
@@ -120,5 +140,7 @@ void keyed_free(struct keyed *k)
 	}
 	bmap_free(&k->map);
 	heap_free(&k->heap);
+	size_t vsize = k->vsize;
 	memset(k, 0, sizeof *k);
+	k->vsize = vsize;
 }

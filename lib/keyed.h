@@ -37,7 +37,8 @@
 struct kentry {
 	const char *key;  /* the key's bytes (valid while the entry lives) */
 	size_t klen;
-	void *val;        /* the tool's per-key state; NULL when created */
+	void *val;        /* the tool's per-key state: NULL when created, or
+	                     with vsize, vsize zeroed bytes in the entry */
 	uint64_t order;   /* creation order, from 0 */
 	struct kentry *prev, *next; /* creation order list */
 };
@@ -58,6 +59,10 @@ struct klane {
 };
 
 struct keyed {
+	/* Set before the first entry: each entry then carries vsize bytes
+	 * for the tool's state (val), so a lookup reaches it without
+	 * another pointer to follow; the key's bytes are in the entry too. */
+	size_t vsize;
 	struct bmap map;            /* key -> struct kentry * */
 	struct kentry *head, *tail; /* oldest first */
 	size_t count;
@@ -70,16 +75,23 @@ struct keyed {
 
 /* The entry for key k[0..n), or NULL. */
 struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n);
+/* The same with the key's hash, fnv1a64(key, n), given. */
+struct kentry *keyed_find_h(const struct keyed *k, const void *key, size_t n, uint64_t h);
 /* The entry for key, created at the end of the order when absent (the
  * lookup inline: it is on every event's path). */
 struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be);
-static inline struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *created)
+static inline struct kentry *keyed_get_h(struct keyed *k, const void *key, size_t n, uint64_t h, int *created)
 {
 	int c;
-	struct bmap_ent *be = bmap_get(&k->map, key, n, &c);
+	k->map.extkeys = 1; /* the entries hold the keys */
+	struct bmap_ent *be = bmap_get_h(&k->map, key, n, h, &c);
 	if (created)
 		*created = c;
 	return c ? keyed_new(k, be) : be->ptr;
+}
+static inline struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *created)
+{
+	return keyed_get_h(k, key, n, fnv1a64(key, n), created);
 }
 /* Remove an entry (its val is the caller's to free first). */
 void keyed_del(struct keyed *k, struct kentry *e);

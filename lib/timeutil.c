@@ -329,43 +329,60 @@ static inline int two_digits(const char *p)
 	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
 }
 
+/* The day number of the date YYYY-MM-DD at s, or INT64_MIN when it is
+ * no date.  The last one is remembered (consecutive events share their
+ * date). */
+static int64_t date_days(const char *s)
+{
+	static uint64_t memo8;
+	static uint16_t memo2;
+	static int64_t memo_days = INT64_MIN;
+	uint64_t a;
+	uint16_t b;
+	memcpy(&a, s, 8);
+	memcpy(&b, s + 8, 2);
+	if (memo_days != INT64_MIN && a == memo8 && b == memo2)
+		return memo_days;
+	int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
+	if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1)
+		return INT64_MIN;
+	int y = y1 * 100 + y2;
+	if ((unsigned)d > days_in_month(y, (unsigned)mo))
+		return INT64_MIN;
+	memo8 = a;
+	memo2 = b;
+	memo_days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	return memo_days;
+}
+
 /*
  * The shape nearly every log writes, YYYY-MM-DDTHH:MM:SS then an
- * optional fraction and offset, read at fixed places; the day number of
- * the date is remembered, as consecutive events share their date.  1 when
- * s has another shape (the general reader decides); 0 or -1 as
- * time_parse_iso.
+ * optional fraction and offset, read at fixed places.  1 when s has
+ * another shape (the general reader decides); 0 or -1 as time_parse_iso.
  */
 static int parse_iso_common(const char *s, size_t n, int64_t *us)
 {
-	static char date[10];
-	static int64_t date_days;
-	static int have_date;
 	if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    s[13] != ':' || s[16] != ':')
 		return 1;
-	int64_t days;
-	if (have_date && memcmp(s, date, 10) == 0) {
-		days = date_days;
-	} else {
-		int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
-		if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1)
-			return -1;
-		int y = y1 * 100 + y2;
-		if ((unsigned)d > days_in_month(y, (unsigned)mo))
-			return -1;
-		days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-		memcpy(date, s, 10);
-		date_days = days;
-		have_date = 1;
-	}
+	int64_t days = date_days(s);
+	if (days == INT64_MIN)
+		return -1;
 	int h = two_digits(s + 11), mi = two_digits(s + 14), sec = two_digits(s + 17), off = 0;
 	if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return -1;
 	size_t i = 19;
 	int64_t frac = 0;
-	if (i < n && (s[i] == '.' || s[i] == ',') && parse_fraction(s, n, &i, &frac) != 0)
-		return -1;
+	if (i < n && (s[i] == '.' || s[i] == ',')) {
+		/* six digits, the common fraction, at once */
+		if (n - i > 6 && two_digits(s + i + 1) >= 0 && two_digits(s + i + 3) >= 0 && two_digits(s + i + 5) >= 0 &&
+		    (n - i == 7 || !IS_DIGIT(s[i + 7]))) {
+			frac = (int64_t)two_digits(s + i + 1) * 10000 + two_digits(s + i + 3) * 100 + two_digits(s + i + 5);
+			i += 7;
+		} else if (parse_fraction(s, n, &i, &frac) != 0) {
+			return -1;
+		}
+	}
 	if (i < n && parse_offset(s, n, &i, &off) != 0)
 		return -1;
 	if (i != n)

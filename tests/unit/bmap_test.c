@@ -18,19 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double mean_probes(const struct bmap *m)
-{
-	uint64_t total = 0, n = 0;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->tab[i].k)
-			continue;
-		size_t home = m->tab[i].h & (m->cap - 1);
-		total += ((i - home) & (m->cap - 1)) + 1;
-		n++;
-	}
-	return n ? (double)total / (double)n : 0;
-}
-
 int main(void)
 {
 	struct bmap m = {0};
@@ -60,7 +47,7 @@ int main(void)
 				int n = snprintf(k, sizeof k, "%s%llu", key, i);
 				bmap_get(&m, k, (size_t)n, NULL)->v[0] = i;
 			}
-			printf("count %zu probes %.2f\n", m.count, mean_probes(&m));
+			printf("count %zu probes %.2f\n", m.count, bmap_probes(&m));
 		} else if (sscanf(line, "churn %llu", &v) == 1) {
 			char k[64];
 			const char *lost = NULL;
