@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define BMAP_VALS 4
 
@@ -38,6 +39,25 @@ static inline uint64_t fnv1a64(const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ s[i]) * UINT64_C(1099511628211);
 	return h;
+}
+
+/* A cheaper hash for short keys looked up on every event (a type name):
+ * the length and the first and last 8 bytes (every byte when shorter),
+ * mixed.  Keys that share those collide, which costs only a compare. */
+static inline uint64_t bmap_quickhash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t a = 0, b = 0;
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			a |= (uint64_t)s[i] << (8 * i);
+	}
+	uint64_t h = (a ^ (uint64_t)n * UINT64_C(0x9e3779b97f4a7c15)) * UINT64_C(0xbf58476d1ce4e5b9);
+	h ^= (b + (h >> 31)) * UINT64_C(0x94d049bb133111eb);
+	return h ^ (h >> 29);
 }
 
 struct bmap_ent {
@@ -62,8 +82,10 @@ struct bmap {
 
 /* The entry for key k[0..n), or NULL when absent. */
 struct bmap_ent *bmap_find(const struct bmap *m, const void *k, size_t n);
-/* bmap_find and bmap_get for a caller that has the key's hash,
- * fnv1a64(k, n), already (a filter in front of the map used it). */
+/* bmap_find and bmap_get for a caller that has the key's hash already.
+ * A map must see one hash function throughout: fnv1a64(k, n) when it is
+ * also used with bmap_find/bmap_get, or the caller's own (bmap_quickhash)
+ * when every call on it gives h. */
 struct bmap_ent *bmap_find_h(const struct bmap *m, const void *k, size_t n, uint64_t h);
 struct bmap_ent *bmap_get_h(struct bmap *m, const void *k, size_t n, uint64_t h, int *created);
 /* The entry for k, created (values zero, *created = 1) when absent.

@@ -18,6 +18,7 @@
 #define CEP_SPARE 256 /* finished runs kept for reuse */
 #define CEP_IDLE 4096 /* keys without runs kept in the table */
 #define CEP_KEY_RUNS 3 /* runs a key holds without an allocation */
+#define CEP_TYPES 4096 /* event types whose step masks are kept */
 
 /* What a run keeps per bound event, followed by the event's bytes. */
 struct evrec {
@@ -76,9 +77,11 @@ struct cur_ev {
 	size_t tlen;
 	int32_t idoff;     /* as in struct evrec */
 	uint32_t idlen;
+	struct cep *lean;  /* runs keep ids and this event's is not found yet */
 };
 
 static int held_less(const void *x, const void *y);
+static int type_fits(const struct cep_step *s, const struct cur_ev *e);
 
 void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct cep_opts *o)
 {
@@ -99,12 +102,21 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 			s->may_fail = s->where_src && strstr(s->where_src, "=~") != NULL;
 			int own = pat[i]->step_alias[j];
 			s->own_only = s->where && !(s->uses & ~(own >= 0 ? UINT64_C(1) << own : 0));
+			if (s->own_only)
+				pat[i]->own_steps |= UINT64_C(1) << j;
 			c->may_fail |= s->may_fail;
 			cross |= s->where && !s->own_only;
 		}
 	/* with --ids, a run needs its events' bytes only for a condition on
 	 * another step's event or for a --state file: else it keeps ids */
 	c->lean = o->ids && !o->saved && !cross;
+	c->tmask_none = xcalloc(npat ? npat : 1, sizeof *c->tmask_none);
+	c->tmask_tmp = xcalloc(npat ? npat : 1, sizeof *c->tmask_tmp);
+	struct cur_ev none = {0};
+	for (size_t i = 0; i < npat; i++)
+		for (size_t j = 0; j < pat[i]->nsteps; j++)
+			if (type_fits(&pat[i]->steps[j], &none))
+				c->tmask_none[i] |= UINT64_C(1) << j;
 }
 
 /* Finished runs go to a small free list with their event buffers, so a
@@ -208,8 +220,36 @@ static void key_remove_run(struct cep_key *ck, struct cep_run *r)
 
 #define EVPAD(n) (((size_t)(n) + 7) & ~(size_t)7)
 
+/* With c->lean, what runs keep of an event: its id, compact. */
+static void lean_id(struct cur_ev *e)
+{
+	struct cep *c = e->lean;
+	const struct jdoc *d = e->d;
+	uint32_t it = event_field(d, c->o.fm, F_ID);
+	const char *line = e->line;
+	e->lean = NULL;
+	e->len = 0;
+	if (it == JNONE) {
+		e->idoff = ID_NULL;
+		return;
+	}
+	if (d->tok[it].type != J_OBJ && d->tok[it].type != J_ARR && d->text == line) {
+		e->line = line + d->tok[it].start;
+		e->len = d->tok[it].len;
+	} else {
+		buf_reset(&c->idtext);
+		json_write_compact(d, it, &c->idtext);
+		e->line = c->idtext.p;
+		e->len = c->idtext.len;
+	}
+	e->idoff = 0;
+	e->idlen = (uint32_t)e->len;
+}
+
 static void bind(struct cep_run *r, const struct cur_ev *e, int step)
 {
+	if (e->lean) /* (e is the event being processed: not const there) */
+		lean_id((struct cur_ev *)e);
 	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq, e->idoff, e->idlen };
 	buf_add(&r->ev, &h, sizeof h);
 	buf_add(&r->ev, e->line, e->len);
@@ -653,16 +693,11 @@ static void add_done(struct cep *c, struct cep_run *r)
  * has the same value in every run, so it is evaluated here once, not
  * per run; and when no step is left, no run of any key can take the
  * event, so the key is not even looked up. */
-static uint64_t fit_mask(struct cep *c, const struct cep_pattern *p, const struct cur_ev *e)
+static uint64_t fit_mask(struct cep *c, const struct cep_pattern *p, const struct cur_ev *e, uint64_t m)
 {
-	uint64_t m = 0;
-	for (size_t j = 0; j < p->nsteps; j++)
-		if (type_fits(&p->steps[j], e))
-			m |= UINT64_C(1) << j;
-	for (size_t j = 0; j < p->nsteps; j++) {
+	for (uint64_t todo = m & p->own_steps; todo; todo &= todo - 1) {
+		size_t j = (size_t)__builtin_ctzll(todo);
 		const struct cep_step *s = &p->steps[j];
-		if (!(m >> j & 1) || !s->own_only)
-			continue;
 		for (size_t a = 0; a < p->naliases; a++)
 			c->aptr[a] = p->alias_step[a] == (int)j ? e->d : NULL;
 		struct expr_input in = { .doc = e->d, .alias_doc = c->aptr };
@@ -671,6 +706,34 @@ static uint64_t fit_mask(struct cep *c, const struct cep_pattern *p, const struc
 			ev_warn("warning: %s; the condition is taken as false", expr_error_reason(s->where));
 		if (ok <= 0)
 			m &= ~(UINT64_C(1) << j);
+	}
+	return m;
+}
+
+/* The steps of each pattern whose type e's type fits, npat masks.  They
+ * depend on the type alone, so they are worked out once per type (up to
+ * CEP_TYPES types; beyond, per event). */
+static const uint64_t *type_masks(struct cep *c, const struct cur_ev *e)
+{
+	if (!e->type)
+		return c->tmask_none;
+	uint64_t h = bmap_quickhash(e->type, e->tlen);
+	struct bmap_ent *be = bmap_find_h(&c->types, e->type, e->tlen, h);
+	if (be)
+		return &c->tmasks[(be->v[0] - 1) * c->npat];
+	uint64_t *m = c->tmask_tmp;
+	if (c->types.count < CEP_TYPES) {
+		c->tmasks = xgrow(c->tmasks, &c->captmasks, (c->types.count + 1) * c->npat, sizeof *c->tmasks);
+		m = &c->tmasks[c->types.count * c->npat];
+		struct bmap_ent *ne = bmap_get_h(&c->types, e->type, e->tlen, h, NULL);
+		ne->v[0] = c->types.count; /* its place + 1 */
+	}
+	for (size_t pi = 0; pi < c->npat; pi++) {
+		const struct cep_pattern *p = c->pat[pi];
+		m[pi] = 0;
+		for (size_t j = 0; j < p->nsteps; j++)
+			if (type_fits(&p->steps[j], e))
+				m[pi] |= UINT64_C(1) << j;
 	}
 	return m;
 }
@@ -686,10 +749,10 @@ static void report_early(struct cep *c, const struct cep_pattern *p, struct cep_
 	}
 }
 
-static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e)
+static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e, uint64_t tmask)
 {
 	const struct cep_pattern *p = c->pat[pi];
-	if (!(c->fit = fit_mask(c, p, e)))
+	if (!(c->fit = fit_mask(c, p, e, tmask)))
 		return;
 	if (p->single) {
 		if (!fits(c, p, 0, NULL, e))
@@ -784,27 +847,10 @@ static void process(struct cep *c, const char *line, size_t len, const struct jd
 	keyed_expire(&c->k, t, 0, on_deadline, c);
 	if (c->o.hook_event && c->o.hook_event(c->o.hook_arg, line, len, d, t))
 		return;
-	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0, ID_PARSE, 0 };
+	struct cur_ev e = { line, len, d, t, c->seq++, NULL, 0, ID_PARSE, 0, NULL };
 	ev_type(c, &e);
 	if (c->lean) {
-		/* what runs keep of the event: its id, compact */
-		uint32_t it = event_field(d, c->o.fm, F_ID);
-		e.len = 0;
-		if (it == JNONE) {
-			e.idoff = ID_NULL;
-		} else if (d->tok[it].type != J_OBJ && d->tok[it].type != J_ARR && d->text == line) {
-			e.line = line + d->tok[it].start;
-			e.len = d->tok[it].len;
-		} else {
-			buf_reset(&c->idtext);
-			json_write_compact(d, it, &c->idtext);
-			e.line = c->idtext.p;
-			e.len = c->idtext.len;
-		}
-		if (it != JNONE) {
-			e.idoff = 0;
-			e.idlen = (uint32_t)e.len;
-		}
+		e.lean = c; /* its id is found when a run binds it (lean_id) */
 	} else if (c->o.ids && d->text == line) {
 		/* where the id is, so that records list it without parsing the
 		 * event again (a scalar's bytes are its compact form) */
@@ -816,8 +862,10 @@ static void process(struct cep *c, const char *line, size_t len, const struct jd
 			e.idlen = d->tok[it].len;
 		}
 	}
+	const uint64_t *tm = type_masks(c, &e);
 	for (size_t pi = 0; pi < c->npat; pi++)
-		one_pattern(c, pi, &e);
+		if (tm[pi])
+			one_pattern(c, pi, &e, tm[pi]);
 	overflow(c);
 }
 
@@ -863,7 +911,7 @@ static int check(struct cep *c, const char *line, size_t len, const struct jdoc 
 {
 	if (!c->may_fail)
 		return 0;
-	struct cur_ev e = { line, len, d, t, 0, NULL, 0, ID_PARSE, 0 };
+	struct cur_ev e = { line, len, d, t, 0, NULL, 0, ID_PARSE, 0, NULL };
 	ev_type(c, &e);
 	for (size_t pi = 0; pi < c->npat; pi++) {
 		const struct cep_pattern *p = c->pat[pi];
@@ -1108,7 +1156,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 			if (!json_tok_num(d, a, &step, &dv) || !json_tok_num(d, b2, &et, &dv) ||
 			    !json_tok_num(d, c3, &es, &dv) || d->tok[d4].type != J_OBJ)
 				goto badrun;
-			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0, ID_PARSE, 0 };
+			struct cur_ev ce = { d->text + d->tok[d4].start, d->tok[d4].len, NULL, et, (uint64_t)es, NULL, 0, ID_PARSE, 0, NULL };
 			bind(r, &ce, (int)step);
 		}
 		if (!r->nev)
@@ -1141,6 +1189,10 @@ void cep_free(struct cep *c)
 		buf_free(&ck->kt);
 	}
 	keyed_free(&c->k);
+	bmap_free(&c->types);
+	free(c->tmasks);
+	free(c->tmask_none);
+	free(c->tmask_tmp);
 	free(c->ktok);
 	for (size_t i = 0; i < c->nspare; i++) {
 		buf_free(&c->spare[i]->ev);

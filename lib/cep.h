@@ -84,6 +84,8 @@ struct cep_pattern {
 	int trailing;         /* absences after the last positive step */
 	int any_type;         /* some step takes any type */
 	int single;           /* one step, no quantifier: no run needed */
+	uint64_t own_steps;   /* steps whose condition reads only their own
+	                         event (cep_init) */
 };
 
 struct cep_error {
@@ -160,6 +162,11 @@ struct cep {
 	struct cep_run **spare; /* finished runs kept for reuse */
 	size_t nspare;
 	struct { struct cep_key *head, *tail; } idle; /* keys without runs still in k, longest idle first */
+	struct bmap types;      /* event type (bmap_quickhash) -> v[0]: its place in tmasks + 1 */
+	uint64_t *tmasks;       /* npat per type: the steps the type fits */
+	size_t captmasks;
+	uint64_t *tmask_none;   /* the same for an event without a string type */
+	uint64_t *tmask_tmp;    /* beyond CEP_TYPES types */
 	size_t nidle;
 	uint32_t *ktok;          /* the key's tokens in the event at hand */
 	size_t capktok;
