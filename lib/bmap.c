@@ -85,7 +85,7 @@ struct bmap_ent *bmap_get_h(struct bmap *m, const void *k, size_t n, uint64_t h,
 	m->idx[j] = SLOT(h, m->count);
 	m->count++;
 	e->h = h;
-	e->k = m->extkeys ? (char *)k : xmemdup(k, n);
+	e->k = xmemdup(k, n);
 	e->n = n;
 	e->ptr = NULL;
 	memset(e->v, 0, sizeof e->v);
@@ -104,8 +104,7 @@ int bmap_del(struct bmap *m, const void *k, size_t n)
 	if (!m->idx[j])
 		return 0;
 	size_t i = SLOT_ENT(m->idx[j]), last = m->count - 1;
-	if (!m->extkeys)
-		free(m->tab[i].k);
+	free(m->tab[i].k);
 	/* the last entry fills the hole: its slot now names i */
 	if (i != last) {
 		m->tab[i] = m->tab[last];
@@ -142,12 +141,9 @@ double bmap_probes(const struct bmap *m)
 
 void bmap_free(struct bmap *m)
 {
-	if (!m->extkeys)
-		for (size_t i = 0; i < m->count; i++)
-			free(m->tab[i].k);
+	for (size_t i = 0; i < m->count; i++)
+		free(m->tab[i].k);
 	free(m->tab);
 	free(m->idx);
-	int ext = m->extkeys;
 	memset(m, 0, sizeof *m);
-	m->extkeys = ext;
 }

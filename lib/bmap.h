@@ -2,7 +2,8 @@
  * bmap.h — the one hash map of evtools: byte-string keys (copied in) to a
  * pointer and a few unsigned integers, FNV-1a 64.  Everything keyed goes
  * through it: an aggregate's version, groups and windows, interned object
- * keys, sets of ids (strset.h is a thin layer), lib/keyed's entries.
+ * keys, sets of ids (strset.h is a thin layer); the one exception is
+ * lib/keyed's index of its entries (see keyed.h for why).
  * Allocation failures end the process cleanly (xmalloc).
  *
  * Layout: the entries are dense in tab (creation order, until a deletion
@@ -73,11 +74,6 @@ struct bmap {
 	size_t cap, count;
 	uint64_t *idx;          /* nidx slots (a power of two), 0 = empty */
 	size_t nidx;
-	/* Keys belong to the caller (lib/keyed keeps each in its entry):
-	 * bmap_get stores k as given when it creates an entry, and the
-	 * caller points e->k at the key's lasting copy before the next call;
-	 * bmap_del and bmap_free never free keys. */
-	int extkeys;
 };
 
 /* The entry for key k[0..n), or NULL when absent. */

@@ -16,7 +16,7 @@
 /* ==== the engine ============================================================= */
 
 #define CEP_SPARE 256 /* finished runs kept for reuse */
-#define CEP_IDLE 4096 /* keys without runs kept in the table */
+#define CEP_IDLE 512 /* keys without runs kept in the table */
 #define CEP_KEY_RUNS 3 /* runs a key holds without an allocation */
 #define CEP_TYPES 4096 /* event types whose step masks are kept */
 
@@ -104,6 +104,8 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 			s->own_only = s->where && !(s->uses & ~(own >= 0 ? UINT64_C(1) << own : 0));
 			if (s->own_only)
 				pat[i]->own_steps |= UINT64_C(1) << j;
+			if (j > 0 || s->max > 1)
+				pat[i]->cont_steps |= UINT64_C(1) << j;
 			c->may_fail |= s->may_fail;
 			cross |= s->where && !s->own_only;
 		}
@@ -251,10 +253,14 @@ static void bind(struct cep_run *r, const struct cur_ev *e, int step)
 	if (e->lean) /* (e is the event being processed: not const there) */
 		lean_id((struct cur_ev *)e);
 	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq, e->idoff, e->idlen };
-	buf_add(&r->ev, &h, sizeof h);
-	buf_add(&r->ev, e->line, e->len);
-	static const char zeros[8];
-	buf_add(&r->ev, zeros, EVPAD(e->len) - e->len); /* keep records aligned */
+	size_t pad = EVPAD(e->len); /* records stay aligned */
+	buf_reserve(&r->ev, sizeof h + pad);
+	char *p = r->ev.p + r->ev.len;
+	memcpy(p, &h, sizeof h);
+	if (e->len)
+		memcpy(p + sizeof h, e->line, e->len);
+	memset(p + sizeof h + e->len, 0, pad - e->len + 1); /* (and buf's NUL) */
+	r->ev.len += sizeof h + pad;
 	r->nev++;
 	r->last = e->t;
 }
@@ -547,9 +553,12 @@ static void make_key(struct cep *c, size_t pi, const struct jdoc *d)
 	const struct cep_pattern *p = c->pat[pi];
 	uint32_t pi32 = (uint32_t)pi;
 	buf_reset(&c->key);
-	buf_add(&c->key, &pi32, sizeof pi32);
+	buf_reserve(&c->key, sizeof pi32);
+	memcpy(c->key.p, &pi32, sizeof pi32);
+	c->key.len = sizeof pi32;
 	size_t n = p->nby ? p->nby : 1;
-	c->ktok = xgrow(c->ktok, &c->capktok, n, sizeof *c->ktok);
+	if (n > c->capktok)
+		c->ktok = xgrow(c->ktok, &c->capktok, n, sizeof *c->ktok);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t t = p->nby ? path_lookup(d, 0, &p->by[i]) : event_field(d, c->o.fm, F_KEY);
 		c->ktok[i] = t;
@@ -772,7 +781,10 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e, uint64
 	struct kentry *ke = keyed_find_h(&c->k, c->key.p, c->key.len, h);
 	struct cep_key *ck = ke ? ke->val : NULL;
 	c->ndone = 0;
-	if (ck) {
+	/* runs need the event only when it fits a step a run can take (a
+	 * first step that holds one event is no such step): a login that
+	 * only starts runs leaves the key's runs untouched in memory */
+	if (ck && (c->fit & p->cont_steps)) {
 		size_t k = 0;
 		for (size_t i = 0; i < ck->n; i++) {
 			struct cep_run *r = ck->runs[i];

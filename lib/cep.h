@@ -86,6 +86,7 @@ struct cep_pattern {
 	int single;           /* one step, no quantifier: no run needed */
 	uint64_t own_steps;   /* steps whose condition reads only their own
 	                         event (cep_init) */
+	uint64_t cont_steps;  /* steps a run already started can take */
 };
 
 struct cep_error {

@@ -494,6 +494,44 @@ void json_doc_free(struct jdoc *d)
 
 /* ---- access --------------------------------------------------------- */
 
+/* a == b over n bytes; short names (most member names) without a call */
+static inline int name_eq(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		uint64_t x0, y0, x1, y1;
+		memcpy(&x0, a, 8);
+		memcpy(&y0, b, 8);
+		memcpy(&x1, a + n - 8, 8);
+		memcpy(&y1, b + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, a, 4);
+		memcpy(&y0, b, 4);
+		memcpy(&x1, a + n - 4, 4);
+		memcpy(&y1, b + n - 4, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* A member name with escapes compared unescaped (rare: kept out of the
+ * loop of json_get). */
+static __attribute__((noinline)) int esc_name_eq(const struct jdoc *d, const struct jtok *t, const char *k, size_t kn)
+{
+	struct buf tmp = {0};
+	json_unescape(d->text + t->start + 1, t->len - 2, &tmp);
+	int eq = tmp.len == kn && memcmp(tmp.p, k, kn) == 0;
+	buf_free(&tmp);
+	return eq;
+}
+
 uint32_t json_get(const struct jdoc *d, uint32_t obj, const char *k, size_t kn)
 {
 	if (obj == JNONE || d->tok[obj].type != J_OBJ)
@@ -502,15 +540,10 @@ uint32_t json_get(const struct jdoc *d, uint32_t obj, const char *k, size_t kn)
 	for (uint32_t i = obj + 1; i < end; i = d->tok[i + 1].next) {
 		const struct jtok *t = &d->tok[i];
 		if (!(t->flags & JF_ESC)) {
-			if (t->len - 2 == kn && memcmp(d->text + t->start + 1, k, kn) == 0)
+			if (t->len - 2 == kn && name_eq(d->text + t->start + 1, k, kn))
 				return i + 1;
-		} else {
-			struct buf tmp = {0};
-			json_unescape(d->text + t->start + 1, t->len - 2, &tmp);
-			int eq = tmp.len == kn && memcmp(tmp.p, k, kn) == 0;
-			buf_free(&tmp);
-			if (eq)
-				return i + 1;
+		} else if (esc_name_eq(d, t, k, kn)) {
+			return i + 1;
 		}
 	}
 	return JNONE;

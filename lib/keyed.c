@@ -6,32 +6,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n)
+/* The slot of key (hash h), or the empty slot where it would go. */
+static size_t kprobe(const struct keyed *k, const void *key, size_t n, uint64_t h)
 {
-	return bmap_ptr(&k->map, key, n);
+	size_t mask = k->nidx - 1, j = h & mask;
+	for (const struct kentry *e; (e = k->idx[j].e); j = (j + 1) & mask)
+		if (k->idx[j].h == h && e->klen == n && memcmp(e->key, key, n) == 0)
+			break;
+	return j;
 }
 
 struct kentry *keyed_find_h(const struct keyed *k, const void *key, size_t n, uint64_t h)
 {
-	struct bmap_ent *e = bmap_find_h(&k->map, key, n, h);
-	return e ? e->ptr : NULL;
+	return k->count ? k->idx[kprobe(k, key, n, h)].e : NULL;
+}
+
+struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n)
+{
+	return keyed_find_h(k, key, n, fnv1a64(key, n));
+}
+
+static void kgrow(struct keyed *k)
+{
+	free(k->idx);
+	k->nidx = k->nidx ? k->nidx * 2 : 64;
+	k->idx = xcalloc(k->nidx, sizeof *k->idx);
+	size_t mask = k->nidx - 1;
+	for (struct kentry *e = k->head; e; e = e->next) {
+		size_t j = e->h & mask;
+		while (k->idx[j].e)
+			j = (j + 1) & mask;
+		k->idx[j].h = e->h;
+		k->idx[j].e = e;
+	}
 }
 
 #define KALIGN(n) (((n) + 15) & ~(size_t)15)
 
-struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be)
+struct kentry *keyed_get_h(struct keyed *k, const void *key, size_t n, uint64_t h, int *created)
 {
+	if ((k->count + 1) * 2 > k->nidx)
+		kgrow(k);
+	size_t j = kprobe(k, key, n, h);
+	if (created)
+		*created = !k->idx[j].e;
+	if (k->idx[j].e)
+		return k->idx[j].e;
 	/* one block: the entry, the key's bytes (so a lookup's compare and
 	 * the entry share a cache line when the key is short), the tool's
 	 * state */
-	size_t kat = sizeof(struct kentry), vat = KALIGN(kat + be->n + 1);
+	size_t kat = sizeof(struct kentry), vat = KALIGN(kat + n + 1);
 	char *blk = xmalloc(vat + k->vsize);
 	struct kentry *e = (struct kentry *)blk;
-	memcpy(blk + kat, be->k, be->n);
-	blk[kat + be->n] = '\0';
-	be->k = blk + kat;
-	e->key = be->k;
-	e->klen = be->n;
+	if (n)
+		memcpy(blk + kat, key, n);
+	blk[kat + n] = '\0';
+	e->h = h;
+	e->key = blk + kat;
+	e->klen = n;
 	e->val = NULL;
 	if (k->vsize) {
 		e->val = blk + vat;
@@ -39,17 +71,30 @@ struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be)
 	}
 	e->order = k->order++;
 	DLIST_APPEND(k, e);
-	be->ptr = e;
+	k->idx[j].h = h;
+	k->idx[j].e = e;
 	k->count++;
 	return e;
 }
 
 void keyed_del(struct keyed *k, struct kentry *e)
 {
+	size_t mask = k->nidx - 1, j = e->h & mask;
+	while (k->idx[j].e != e)
+		j = (j + 1) & mask;
+	/* backward-shift deletion keeps every probe chain unbroken */
+	k->idx[j].e = NULL;
+	for (size_t q = (j + 1) & mask; k->idx[q].e; q = (q + 1) & mask) {
+		size_t home = k->idx[q].h & mask;
+		int between = j <= q ? (home > j && home <= q) : (home > j || home <= q);
+		if (!between) {
+			k->idx[j] = k->idx[q];
+			k->idx[q].e = NULL;
+			j = q;
+		}
+	}
 	DLIST_REMOVE(k, e);
 	k->count--;
-	/* e->key points into the map's copy: delete the entry last */
-	bmap_del(&k->map, e->key, e->klen);
 	free(e);
 }
 
@@ -138,7 +183,7 @@ void keyed_free(struct keyed *k)
 		free(e);
 		e = nx;
 	}
-	bmap_free(&k->map);
+	free(k->idx);
 	heap_free(&k->heap);
 	size_t vsize = k->vsize;
 	memset(k, 0, sizeof *k);

@@ -35,6 +35,7 @@
 #include "heap.h"
 
 struct kentry {
+	uint64_t h;       /* the key's hash (fnv1a64) */
 	const char *key;  /* the key's bytes (valid while the entry lives) */
 	size_t klen;
 	void *val;        /* the tool's per-key state: NULL when created, or
@@ -63,7 +64,13 @@ struct keyed {
 	 * for the tool's state (val), so a lookup reaches it without
 	 * another pointer to follow; the key's bytes are in the entry too. */
 	size_t vsize;
-	struct bmap map;            /* key -> struct kentry * */
+	/* The index: open addressing over (hash, entry) slots, linear
+	 * probing, backward-shift deletion.  Not lib/bmap: a slot points at
+	 * the entry, which holds its key and the tool's state, so a lookup
+	 * reads one slot and one block (bmap's dense entries would add a
+	 * third place, and each is a cache miss on a large key set). */
+	struct kslot { uint64_t h; struct kentry *e; } *idx;
+	size_t nidx;
 	struct kentry *head, *tail; /* oldest first */
 	size_t count;
 	uint64_t order;
@@ -77,18 +84,9 @@ struct keyed {
 struct kentry *keyed_find(const struct keyed *k, const void *key, size_t n);
 /* The same with the key's hash, fnv1a64(key, n), given. */
 struct kentry *keyed_find_h(const struct keyed *k, const void *key, size_t n, uint64_t h);
-/* The entry for key, created at the end of the order when absent (the
- * lookup inline: it is on every event's path). */
-struct kentry *keyed_new(struct keyed *k, struct bmap_ent *be);
-static inline struct kentry *keyed_get_h(struct keyed *k, const void *key, size_t n, uint64_t h, int *created)
-{
-	int c;
-	k->map.extkeys = 1; /* the entries hold the keys */
-	struct bmap_ent *be = bmap_get_h(&k->map, key, n, h, &c);
-	if (created)
-		*created = c;
-	return c ? keyed_new(k, be) : be->ptr;
-}
+/* The entry for key, created at the end of the order when absent
+ * (*created says which; created may be NULL). */
+struct kentry *keyed_get_h(struct keyed *k, const void *key, size_t n, uint64_t h, int *created);
 static inline struct kentry *keyed_get(struct keyed *k, const void *key, size_t n, int *created)
 {
 	return keyed_get_h(k, key, n, fnv1a64(key, n), created);
