@@ -9,6 +9,7 @@
 #include "strset.h"
 #include "timeutil.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #define CEP_IDLE 512 /* keys without runs kept in the table */
 #define CEP_KEY_RUNS 3 /* runs a key holds without an allocation */
 #define CEP_TYPES 4096 /* event types whose step masks are kept */
+#define CEP_RUN_INL 160 /* bytes of bound events a run holds in itself
+                           (three ids under --ids) */
 
 /* What a run keeps per bound event, followed by the event's bytes. */
 struct evrec {
@@ -54,9 +57,11 @@ struct cep_run {
 	int cur;            /* the step last bound */
 	uint32_t cnt;       /* events held by that step */
 	uint64_t blocked;   /* absence steps seen since that step's last event */
-	struct buf ev;      /* struct evrec + bytes, in order */
+	struct buf ev;      /* struct evrec + bytes, in order: in inl while
+	                       they fit, else allocated */
 	uint32_t nev;
 	int reported;       /* --skip none: its match so far was written */
+	_Alignas(8) char inl[CEP_RUN_INL];
 };
 
 struct cep_held {
@@ -124,6 +129,34 @@ void cep_init(struct cep *c, struct cep_pattern **pat, size_t npat, const struct
 /* Finished runs go to a small free list with their event buffers, so a
  * busy stream does not allocate per event. */
 
+static void run_ev_free(struct cep_run *r)
+{
+	if (r->ev.p != r->inl)
+		buf_free(&r->ev);
+}
+
+/* Room for extra more bytes of bound events. */
+static char *run_ev_room(struct cep_run *r, size_t extra)
+{
+	size_t need = r->ev.len + extra + 1;
+	if (!r->ev.p) {
+		r->ev.p = r->inl;
+		r->ev.cap = sizeof r->inl;
+	}
+	if (need > r->ev.cap) {
+		if (r->ev.p == r->inl) {
+			size_t cap = need * 2;
+			char *p = xmalloc(cap);
+			memcpy(p, r->inl, r->ev.len);
+			r->ev.p = p;
+			r->ev.cap = cap;
+		} else {
+			buf_reserve(&r->ev, extra);
+		}
+	}
+	return r->ev.p + r->ev.len;
+}
+
 static void run_free(struct cep *c, struct cep_run *r)
 {
 	keyed_unschedule(&c->k, &r->tm);
@@ -132,7 +165,7 @@ static void run_free(struct cep *c, struct cep_run *r)
 		c->spare[c->nspare++] = r;
 		return;
 	}
-	buf_free(&r->ev);
+	run_ev_free(r);
 	free(r);
 }
 
@@ -142,7 +175,7 @@ static struct cep_run *run_new(struct cep *c)
 		return xcalloc(1, sizeof(struct cep_run));
 	struct cep_run *r = c->spare[--c->nspare];
 	struct buf keep = r->ev;
-	memset(r, 0, sizeof *r);
+	memset(r, 0, offsetof(struct cep_run, inl)); /* (the bytes need not be) */
 	r->ev = keep;
 	buf_reset(&r->ev);
 	return r;
@@ -254,8 +287,7 @@ static void bind(struct cep_run *r, const struct cur_ev *e, int step)
 		lean_id((struct cur_ev *)e);
 	struct evrec h = { (uint32_t)e->len, step, e->t, e->seq, e->idoff, e->idlen };
 	size_t pad = EVPAD(e->len); /* records stay aligned */
-	buf_reserve(&r->ev, sizeof h + pad);
-	char *p = r->ev.p + r->ev.len;
+	char *p = run_ev_room(r, sizeof h + pad);
 	memcpy(p, &h, sizeof h);
 	if (e->len)
 		memcpy(p + sizeof h, e->line, e->len);
@@ -773,7 +805,7 @@ static void one_pattern(struct cep *c, size_t pi, const struct cur_ev *e, uint64
 		make_key(c, pi, e->d);
 		key_text(c, pi, e->d, &c->str);
 		emit_match(c, p, &one, c->str.p, c->str.len);
-		buf_free(&one.ev);
+		run_ev_free(&one);
 		return;
 	}
 	make_key(c, pi, e->d);
@@ -1178,7 +1210,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		keyed_schedule_lane(&c->k, &r->tm, time_add_sat(r->first, p->within), r->rseq, (unsigned)pi);
 		return 0;
 badrun:
-		buf_free(&r->ev);
+		run_ev_free(r);
 		free(r);
 		key_drop_if_empty(c, ck);
 		goto bad;
@@ -1193,7 +1225,7 @@ void cep_free(struct cep *c)
 	for (struct kentry *e = c->k.head; e; e = e->next) {
 		struct cep_key *ck = e->val;
 		for (size_t i = 0; i < ck->n; i++) {
-			buf_free(&ck->runs[i]->ev);
+			run_ev_free(ck->runs[i]);
 			free(ck->runs[i]);
 		}
 		if (ck->runs != ck->inl)
@@ -1207,7 +1239,7 @@ void cep_free(struct cep *c)
 	free(c->tmask_tmp);
 	free(c->ktok);
 	for (size_t i = 0; i < c->nspare; i++) {
-		buf_free(&c->spare[i]->ev);
+		run_ev_free(c->spare[i]);
 		free(c->spare[i]);
 	}
 	free(c->spare);
