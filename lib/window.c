@@ -149,7 +149,8 @@ void wtab_schedule(struct wtable *t, const struct watermark *m, struct wnode *w)
 {
 	if (m->inf || (w->tm.hidx && w->tm.when == w->end))
 		return;
-	keyed_schedule(&t->k, &w->tm, w->end, ++t->seq);
+	/* windows mostly close in the order they open: lane 0 (keyed.h) */
+	keyed_schedule_lane(&t->k, &w->tm, w->end, ++t->seq, 0);
 }
 
 struct wnode *wtab_next_closed(struct wtable *t, const struct watermark *m)
