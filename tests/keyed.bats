@@ -61,3 +61,36 @@ ok
 	kt 'fill 100000'
 	[ "$output" = "ok 75000 100000" ] || fail_with "got"
 }
+
+@test "keyed lanes: in-order deadlines queue in their lane, one that would break the order goes to the heap, and pops stay in (deadline, seq) order" {
+	kt $'lane 0 a 10 1\nlane 0 b 20 2\nlane 0 c 15 3\nlane 1 d 12 4\nlane 0 e 20 5\nwhere a\nwhere b\nwhere c\nwhere d\nwhere e\nexpire 100\nwhere a'
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "status"
+	[ "$output" = "ok
+ok
+ok
+ok
+ok
+lane 0
+lane 0
+heap
+lane 1
+lane 0
+ a 10 d 12 c 15 b 20 e 20 (5)
+none" ] || fail_with "got"
+}
+
+@test "keyed lanes: an equal deadline with a smaller seq goes to the heap; unscheduling from a lane's middle keeps the rest" {
+	kt $'lane 2 a 10 5\nlane 2 b 10 4\nlane 2 c 30 6\nlane 2 d 40 7\nun c\nwhere b\nexpire 100'
+	[ "$output" = "ok
+ok
+ok
+ok
+ok
+heap
+ b 10 a 10 d 40 (3)" ] || fail_with "got"
+}
+
+@test "keyed lanes and heap together pop exactly as a heap alone, through 100000 schedules and unschedules" {
+	kt 'fill 100000 lanes'
+	[ "$output" = "ok 75000 100000 mostly-laned" ] || fail_with "got"
+}

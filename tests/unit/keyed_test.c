@@ -7,14 +7,19 @@
  *   del KEY          keyed_del            -> ok | absent
  *   keys             creation order       -> KEY KEY ...
  *   at T WHEN SEQ    keyed_schedule       -> ok
+ *   lane L T WHEN SEQ  keyed_schedule_lane -> ok
+ *   where T          in a lane or the heap -> lane L | heap | none
  *   un T             keyed_unschedule     -> ok
  *   next             keyed_next           -> T WHEN | none
  *   expire WM [incl] keyed_expire         -> T WHEN ... (popped, in order)
  *                    (a popped timer named in "cascade" reschedules
  *                    timer b at WHEN+1, to show callbacks may schedule)
  *   add A B          time_add_sat            -> sum (saturated)
- *   fill N           N keys and timers at random deadlines, half
+ *   fill N [lanes]   N keys and timers at random deadlines, half
  *                    unscheduled; expire all: checks order -> ok N
+ *                    (with "lanes": in 3 lanes, mostly in order, a
+ *                    tenth out of order, and every pop checked against
+ *                    a plain heap of the same timers)
  */
 #include "ev.h"
 #include "keyed.h"
@@ -80,6 +85,20 @@ int main(void)
 			sscanf(line, "%*s %*s %lld %lld", &x, &y);
 			keyed_schedule(&K, &T[a[0] - 'a'].tm, x, (uint64_t)y);
 			puts("ok");
+		} else if (!strcmp(cmd, "lane")) {
+			char tn[8] = "a";
+			long long w = 0, q = 0;
+			sscanf(line, "%*s %lld %7s %lld %lld", &x, tn, &w, &q);
+			keyed_schedule_lane(&K, &T[tn[0] - 'a'].tm, w, (uint64_t)q, (unsigned)x);
+			puts("ok");
+		} else if (!strcmp(cmd, "where")) {
+			size_t h = T[a[0] - 'a'].tm.hidx;
+			if (!h)
+				puts("none");
+			else if (h > KT_LANE(KEYED_LANES))
+				printf("lane %zu\n", (size_t)(SIZE_MAX - h));
+			else
+				puts("heap");
 		} else if (!strcmp(cmd, "un")) {
 			keyed_unschedule(&K, &T[a[0] - 'a'].tm);
 			puts("ok");
@@ -104,19 +123,52 @@ int main(void)
 			long n = atol(a);
 			struct owner *o = xcalloc((size_t)n, sizeof *o);
 			srand(7);
+			int lanes = strcmp(b, "lanes") == 0;
+			/* the same timers in a second table, heap only: the pops
+			 * of both must agree one by one */
+			struct keyed H = {0};
+			struct owner *h = xcalloc((size_t)n, sizeof *h);
+			int64_t base = 0;
 			for (long i = 0; i < n; i++) {
 				char k[32];
 				int kn = snprintf(k, sizeof k, "k%ld", i);
 				keyed_get(&K, k, (size_t)kn, NULL);
-				keyed_schedule(&K, &o[i].tm, rand() % 1000, (uint64_t)i);
+				int64_t w = rand() % 1000;
+				if (lanes) {
+					base += rand() % 3; /* in order per lane, ties included */
+					w = rand() % 10 ? base + (i % 3) * 5 : rand() % 1000;
+				}
+				keyed_schedule_lane(&K, &o[i].tm, w, (uint64_t)i, lanes ? (unsigned)(i % 3) : KEYED_LANES);
+				keyed_schedule(&H, &h[i].tm, w, (uint64_t)i);
 			}
-			for (long i = 0; i < n; i += 2)
+			for (long i = 0; i < n; i += 2) {
 				keyed_unschedule(&K, &o[i].tm);
-			for (long i = 0; i < n; i += 4)
-				keyed_schedule(&K, &o[i].tm, rand() % 1000, (uint64_t)i);
+				keyed_unschedule(&H, &h[i].tm);
+			}
+			for (long i = 0; i < n; i += 4) {
+				int64_t w = lanes ? base + rand() % 50 : rand() % 1000;
+				keyed_schedule_lane(&K, &o[i].tm, w, (uint64_t)i, lanes ? (unsigned)(i % 3) : KEYED_LANES);
+				keyed_schedule(&H, &h[i].tm, w, (uint64_t)i);
+			}
+			size_t laned = K.nlaned;
 			last_when = INT64_MIN;
-			size_t got = keyed_expire(&K, INT64_MAX, 1, check, NULL);
-			printf("%s %zu %zu\n", bad_order ? "disorder" : "ok", got, K.count);
+			size_t got = 0;
+			for (struct ktimer *t; (t = keyed_next(&K)); got++) {
+				struct ktimer *u = keyed_next(&H);
+				if (!u || (struct owner *)t - o != (struct owner *)u - h)
+					bad_order = 1;
+				check(t, NULL);
+				keyed_unschedule(&K, t);
+				keyed_unschedule(&H, u);
+			}
+			if (keyed_next(&H))
+				bad_order = 1;
+			printf("%s %zu %zu", bad_order ? "disorder" : "ok", got, K.count);
+			if (lanes)
+				printf(" %s", laned > got / 2 ? "mostly-laned" : "mostly-heap");
+			putchar('\n');
+			keyed_free(&H);
+			free(h);
 			free(o);
 		} else {
 			fprintf(stderr, "bad command: %s\n", line);
