@@ -199,6 +199,10 @@ struct proj {
 	/* state */
 	struct wtable wt;  /* windows (or groups) by key, their ends queued */
 	uint64_t nev;      /* events seen (positions when there is no seq) */
+	int noseq;         /* some position is an event's index in its part
+	                      (it had no seq), or came from such a row */
+	int lines_merged;  /* --merge joined rows of one group with such
+	                      positions, for first, last or collect */
 	uint64_t emitted;
 	struct buf key, scratch, cell, line;
 	uint32_t *tok;     /* per column: the value's token */
@@ -809,6 +813,8 @@ static void partial_line(struct proj *P, struct win *w, struct buf *b)
 	}
 	buf_adds(b, ",\"pos\":");
 	jw_uint(b, w->n.pos);
+	if (P->noseq) /* positions are line numbers within this part */
+		buf_adds(b, ",\"lines\":true");
 	buf_adds(b, ",\"aggs\":[");
 	for (size_t i = 0; i < P->nagg; i++) {
 		if (i)
@@ -991,6 +997,7 @@ static uint64_t event_pos(struct proj *P, const struct jdoc *d)
 	int64_t seq;
 	if (event_seq(d, &seq))
 		return (uint64_t)seq;
+	P->noseq = 1;
 	return P->nev;
 }
 
@@ -1261,27 +1268,37 @@ static int absorb(struct proj *P, const struct jdoc *d, char *err, size_t errlen
 			return -1;
 		}
 	}
+	uint32_t lk = json_get(d, 0, "lines", 5);
+	if (lk != JNONE && d->tok[lk].type == J_TRUE)
+		P->noseq = 1;
 	uint32_t coff[P->ncol + 1];
 	group_of_array(P, d, grp, coff);
 	struct win *w;
+	int joined;
 	if (P->ws.kind == WIN_SESSION) {
 		struct kentry *ge = sgroup_get(P, P->cell.p ? P->cell.p : "", P->cell.len, coff);
 		struct sgroup *g = ge->val;
 		/* overlapping sessions from other shards are one session */
 		struct wnode *into = session_join(&g->ss, start, end, pos, session_merge, P);
+		joined = into != NULL;
 		w = into ? (struct win *)into : session_new(P, ge, start, end, pos);
 		if (!P->merge)
 			wtab_schedule(&P->wt, &P->wm, &w->n);
 	} else {
 		if (P->ws.kind != WIN_NONE)
 			window_key(P, start, end);
+		joined = keyed_find(&P->wt.k, P->key.p, P->key.len) != NULL;
 		w = keyed_win(P, NULL, coff, pos, start, end);
 		if (pos < w->n.pos)
 			w->n.pos = pos;
 	}
-	for (size_t k = 0; k < P->nagg; k++)
+	for (size_t k = 0; k < P->nagg; k++) {
+		enum agg_kind kd = P->agg[k].kind;
+		if (P->merge && joined && P->noseq && (kd == AG_FIRST || kd == AG_LAST || kd == AG_COLLECT))
+			P->lines_merged = 1;
 		if (agg_merge_partial(&P->agg[k], &w->st[k], d, json_index(d, aggs, (size_t)k), err, errlen) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -1323,6 +1340,11 @@ static void sort_by_pos(struct win **list, size_t n)
 /* Emit what is left: every group, or every open window (oldest end first). */
 static void finish_rows(struct proj *P, int keep)
 {
+	if (P->lines_merged)
+		ev_warn("warning: --merge: a group is in several parts and its positions are line numbers "
+		        "within each part (its events had no seq), so first, last and collect across the parts "
+		        "follow those numbers, not the order of the stream; give the events a seq before "
+		        "splitting (evwrite does), or split by key (evquery --shard)");
 	size_t n = 0;
 	for (struct wnode *w = P->wt.head; w; w = w->next)
 		n++;

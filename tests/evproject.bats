@@ -701,6 +701,34 @@ shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
 	done
 }
 
+@test "evproject --merge warns when a group spans parts whose positions are line numbers (no seq) and first, last or collect is asked" {
+	cd "$BATS_TEST_TMPDIR"
+	for i in 1 2 3 4 5 6; do printf '{"event_id":"e%d","event_type":"T","timestamp":"2026-01-01T00:00:0%dZ","aggregate_id":"a","payload":{"v":%d}}\n' $i $i $i; done > all.ndjson
+	A=(-g @key -a first:payload.v -a last:payload.v)
+	# blocks of lines, not keys: the group is in both parts
+	{ tail -n 3 all.ndjson | evproject "${A[@]}" --partial; head -n 3 all.ndjson | evproject "${A[@]}" --partial; } > parts
+	[ "$(grep -c '"lines":true' parts)" -eq 2 ] || fail_with "partial rows do not say their positions are line numbers"
+	run_split evproject "${A[@]}" --merge parts
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$output" = '{"aggregate_id":"a","first_payload_v":4,"last_payload_v":3}' ] || fail_with "rows"
+	[ "$stderr" = "evproject: warning: --merge: a group is in several parts and its positions are line numbers within each part (its events had no seq), so first, last and collect across the parts follow those numbers, not the order of the stream; give the events a seq before splitting (evwrite does), or split by key (evquery --shard)" ] || fail_with "stderr"
+	# count and sum do not depend on positions: no warning
+	run_split evproject -g @key -a count -a sum:payload.v --merge <({ tail -n 3 all.ndjson | evproject -g @key -a count -a sum:payload.v --partial; head -n 3 all.ndjson | evproject -g @key -a count -a sum:payload.v --partial; })
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] && [ "$output" = '{"aggregate_id":"a","count":6,"sum_payload_v":21}' ] || fail_with "count/sum"
+	# the same blocks with a seq: exact, no warning
+	awk '{ sub(/}$/, ",\"seq\":" NR "}"); print }' all.ndjson > seq.ndjson
+	{ tail -n 3 seq.ndjson | evproject "${A[@]}" --partial; head -n 3 seq.ndjson | evproject "${A[@]}" --partial; } > parts
+	run_split evproject "${A[@]}" --merge parts
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "seq: stderr"
+	[ "$output" = '{"aggregate_id":"a","first_payload_v":1,"last_payload_v":6}' ] || fail_with "seq: rows"
+	# split by key, no seq: every group in one part, no warning
+	printf '%s\n' '{"event_id":"b1","event_type":"T","timestamp":"2026-01-01T00:00:07Z","aggregate_id":"b","payload":{"v":7}}' >> all.ndjson
+	for i in 0 1; do evquery --shard $i/2 all.ndjson | evproject "${A[@]}" --partial; done > parts
+	run_split evproject "${A[@]}" --merge parts
+	[ "$status" -eq 0 ] && [ "$stderr" = "" ] || fail_with "key shards: stderr"
+	[ "$output" = "$(evproject "${A[@]}" all.ndjson)" ] || fail_with "key shards: rows"
+}
+
 @test "evproject --merge rejects lines that are not partial rows of this projection" {
 	printf '%s\n' '{"x":1}' > "$BATS_TEST_TMPDIR/p"
 	evproject -p by-type --partial "$EV" >> "$BATS_TEST_TMPDIR/p"
