@@ -201,6 +201,7 @@ struct proj {
 	uint64_t nev;      /* events seen (positions when there is no seq) */
 	int noseq;         /* some position is an event's index in its part
 	                      (it had no seq), or came from such a row */
+	uint64_t partly_late; /* late events counted in some of their groups */
 	int lines_merged;  /* --merge joined rows of one group with such
 	                      positions, for first, last or collect */
 	uint64_t emitted;
@@ -1220,8 +1221,11 @@ static int place_each(struct proj *P, struct ev_event *ev, const struct agg_in *
 		if (!more)
 			break;
 	}
-	if (late) /* late for one of its groups (sessions): written once */
+	if (late) { /* late for one of its groups (sessions): written once */
 		late_write(&P->late, ev->line, ev->len);
+		if (placed)
+			P->partly_late++;
+	}
 	return placed ? 0 : -1;
 }
 
@@ -1553,6 +1557,15 @@ int main(int argc, char **argv)
 		if (P.agg[i].nonnumeric)
 			ev_warn("%" PRIu64 " non-numeric value%s skipped (%s)", P.agg[i].nonnumeric,
 			        P.agg[i].nonnumeric == 1 ? "" : "s", P.agg[i].text);
-	ev_raise(&cx, late_finish(&P.late, "not counted in any window"));
+	/* an event of several groups ([] in -g) can be late for some only */
+	char what[160];
+	if (!P.partly_late)
+		snprintf(what, sizeof what, "not counted in any window");
+	else if (P.partly_late == P.late.count)
+		snprintf(what, sizeof what, "counted in the windows of some of their groups only");
+	else
+		snprintf(what, sizeof what, "not counted in any window, or (%" PRIu64 " of them) only in the windows of some of their groups",
+		         P.partly_late);
+	ev_raise(&cx, late_finish(&P.late, what));
 	return ev_finish(&cx);
 }

@@ -666,6 +666,26 @@ evproject: <stdin>:4: no seq (a whole number from 1): --state cannot resume in a
 	[ "$status" -eq 0 ] && [ "$output" = '{"event_type":"OrderPlaced","count":7}' ] || fail_with "--top 1"
 }
 
+@test "evproject session windows: an event late for some of its [] groups only is counted in the others, and the summary says so" {
+	cd "$BATS_TEST_TMPDIR"
+	{ printf '{"event_id":"x0","event_type":"T","timestamp":0,"aggregate_id":"k","payload":{"tags":["a"]}}\n'
+	  for t in 50 58 66 74 82 90 98; do printf '{"event_id":"x%d","event_type":"T","timestamp":%d,"aggregate_id":"k","payload":{"tags":["b"]}}\n' $t $t; done
+	  printf '{"event_id":"y","event_type":"T","timestamp":55,"aggregate_id":"k","payload":{"tags":["a","b"]}}\n'; } > s.ndjson
+	rows='{"tag":"a","window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:00:10.000000Z","count":1}
+{"tag":"b","window_start":"1970-01-01T00:00:50.000000Z","window_end":"1970-01-01T00:01:48.000000Z","count":8}'
+	# (from a pipe: with only regular files, windows wait for the whole input)
+	run_split sh -c 'cat s.ndjson | evproject -g "tag=payload.tags[]" -a count --window session:10s'
+	[ "$status" -eq 3 ] && [ "$output" = "$rows" ] || fail_with "rows/status"
+	[ "$stderr" = "evproject: 1 late event counted in the windows of some of their groups only; use --lateness DUR or --late FILE" ] || fail_with "stderr"
+	# with a fully late one too
+	printf '{"event_id":"z","event_type":"T","timestamp":1,"aggregate_id":"k","payload":{"tags":["a"]}}\n' >> s.ndjson
+	run_split sh -c 'cat s.ndjson | evproject -g "tag=payload.tags[]" -a count --window session:10s --late late.ndjson'
+	[ "$status" -eq 0 ] && [ "$output" = "$rows" ] || fail_with "rows/status with --late"
+	[ "$stderr" = "evproject: 2 late events not counted in any window, or (1 of them) only in the windows of some of their groups (written to late.ndjson)" ] || fail_with "stderr with --late"
+	[ "$(cut -d, -f1 late.ndjson)" = '{"event_id":"y"
+{"event_id":"z"' ] || fail_with "late file"
+}
+
 # ---- --partial / --merge ----------------------------------------------------
 
 shards() { # shards FILE ARGS...: partial rows of 3 shards, concatenated
