@@ -126,6 +126,7 @@ struct query {
 	struct kept { char *line; size_t len; uint64_t lineno; } *ring; /* --tail */
 	size_t ringcap;
 	const char *sel_arg, *since_arg, *until_arg;
+	struct buf selbuf; /* the -s options, joined by commas */
 	int follow;
 	const char *state_path;
 	/* --interleave */
@@ -166,7 +167,12 @@ static int option(int c, const char *arg, void *tool)
 		q->aggs[q->naggs++] = xstrdup(arg);
 		return 0;
 	case 'v': q->invert = 1; return 0;
-	case 's': q->sel_arg = arg; return 0;
+	case 's': /* repeated: the columns of every -s, in order */
+		if (q->selbuf.len)
+			buf_addc(&q->selbuf, ',');
+		buf_adds(&q->selbuf, arg);
+		q->sel_arg = q->selbuf.p;
+		return 0;
 	case 'c': q->count = 1; return 0;
 	case 'q': q->quiet = 1; return 0;
 	case 'e': q->exit_status = 1; return 0;

@@ -124,6 +124,21 @@ static int parse_pointer(struct path *p, const char *s, char *err, size_t errlen
 	return 0;
 }
 
+/* [N] or [-N] (the Nth element from the end; on an object, the member
+ * named "-N"), the text s[0..n) being the digits with their sign. */
+static void push_index(struct path *p, const char *s, size_t n)
+{
+	path_push(p, s, n);
+	if (s[0] == '-') {
+		struct pseg *g = &p->seg[p->n - 1];
+		int64_t v = 0;
+		for (size_t i = 1; i < n && v <= INT64_MAX / 10 - 9; i++)
+			v = v * 10 + (s[i] - '0');
+		g->index = v > 0 ? v : -1; /* [-0] names nothing */
+		g->fromend = 1;
+	}
+}
+
 /* A quoted member: ["..."] with JSON string syntax inside.  Returns the
  * length consumed from the '[' or 0 on error. */
 static size_t parse_bracket(struct path *p, const char *s)
@@ -175,11 +190,14 @@ static size_t parse_bracket(struct path *p, const char *s)
 		return ok ? (size_t)(q + 2 - s) : 0;
 	}
 	const char *start = q;
+	if (*q == '-')
+		q++;
+	const char *digits = q;
 	while (*q >= '0' && *q <= '9')
 		q++;
-	if (q == start || *q != ']')
+	if (q == digits || *q != ']')
 		return 0;
-	path_push(p, start, (size_t)(q - start));
+	push_index(p, start, (size_t)(q - start));
 	return (size_t)(q + 1 - s);
 }
 
@@ -595,15 +613,7 @@ static long scan_bracket(struct path *p, const char *s, size_t n, size_t k, size
 			k++;
 		if (k == d0)
 			return serr(errpos, st, err, errlen, "expected a quoted name or an index after '['");
-		path_push(p, s + st, k - st);
-		if (s[st] == '-') {
-			struct pseg *g = &p->seg[p->n - 1];
-			int64_t v = 0;
-			for (size_t i = d0; i < k && v <= INT64_MAX / 10 - 9; i++)
-				v = v * 10 + (s[i] - '0');
-			g->index = v > 0 ? v : -1; /* [-0] names nothing */
-			g->fromend = 1;
-		}
+		push_index(p, s + st, k - st);
 	} else if (k < n && s[k] == ']') {
 		return serr(errpos, open, err, errlen,
 		            "[] (every element) is not allowed in expressions: use any(ARR, COND) or all(ARR, COND)");

@@ -194,6 +194,18 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 	[ "$output" = '{"/m~1n":1,"a[\"b.c\"].1.d":"x","a[\"b.c\"].0":10,"/a/b.c/0":10}' ] || fail_with "got"
 }
 
+@test "evquery -s given twice selects the columns of both, in order; [-N] counts from the end in -s and -g" {
+	printf '%s\n' '{"event_id":"e1","event_type":"T","timestamp":1,"aggregate_id":"k","payload":{"items":[1,2,3],"o":{"-1":"m"}}}' > "$BATS_TEST_TMPDIR/n.ndjson"
+	run_split evquery -s 'event_id' -s 'last=payload.items[-1], payload.items[-3]' -s 'payload.items[-4]' -s 'payload.o[-1]' "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$status" -eq 0 ] || fail_with "status"
+	[ "$output" = '{"event_id":"e1","last":3,"payload.items[-3]":1,"payload.items[-4]":null,"payload.o[-1]":"m"}' ] || fail_with "output"
+	[ "$stderr" = "evquery: warning: path 'payload.items[-4]' (-s) matched no event" ] || fail_with "stderr"
+	run_split evquery -s 'event_id' -s 'event_id' "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$status" -eq 2 ] || fail_with "a column twice across -s is a usage error"
+	run_split evproject -g 'payload.items[-1]' -a count "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = '{"payload.items[-1]":3,"count":1}' ] || fail_with "evproject -g"
+}
+
 @test "evquery -s keeps number text and compacts objects" {
 	run evquery -s 'f,e,d,a,z' "$FQ/preserve.ndjson"
 	[ "${lines[0]}" = '{"f":null,"e":null,"d":null,"a":[1,2],"z":1}' ]
