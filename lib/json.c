@@ -494,27 +494,27 @@ void json_doc_free(struct jdoc *d)
 
 /* ---- access --------------------------------------------------------- */
 
+/* The first and the last w bytes of a and b are equal (w <= n <= 2w,
+ * w at most 8): two loads a side cover the n bytes. */
+static inline int ends_eq(const char *a, const char *b, size_t n, size_t w)
+{
+	uint64_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+	memcpy(&x0, a, w);
+	memcpy(&y0, b, w);
+	memcpy(&x1, a + n - w, w);
+	memcpy(&y1, b + n - w, w);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
 /* a == b over n bytes; short names (most member names) without a call */
 static inline int name_eq(const char *a, const char *b, size_t n)
 {
 	if (n > 16)
 		return memcmp(a, b, n) == 0;
-	if (n >= 8) {
-		uint64_t x0, y0, x1, y1;
-		memcpy(&x0, a, 8);
-		memcpy(&y0, b, 8);
-		memcpy(&x1, a + n - 8, 8);
-		memcpy(&y1, b + n - 8, 8);
-		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-	}
-	if (n >= 4) {
-		uint32_t x0, y0, x1, y1;
-		memcpy(&x0, a, 4);
-		memcpy(&y0, b, 4);
-		memcpy(&x1, a + n - 4, 4);
-		memcpy(&y1, b + n - 4, 4);
-		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-	}
+	if (n >= 8)
+		return ends_eq(a, b, n, 8);
+	if (n >= 4)
+		return ends_eq(a, b, n, 4);
 	for (size_t i = 0; i < n; i++)
 		if (a[i] != b[i])
 			return 0;
