@@ -558,7 +558,8 @@ static void start(struct saga *s, size_t di, const struct jdoc *d, uint32_t kt, 
 	merge_payload(s, r, d);
 	add_id(s, r);
 	r->ndone = step0 ? 1 : 0;
-	keyed_schedule(&s->k, &r->tm, time_add_sat(t, g->timeout), r->pos);
+	/* one saga type's timeouts come in start order: its own lane */
+	keyed_schedule_lane(&s->k, &r->tm, time_add_sat(t, g->timeout), r->pos, r->def);
 	g->started++;
 	g->running++;
 	s->running++;
@@ -907,7 +908,7 @@ int saga_load_line(struct saga *s, const struct jdoc *d, char *err, size_t errle
 			buf_addc(&r->ids, ',');
 		json_write_compact(d, x, &r->ids);
 	}
-	keyed_schedule(&s->k, &r->tm, time_add_sat(sa, g->timeout), r->pos);
+	keyed_schedule_lane(&s->k, &r->tm, time_add_sat(sa, g->timeout), r->pos, r->def);
 	g->running++;
 	s->running++;
 	return 0;
