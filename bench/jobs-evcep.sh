@@ -9,7 +9,8 @@
 #            Python algorithm (bench/cep_seed.py: every partial match of
 #            every key scanned per event) on a smaller file, since it is
 #            slow: BENCH_CEP_PY_N events (default 100000) — job cep3py
-#   cepscan  evquery scanning the same file (the "at most 2x")
+#   cepscan  evquery scanning the same file (the "at most 2x"; one
+#            run each here: bench/cepratio.sh measures it in pairs)
 #   thresh   ServiceError{3} within 1m by user_id: evcep and SEC
 #            (SingleWithThreshold, bench/sec-threshold.conf).  SEC counts
 #            in its own clock (reading time), evcep in event time, so
