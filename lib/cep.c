@@ -231,9 +231,8 @@ static void key_add_run(struct cep *c, struct cep_key *ck, struct cep_run *r)
 }
 
 /* A new key's state, in its entry (zeroed). */
-static struct cep_key *key_new(struct cep *c, struct kentry *e, size_t pi)
+static struct cep_key *key_new(struct kentry *e, size_t pi)
 {
-	(void)c;
 	struct cep_key *ck = e->val;
 	ck->e = e;
 	ck->pat = pi;
@@ -631,7 +630,7 @@ static struct cep_key *key_get(struct cep *c, size_t pi, const struct jdoc *d, u
 	struct kentry *e = keyed_get_h(&c->k, c->key.p, c->key.len, h, &created);
 	if (!created)
 		return e->val;
-	struct cep_key *ck = key_new(c, e, pi);
+	struct cep_key *ck = key_new(e, pi);
 	key_text(c, pi, d, &ck->kt);
 	return ck;
 }
@@ -1175,7 +1174,7 @@ int cep_load_line(struct cep *c, const struct jdoc *d, char *err, size_t errlen)
 		struct kentry *ke = keyed_get(&c->k, c->key.p, c->key.len, &created);
 		struct cep_key *ck = ke->val;
 		if (created) {
-			ck = key_new(c, ke, (size_t)pi);
+			ck = key_new(ke, (size_t)pi);
 			json_write_compact(d, kt, &ck->kt);
 		}
 		struct cep_run *r = xcalloc(1, sizeof *r);

@@ -204,6 +204,8 @@ evquery: $BATS_TEST_TMPDIR/t.ndjson:3: unparsable time \"yesterday\" in 'timesta
 	[ "$status" -eq 2 ] || fail_with "a column twice across -s is a usage error"
 	run_split evproject -g 'payload.items[-1]' -a count "$BATS_TEST_TMPDIR/n.ndjson"
 	[ "$status" -eq 0 ] && [ "$output" = '{"payload.items[-1]":3,"count":1}' ] || fail_with "evproject -g"
+	run_split evquery --key-field 'payload.items[-1]' -s @key "$BATS_TEST_TMPDIR/n.ndjson"
+	[ "$status" -eq 0 ] && [ "$output" = '{"payload.items[-1]":3}' ] || fail_with "--key-field"
 }
 
 @test "evquery -s keeps number text and compacts objects" {
